@@ -1,0 +1,55 @@
+using System.Collections.Immutable;
+using Mesh.Contracts.Tokens.Rules;
+
+namespace Mesh.Contracts.Tokens;
+
+/// <summary>What a function may do besides compute. Empty means nothing: deny by default.</summary>
+public sealed record Capabilities(
+    bool Log,
+    ImmutableArray<HttpRule> Http,
+    ImmutableArray<KvRule> Kv,
+    ImmutableArray<string> Publish,
+    ImmutableArray<string> Request)
+{
+    public static readonly Capabilities None = new(false, [], [], [], []);
+
+    /// <summary>
+    /// Whether every rule of <paramref name="child"/> is covered by one rule here. Conservative: a
+    /// child rule that only a union of parent rules covers is refused, never wrongly accepted.
+    /// </summary>
+    public bool Covers(Capabilities child) =>
+        (Log || !child.Log)
+        && child.Http.All(c => Http.Any(p => p.Covers(c)))
+        && child.Kv.All(c => Kv.Any(p => p.Covers(c)))
+        && child.Publish.All(c => Publish.Any(p => SubjectPattern.Covers(p, c)))
+        && child.Request.All(c => Request.Any(p => SubjectPattern.Covers(p, c)));
+
+    public string? Validate()
+    {
+        foreach (var rule in Http)
+        {
+            if (rule.Validate() is { } error)
+            {
+                return error;
+            }
+        }
+
+        foreach (var rule in Kv)
+        {
+            if (rule.Validate() is { } error)
+            {
+                return error;
+            }
+        }
+
+        foreach (var subject in Publish.Concat(Request))
+        {
+            if (!SubjectPattern.IsValid(subject))
+            {
+                return $"'{subject}' is not a valid subject pattern";
+            }
+        }
+
+        return null;
+    }
+}

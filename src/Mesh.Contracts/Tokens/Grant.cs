@@ -1,0 +1,53 @@
+using System.Collections.Immutable;
+using Mesh.Contracts.Tokens.Rules;
+
+namespace Mesh.Contracts.Tokens;
+
+/// <summary>
+/// What one verified token allows one function. Every check asks every block that speaks about
+/// the function and allows only what all of them allow: blocks are never merged into one rule set.
+/// </summary>
+public sealed class Grant
+{
+    private readonly ImmutableArray<FunctionGrant> _blocks;
+
+    internal Grant(string function, string tokenId, long expires, ImmutableArray<FunctionGrant> blocks)
+    {
+        Function = function;
+        TokenId = tokenId;
+        Expires = expires;
+        _blocks = blocks;
+        var last = blocks[^1];
+        Modules = [.. last.Modules.Where(m => blocks.All(b => b.Modules.Contains(m)))];
+        Limits = blocks.Aggregate(Limits.None, (limits, block) => limits.Tighten(block.Limits));
+    }
+
+    public string Function { get; }
+
+    public string TokenId { get; }
+
+    /// <summary>Unix seconds.</summary>
+    public long Expires { get; }
+
+    /// <summary>Module digests every block allows, in the order the last block lists them.</summary>
+    public ImmutableArray<Sha256Digest> Modules { get; }
+
+    /// <summary>The tightest limit any block sets; the node's ceilings still apply on top.</summary>
+    public Limits Limits { get; }
+
+    public bool AllowsModule(Sha256Digest module) => Modules.Contains(module);
+
+    public bool AllowsLog => _blocks.All(b => b.Capabilities.Log);
+
+    public bool AllowsHttp(string scheme, string host, int port, HttpMethods method, string path) =>
+        _blocks.All(b => b.Capabilities.Http.Any(r => r.Allows(scheme, host, port, method, path)));
+
+    public bool AllowsKv(string bucket, string key, KvOperations operation) =>
+        _blocks.All(b => b.Capabilities.Kv.Any(r => r.Allows(bucket, key, operation)));
+
+    public bool AllowsPublish(string subject) =>
+        _blocks.All(b => b.Capabilities.Publish.Any(p => SubjectPattern.Matches(p, subject)));
+
+    public bool AllowsRequest(string subject) =>
+        _blocks.All(b => b.Capabilities.Request.Any(p => SubjectPattern.Matches(p, subject)));
+}

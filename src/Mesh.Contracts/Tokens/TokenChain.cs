@@ -1,0 +1,170 @@
+using System.Collections.Immutable;
+using Mesh.Contracts.Wire;
+
+namespace Mesh.Contracts.Tokens;
+
+/// <summary>
+/// The claims of a token's blocks, checked as a chain: the root states a complete grant and every
+/// later block is a subset of what came before (attenuation only, never widening). Holds the
+/// effective window and depth; capability checks still ask every block (see <see cref="Grant"/>).
+/// </summary>
+public sealed class TokenChain
+{
+    private TokenChain(ImmutableArray<BlockClaims> blocks, long notBefore, long expires, int maxDepth, string? audience, ImmutableArray<FunctionGrant> functions)
+    {
+        Blocks = blocks;
+        NotBefore = notBefore;
+        Expires = expires;
+        MaxDepth = maxDepth;
+        Audience = audience;
+        Functions = functions;
+    }
+
+    public ImmutableArray<BlockClaims> Blocks { get; }
+
+    public BlockClaims Root => Blocks[0];
+
+    /// <summary>Blocks after the root.</summary>
+    public int Depth => Blocks.Length - 1;
+
+    public long NotBefore { get; }
+
+    public long Expires { get; }
+
+    public int MaxDepth { get; }
+
+    public string? Audience { get; }
+
+    /// <summary>The functions of the last block that lists them (every earlier list covers it).</summary>
+    public ImmutableArray<FunctionGrant> Functions { get; }
+
+    public static Result<TokenChain> FromRoot(BlockClaims root)
+    {
+        if (root.TokenId.IsDefault || root.TokenId.Length != BlockClaims.TokenIdLength)
+        {
+            return Malformed($"the root block must carry a {BlockClaims.TokenIdLength}-byte token id");
+        }
+
+        if (root.IssuedAt is null || root.Expires is null || root.MaxDepth is null || root.Functions is null)
+        {
+            return Malformed("the root block must state issued-at, expiry, maximum depth and functions");
+        }
+
+        if (root.MaxDepth < 0)
+        {
+            return Malformed("maximum depth must not be negative");
+        }
+
+        var notBefore = root.NotBefore ?? root.IssuedAt.Value;
+        if (root.Expires <= notBefore)
+        {
+            return Malformed("the root block expires before it becomes valid");
+        }
+
+        if (root.Functions.Value.IsEmpty)
+        {
+            return Malformed("the root block grants no function");
+        }
+
+        if (ValidateCommon(root) is { } error)
+        {
+            return error;
+        }
+
+        return Result<TokenChain>.Ok(new TokenChain([root], notBefore, root.Expires.Value, root.MaxDepth.Value, root.Audience, root.Functions.Value));
+    }
+
+    /// <summary>The chain with <paramref name="next"/> appended, or why it may not be.</summary>
+    public Result<TokenChain> Append(BlockClaims next)
+    {
+        if (next.IsRoot)
+        {
+            return Malformed("only the root block may carry a token id");
+        }
+
+        if (ValidateCommon(next) is { } error)
+        {
+            return error;
+        }
+
+        if (next.Expires > Expires)
+        {
+            return Widened($"block {Blocks.Length} expires at {next.Expires}, later than {Expires}");
+        }
+
+        if (next.NotBefore < NotBefore)
+        {
+            return Widened($"block {Blocks.Length} becomes valid at {next.NotBefore}, earlier than {NotBefore}");
+        }
+
+        if (next.MaxDepth > MaxDepth)
+        {
+            return Widened($"block {Blocks.Length} raises the maximum depth to {next.MaxDepth} from {MaxDepth}");
+        }
+
+        if (next.Audience is not null && Audience is not null && next.Audience != Audience)
+        {
+            return Widened($"block {Blocks.Length} moves the audience from '{Audience}' to '{next.Audience}'");
+        }
+
+        if (next.Functions is { } functions)
+        {
+            foreach (var child in functions)
+            {
+                var parent = Functions.FirstOrDefault(f => f.Function == child.Function);
+                if (parent is null)
+                {
+                    return Widened($"block {Blocks.Length} grants function '{child.Function}', which the token before it does not");
+                }
+
+                if (!parent.Covers(child))
+                {
+                    return Widened($"block {Blocks.Length} widens function '{child.Function}' (a module, capability or limit the token before it does not grant)");
+                }
+            }
+        }
+
+        var maxDepth = Math.Min(MaxDepth, next.MaxDepth ?? MaxDepth);
+        if (Blocks.Length > maxDepth)
+        {
+            return Result<TokenChain>.Fail(ErrorCode.TokenDepth, $"the token has {Blocks.Length} blocks after the root, at most {maxDepth} allowed");
+        }
+
+        return Result<TokenChain>.Ok(new TokenChain(
+            Blocks.Add(next),
+            Math.Max(NotBefore, next.NotBefore ?? NotBefore),
+            Math.Min(Expires, next.Expires ?? Expires),
+            maxDepth,
+            next.Audience ?? Audience,
+            next.Functions ?? Functions));
+    }
+
+    private static MeshError? ValidateCommon(BlockClaims block)
+    {
+        if (block.Audience is { } audience && !FunctionName.IsValid(audience))
+        {
+            return new MeshError(ErrorCode.TokenMalformed, $"audience '{audience}' is not a valid function name");
+        }
+
+        if (block.Functions is not { } functions)
+        {
+            return null;
+        }
+
+        foreach (var function in functions)
+        {
+            if (function.Validate() is { } error)
+            {
+                return new MeshError(ErrorCode.TokenMalformed, error);
+            }
+        }
+
+        return functions.Select(f => f.Function).Distinct(StringComparer.Ordinal).Count() == functions.Length
+            ? null
+            : new MeshError(ErrorCode.TokenMalformed, "a block names the same function twice");
+    }
+
+    private static Result<TokenChain> Malformed(string message) => Result<TokenChain>.Fail(ErrorCode.TokenMalformed, message);
+
+    private static Result<TokenChain> Widened(string message) => Result<TokenChain>.Fail(ErrorCode.TokenWidened, message);
+}

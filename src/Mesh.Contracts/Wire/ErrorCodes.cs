@@ -1,0 +1,39 @@
+namespace Mesh.Contracts.Wire;
+
+/// <summary>The stable wire names of <see cref="ErrorCode"/>, as they appear in <c>Mesh-Status</c>.</summary>
+public static class ErrorCodes
+{
+    public static string ToWire(this ErrorCode code) => code switch
+    {
+        ErrorCode.None => "ok",
+        ErrorCode.TokenMissing => "token.missing",
+        ErrorCode.TokenMalformed => "token.malformed",
+        ErrorCode.TokenTooLarge => "token.too_large",
+        ErrorCode.TokenVersion => "token.version",
+        ErrorCode.TokenSignature => "token.signature",
+        ErrorCode.TokenUntrustedIssuer => "token.untrusted_issuer",
+        ErrorCode.TokenExpired => "token.expired",
+        ErrorCode.TokenNotYetValid => "token.not_yet_valid",
+        ErrorCode.TokenWrongSubject => "token.wrong_subject",
+        ErrorCode.TokenWrongModule => "token.wrong_module",
+        ErrorCode.TokenDepth => "token.depth",
+        ErrorCode.TokenWidened => "token.widened",
+        ErrorCode.TokenSealed => "token.sealed",
+        _ => throw new ArgumentOutOfRangeException(nameof(code), code, "no wire name"),
+    };
+
+    public static bool TryParse(string wire, out ErrorCode code)
+    {
+        foreach (var candidate in Enum.GetValues<ErrorCode>())
+        {
+            if (candidate.ToWire() == wire)
+            {
+                code = candidate;
+                return true;
+            }
+        }
+
+        code = default;
+        return false;
+    }
+}
