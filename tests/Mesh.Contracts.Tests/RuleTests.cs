@@ -1,0 +1,88 @@
+using Mesh.Contracts.Tokens.Rules;
+
+namespace Mesh.Contracts.Tests;
+
+public class RuleTests
+{
+    [Theory]
+    [InlineData("a.b", "a.b", true)]
+    [InlineData("a.*", "a.b", true)]
+    [InlineData("a.*", "a.b.c", false)]
+    [InlineData("a.>", "a.b.c", true)]
+    [InlineData("a.>", "a", false)]
+    [InlineData(">", "anything.at.all", true)]
+    [InlineData("a.b", "a.*", false)]
+    [InlineData("a.b", "a.>", false)]
+    public void SubjectPattern_Matches(string pattern, string subject, bool expected) =>
+        Assert.Equal(expected, SubjectPattern.Matches(pattern, subject));
+
+    [Theory]
+    [InlineData("a.>", "a.b.>", true)]
+    [InlineData("a.>", "a.*", true)]
+    [InlineData("a.*", "a.b", true)]
+    [InlineData("a.*", "a.>", false)]
+    [InlineData("a.b", "a.*", false)]
+    [InlineData("a.*.c", "a.>", false)]
+    [InlineData("a.>", "a", false)]
+    [InlineData(">", "a", true)]
+    [InlineData("a.b", "a.b.c", false)]
+    public void SubjectPattern_Covers(string parent, string child, bool expected) =>
+        Assert.Equal(expected, SubjectPattern.Covers(parent, child));
+
+    [Theory]
+    [InlineData("a.b", true)]
+    [InlineData("a.>", true)]
+    [InlineData("a.>.b", false)]
+    [InlineData("a.b*", false)]
+    [InlineData("a..b", false)]
+    [InlineData("a b", false)]
+    [InlineData("", false)]
+    public void SubjectPattern_IsValid(string pattern, bool expected) => Assert.Equal(expected, SubjectPattern.IsValid(pattern));
+
+    [Theory]
+    [InlineData("API.Example.COM.", "api.example.com")]
+    [InlineData("*.Example.com", "*.example.com")]
+    [InlineData("bücher.example", "xn--bcher-kva.example")]
+    [InlineData("127.0.0.1", "127.0.0.1")]
+    [InlineData("[::1]", "[::1]")]
+    [InlineData("0x7f.1", null)]
+    [InlineData("0177.0.0.1", null)]
+    [InlineData("2130706433", null)]
+    [InlineData("127.1", null)]
+    [InlineData("*.127.0.0.1", null)]
+    [InlineData("user@host.com", null)]
+    [InlineData("host.com:80", null)]
+    [InlineData("", null)]
+    public void HttpRule_NormaliseHost(string input, string? expected) => Assert.Equal(expected, HttpRule.NormaliseHost(input));
+
+    [Theory]
+    [InlineData("/v1", "/v1", true)]
+    [InlineData("/v1/charges", "/v1", true)]
+    [InlineData("/v1-admin", "/v1", false)]
+    [InlineData("/v1/x", "/v1/", true)]
+    [InlineData("/v1", "/v1/", false)]
+    [InlineData("/anything", "/", true)]
+    public void PathPrefix_IsSegmentAware(string path, string prefix, bool expected) => Assert.Equal(expected, PathPrefixes.Matches(path, prefix));
+
+    [Fact]
+    public void WildcardHost_NeverMatchesTheBareDomain_OrALookalike()
+    {
+        var rule = new HttpRule("https", "*.example.com", 443, HttpMethods.Get, "/");
+        Assert.True(rule.Allows("https", "a.example.com", 443, HttpMethods.Get, "/"));
+        Assert.False(rule.Allows("https", "example.com", 443, HttpMethods.Get, "/"));
+        Assert.False(rule.Allows("https", "evilexample.com", 443, HttpMethods.Get, "/"));
+        Assert.False(rule.Allows("https", "a.example.com.evil.com", 443, HttpMethods.Get, "/"));
+    }
+
+    [Fact]
+    public void KvRule_PrefixAndOperations()
+    {
+        var rule = new KvRule("orders", "t1.", KvOperations.Get | KvOperations.Put);
+        Assert.True(rule.Allows("orders", "t1.x", KvOperations.Put));
+        Assert.False(rule.Allows("orders", "t2.x", KvOperations.Get));
+        Assert.False(rule.Allows("orders", "t1.x", KvOperations.Delete));
+        Assert.False(rule.Allows("users", "t1.x", KvOperations.Get));
+        Assert.True(rule.Covers(rule with { KeyPrefix = "t1.a", Operations = KvOperations.Get }));
+        Assert.False(rule.Covers(rule with { KeyPrefix = "t" }));
+    }
+}
