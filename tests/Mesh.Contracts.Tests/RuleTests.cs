@@ -86,3 +86,52 @@ public class RuleTests
         Assert.False(rule.Covers(rule with { KeyPrefix = "t" }));
     }
 }
+
+public class RuleTextTests
+{
+    [Theory]
+    [InlineData("https://api.stripe.com/v1/", "GET,HEAD https://api.stripe.com/v1/")]
+    [InlineData("post,GET https://API.Stripe.com.:8443/v1/charges", "GET,POST https://api.stripe.com:8443/v1/charges")]
+    [InlineData("DELETE http://*.example.com", "DELETE http://*.example.com/")]
+    [InlineData("GET http://127.0.0.1:8080/", "GET http://127.0.0.1:8080/")]
+    public void Http_ParsesAndFormatsCanonically(string text, string canonical)
+    {
+        Assert.True(RuleText.TryParseHttp(text, out var rule, out var error), error);
+        Assert.Equal(canonical, RuleText.Format(rule!));
+        Assert.True(RuleText.TryParseHttp(canonical, out var again, out _));
+        Assert.Equal(rule, again);
+    }
+
+    [Theory]
+    [InlineData("https://user@api.stripe.com/", "user information")]
+    [InlineData("https://api.stripe.com@evil.com/", "user information")]
+    [InlineData("https://0x7f000001/", "host")]
+    [InlineData("https://127.1/", "host")]
+    [InlineData("ftp://example.com/", "scheme")]
+    [InlineData("FETCH https://example.com/", "method")]
+    [InlineData("https://example.com:99999/", "port")]
+    [InlineData("https://example.com/a/../b", "path")]
+    [InlineData("example.com", "not a URL")]
+    public void Http_RefusesTricks(string text, string complaint)
+    {
+        Assert.False(RuleText.TryParseHttp(text, out _, out var error));
+        Assert.Contains(complaint, error);
+    }
+
+    [Theory]
+    [InlineData("orders", "orders/:get")]
+    [InlineData("orders/tenant-1.", "orders/tenant-1.:get")]
+    [InlineData("orders/tenant-1.:get,put,list", "orders/tenant-1.:get,put,list")]
+    public void Kv_ParsesAndFormatsCanonically(string text, string canonical)
+    {
+        Assert.True(RuleText.TryParseKv(text, out var rule, out var error), error);
+        Assert.Equal(canonical, RuleText.Format(rule!));
+    }
+
+    [Theory]
+    [InlineData("orders/t1:drop")]
+    [InlineData("ord ers/t1")]
+    [InlineData("orders/t1.*")]
+    [InlineData("orders/..x")]
+    public void Kv_RefusesNonsense(string text) => Assert.False(RuleText.TryParseKv(text, out _, out _));
+}

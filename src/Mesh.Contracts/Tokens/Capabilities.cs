@@ -17,12 +17,22 @@ public sealed record Capabilities(
     /// Whether every rule of <paramref name="child"/> is covered by one rule here. Conservative: a
     /// child rule that only a union of parent rules covers is refused, never wrongly accepted.
     /// </summary>
-    public bool Covers(Capabilities child) =>
-        (Log || !child.Log)
-        && child.Http.All(c => Http.Any(p => p.Covers(c)))
-        && child.Kv.All(c => Kv.Any(p => p.Covers(c)))
-        && child.Publish.All(c => Publish.Any(p => SubjectPattern.Covers(p, c)))
-        && child.Request.All(c => Request.Any(p => SubjectPattern.Covers(p, c)));
+    public bool Covers(Capabilities child) => Uncovered(child) is null;
+
+    /// <summary>The first rule of <paramref name="child"/> that nothing here covers, described; null if none.</summary>
+    public string? Uncovered(Capabilities child)
+    {
+        if (child.Log && !Log)
+        {
+            return "log";
+        }
+
+        return child.Http.Where(c => !Http.Any(p => p.Covers(c))).Select(c => $"http rule '{RuleText.Format(c)}'")
+            .Concat(child.Kv.Where(c => !Kv.Any(p => p.Covers(c))).Select(c => $"kv rule '{RuleText.Format(c)}'"))
+            .Concat(child.Publish.Where(c => !Publish.Any(p => SubjectPattern.Covers(p, c))).Select(c => $"publish '{c}'"))
+            .Concat(child.Request.Where(c => !Request.Any(p => SubjectPattern.Covers(p, c))).Select(c => $"request '{c}'"))
+            .FirstOrDefault();
+    }
 
     public string? Validate()
     {

@@ -10,11 +10,23 @@ public sealed record FunctionGrant(
     Capabilities Capabilities,
     Limits Limits)
 {
-    public bool Covers(FunctionGrant child) =>
-        child.Function == Function
-        && child.Modules.All(Modules.Contains)
-        && Capabilities.Covers(child.Capabilities)
-        && Limits.Covers(child.Limits);
+    public bool Covers(FunctionGrant child) => Uncovered(child) is null;
+
+    /// <summary>What <paramref name="child"/> allows that this does not, described; null if nothing.</summary>
+    public string? Uncovered(FunctionGrant child)
+    {
+        if (child.Function != Function)
+        {
+            return $"function '{child.Function}'";
+        }
+
+        if (child.Modules.FirstOrDefault(m => !Modules.Contains(m)) is var module && module != default)
+        {
+            return $"module {module}";
+        }
+
+        return Capabilities.Uncovered(child.Capabilities) ?? (Limits.Covers(child.Limits) ? null : "a looser or missing limit");
+    }
 
     public string? Validate()
     {

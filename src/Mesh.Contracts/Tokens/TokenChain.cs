@@ -117,9 +117,9 @@ public sealed class TokenChain
                     return Widened($"block {Blocks.Length} grants function '{child.Function}', which the token before it does not");
                 }
 
-                if (!parent.Covers(child))
+                if (parent.Uncovered(child) is { } widened)
                 {
-                    return Widened($"block {Blocks.Length} widens function '{child.Function}' (a module, capability or limit the token before it does not grant)");
+                    return Widened($"block {Blocks.Length} gives function '{child.Function}' {widened}, which the token before it does not grant");
                 }
             }
         }

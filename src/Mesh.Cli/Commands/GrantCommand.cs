@@ -1,0 +1,63 @@
+using System.CommandLine;
+using Mesh.Cli.Parsing;
+using Mesh.Contracts.Tokens;
+
+namespace Mesh.Cli.Commands;
+
+/// <summary><c>mesh grant</c>: issue a root token for one function, signed with an issuer key.</summary>
+public static class GrantCommand
+{
+    public static Command Build(CliContext context)
+    {
+        var key = new Option<string>("--key") { Description = "Issuer seed file (from 'mesh keys new')", Required = true };
+        var function = new Option<string>("--function") { Description = "Function name (the subject after mesh.fn.)", Required = true };
+        var modules = new Option<string[]>("--module")
+        {
+            Description = "Module the function may run: a .wasm file (its digest is taken) or sha256:HEX. Repeatable",
+            Required = true,
+        };
+        var ttl = new Option<string>("--ttl") { Description = "How long the token is valid, e.g. 15m, 1h, 7d", DefaultValueFactory = _ => "1h" };
+        var maxDepth = new Option<int>("--max-depth") { Description = "How many narrowing blocks may be appended (chain hops included)", DefaultValueFactory = _ => 4 };
+        var seal = new Option<bool>("--seal") { Description = "Seal the token so nothing can be appended" };
+        var capabilities = new CapabilityOptions();
+
+        var command = new Command("grant", "Issue a token that lets a function run a module with the given capabilities; prints the token")
+        {
+            key, function, modules, ttl, maxDepth, seal,
+        };
+        capabilities.AddTo(command);
+        command.SetAction(result =>
+        {
+            var name = result.GetValue(function)!;
+            var values = capabilities.Read(result);
+            var now = context.Time.GetUtcNow().ToUnixTimeSeconds();
+            var claims = new BlockClaims
+            {
+                TokenId = TokenIssuer.NewTokenId(),
+                IssuedAt = now,
+                NotBefore = now,
+                Expires = now + (long)Units.Duration(result.GetValue(ttl)!, "--ttl").TotalSeconds,
+                MaxDepth = result.GetValue(maxDepth),
+                Functions =
+                [
+                    new FunctionGrant(
+                        name,
+                        [.. result.GetValue(modules)!.Select(ModuleReference.Resolve).Distinct()],
+                        values.Over(Capabilities.None),
+                        values.Limits),
+                ],
+            };
+
+            using var issuer = SeedFile.Read(result.GetValue(key)!);
+            var token = TokenIssuer.Issue(issuer, claims, result.GetValue(seal));
+            if (!token.IsOk)
+            {
+                throw CliException.From(token.Error);
+            }
+
+            context.Out.WriteLine(TokenCodec.ToText(token.Value));
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,41 @@
+using System.CommandLine;
+using Mesh.Cli.Commands;
+
+namespace Mesh.Cli;
+
+/// <summary>The <c>mesh</c> command tree. One file per command under Commands/.</summary>
+public static class MeshCli
+{
+    public static RootCommand Build(CliContext context) => new("Mesh: capability-secured WebAssembly functions over NATS")
+    {
+        KeysCommand.Build(context),
+        GrantCommand.Build(context),
+        TokenCommand.Build(context),
+    };
+
+    /// <summary>Runs a command line; returns the exit code. Never throws for user mistakes.</summary>
+    public static async Task<int> RunAsync(string[] args, CliContext context, CancellationToken cancellationToken = default)
+    {
+        var parsed = Build(context).Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var error in parsed.Errors)
+            {
+                await context.Error.WriteLineAsync($"mesh: usage: {error.Message}");
+            }
+
+            await context.Error.WriteLineAsync("Run 'mesh --help' (or 'mesh COMMAND --help') for usage.");
+            return CliException.UsageExitCode;
+        }
+
+        try
+        {
+            return await parsed.InvokeAsync(new InvocationConfiguration { Output = context.Out, Error = context.Error, EnableDefaultExceptionHandler = false }, cancellationToken);
+        }
+        catch (CliException e)
+        {
+            await context.Error.WriteLineAsync($"mesh: {e.Code}: {e.Message}");
+            return e.ExitCode;
+        }
+    }
+}

@@ -1,0 +1,146 @@
+namespace Mesh.Contracts.Tokens.Rules;
+
+/// <summary>
+/// The text form of rules, shared by the CLI, manifests and logs:
+/// HTTP <c>[METHOD[,METHOD...] ]scheme://host[:port][/path-prefix]</c> (methods default to GET,HEAD),
+/// key-value <c>bucket[/key-prefix][:op[,op...]]</c> (operations default to get).
+/// </summary>
+public static class RuleText
+{
+    private static readonly (string Name, HttpMethods Method)[] MethodNames =
+    [
+        ("GET", HttpMethods.Get), ("HEAD", HttpMethods.Head), ("POST", HttpMethods.Post), ("PUT", HttpMethods.Put),
+        ("PATCH", HttpMethods.Patch), ("DELETE", HttpMethods.Delete), ("OPTIONS", HttpMethods.Options),
+    ];
+
+    private static readonly (string Name, KvOperations Operation)[] OperationNames =
+    [
+        ("get", KvOperations.Get), ("put", KvOperations.Put), ("delete", KvOperations.Delete), ("list", KvOperations.List),
+    ];
+
+    public static string Format(HttpRule rule)
+    {
+        var host = rule.Host;
+        var defaultPort = rule.Scheme == "https" ? 443 : 80;
+        var port = rule.Port == defaultPort ? "" : ":" + rule.Port;
+        return $"{Format(rule.Methods)} {rule.Scheme}://{host}{port}{rule.PathPrefix}";
+    }
+
+    public static string Format(HttpMethods methods) =>
+        string.Join(',', MethodNames.Where(m => (methods & m.Method) != 0).Select(m => m.Name));
+
+    public static string Format(KvRule rule) =>
+        $"{rule.Bucket}/{rule.KeyPrefix}:{string.Join(',', OperationNames.Where(o => (rule.Operations & o.Operation) != 0).Select(o => o.Name))}";
+
+    public static bool TryParseHttp(string text, out HttpRule? rule, out string error)
+    {
+        rule = null;
+        text = text.Trim();
+        var methods = HttpMethods.Get | HttpMethods.Head;
+        var space = text.IndexOf(' ', StringComparison.Ordinal);
+        if (space > 0)
+        {
+            methods = HttpMethods.None;
+            foreach (var name in text[..space].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                var match = MethodNames.FirstOrDefault(m => m.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
+                if (match.Name is null)
+                {
+                    error = $"unknown HTTP method '{name}' (known: {string.Join(", ", MethodNames.Select(m => m.Name))})";
+                    return false;
+                }
+
+                methods |= match.Method;
+            }
+
+            text = text[(space + 1)..].Trim();
+        }
+
+        var schemeEnd = text.IndexOf("://", StringComparison.Ordinal);
+        if (schemeEnd <= 0)
+        {
+            error = $"'{text}' is not a URL: expected scheme://host[:port][/path]";
+            return false;
+        }
+
+        var scheme = text[..schemeEnd].ToLowerInvariant();
+        var rest = text[(schemeEnd + 3)..];
+        var slash = rest.IndexOf('/', StringComparison.Ordinal);
+        var authority = slash < 0 ? rest : rest[..slash];
+        var path = slash < 0 ? "/" : rest[slash..];
+        if (authority.Contains('@', StringComparison.Ordinal))
+        {
+            error = "a rule may not carry user information ('user@host'): name the host alone";
+            return false;
+        }
+
+        var port = scheme == "https" ? 443 : 80;
+        var host = authority;
+        var colon = authority.LastIndexOf(':');
+        if (colon >= 0 && !authority.EndsWith(']'))
+        {
+            if (!int.TryParse(authority[(colon + 1)..], System.Globalization.NumberStyles.None, null, out port))
+            {
+                error = $"'{authority[(colon + 1)..]}' is not a port";
+                return false;
+            }
+
+            host = authority[..colon];
+        }
+
+        var normalised = HttpRule.NormaliseHost(host);
+        if (normalised is null)
+        {
+            error = $"'{host}' is not a host name, a '*.suffix' wildcard or a canonical IP address";
+            return false;
+        }
+
+        var candidate = new HttpRule(scheme, normalised, port, methods, path);
+        if (candidate.Validate() is { } invalid)
+        {
+            error = invalid;
+            return false;
+        }
+
+        rule = candidate;
+        error = "";
+        return true;
+    }
+
+    public static bool TryParseKv(string text, out KvRule? rule, out string error)
+    {
+        rule = null;
+        text = text.Trim();
+        var operations = KvOperations.Get;
+        var colon = text.LastIndexOf(':');
+        if (colon >= 0)
+        {
+            operations = KvOperations.None;
+            foreach (var name in text[(colon + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                var match = OperationNames.FirstOrDefault(o => o.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
+                if (match.Name is null)
+                {
+                    error = $"unknown key-value operation '{name}' (known: {string.Join(", ", OperationNames.Select(o => o.Name))})";
+                    return false;
+                }
+
+                operations |= match.Operation;
+            }
+
+            text = text[..colon];
+        }
+
+        var slash = text.IndexOf('/', StringComparison.Ordinal);
+        var candidate = slash < 0 ? new KvRule(text, "", operations) : new KvRule(text[..slash], text[(slash + 1)..], operations);
+        if (candidate.Validate() is { } invalid)
+        {
+            error = invalid;
+            return false;
+        }
+
+        rule = candidate;
+        error = "";
+        return true;
+    }
+}
