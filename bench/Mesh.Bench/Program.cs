@@ -1,0 +1,41 @@
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Exporters;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Loggers;
+using BenchmarkDotNet.Running;
+using Mesh.Bench;
+
+// Usage: dotnet run -c Release --project bench/Mesh.Bench -- tokens [docs/benchmarks.md]
+var suite = args.FirstOrDefault() ?? "tokens";
+var document = args.Length > 1 ? args[1] : Path.Combine("docs", "benchmarks.md");
+
+if (suite != "tokens")
+{
+    Console.Error.WriteLine($"unknown suite '{suite}' (known: tokens)");
+    return 2;
+}
+
+var config = ManualConfig.CreateMinimumViable()
+    .AddJob(Job.Default.WithWarmupCount(3).WithIterationCount(12).WithLaunchCount(1))
+    .AddColumn(StatisticColumn.OperationsPerSecond)
+    .WithOptions(ConfigOptions.DisableLogFile);
+var summary = BenchmarkRunner.Run<TokenBenchmarks>(config);
+
+var table = new AccumulationLogger();
+MarkdownExporter.GitHub.ExportToLog(summary, table);
+BenchmarksDocument.WriteSection(document, suite, $"""
+    ## Tokens
+
+    What a node pays for a token, against one bare Ed25519 verification (the baseline, the least
+    any signed token can cost). "Verify, cached" is the steady-state cost per message: a SHA-256 of
+    the token bytes, a dictionary lookup and the per-message checks (time, audience, module).
+    The 1-block token is a realistic grant (HTTP, key-value, publish and request rules, limits);
+    the 3-block token is that grant narrowed twice.
+
+    Run on {TimeProvider.System.GetUtcNow():yyyy-MM-dd}.
+
+    {table.GetLog().Trim().Replace("&#39;", "", StringComparison.Ordinal)}
+    """);
+Console.WriteLine($"wrote the '{suite}' section of {document}");
+return summary.HasCriticalValidationErrors ? 1 : 0;

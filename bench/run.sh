@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Runs a benchmark suite in Release and rewrites its section of docs/benchmarks.md.
+# Usage: bench/run.sh [tokens]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+scripts/install-prerequisites.sh
+dotnet run -c Release --project bench/Mesh.Bench -- "${1:-tokens}" docs/benchmarks.md

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what Mesh needs and a fresh Debian machine with the .NET SDK lacks. Idempotent: it
+# installs only what is missing, so it is cheap to run before every command.
+set -euo pipefail
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "install-prerequisites: the .NET 10 SDK is required and was not found on PATH" >&2
+  exit 1
+fi
+
+missing=()
+# nats-server (with JetStream) for the node and the integration tests; Debian puts it in /usr/sbin.
+if ! command -v nats-server >/dev/null 2>&1 && [ ! -x /usr/sbin/nats-server ]; then
+  missing+=(nats-server)
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-prerequisites: installing ${missing[*]}" >&2
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
