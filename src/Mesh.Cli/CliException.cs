@@ -15,4 +15,7 @@ public sealed class CliException(string code, string message, int exitCode = 1) 
     public static CliException Usage(string message) => new("usage", message, UsageExitCode);
 
     public static CliException From(Contracts.Wire.MeshError error) => new(Contracts.Wire.ErrorCodes.ToWire(error.Code), error.Message);
+
+    /// <summary>The value, or the result's error thrown as a <see cref="CliException"/>.</summary>
+    public static T Unwrap<T>(Contracts.Wire.Result<T> result) => result.IsOk ? result.Value : throw From(result.Error);
 }

@@ -49,13 +49,8 @@ public static class GrantCommand
             };
 
             using var issuer = SeedFile.Read(result.GetValue(key)!);
-            var token = TokenIssuer.Issue(issuer, claims, result.GetValue(seal));
-            if (!token.IsOk)
-            {
-                throw CliException.From(token.Error);
-            }
-
-            context.Out.WriteLine(TokenCodec.ToText(token.Value));
+            var token = CliException.Unwrap(TokenIssuer.Issue(issuer, claims, result.GetValue(seal)));
+            context.Out.WriteLine(TokenCodec.ToText(token));
             return 0;
         });
         return command;

@@ -86,13 +86,8 @@ public static class TokenCommand
                 Functions = name is null ? null : [Narrow(functions, name, chosenModules, values)],
             };
 
-            var narrowed = TokenIssuer.Attenuate(bytes, claims, result.GetValue(seal));
-            if (!narrowed.IsOk)
-            {
-                throw CliException.From(narrowed.Error);
-            }
-
-            context.Out.WriteLine(TokenCodec.ToText(narrowed.Value));
+            var narrowed = CliException.Unwrap(TokenIssuer.Attenuate(bytes, claims, result.GetValue(seal)));
+            context.Out.WriteLine(TokenCodec.ToText(narrowed));
             return 0;
         });
         return command;
@@ -150,18 +145,12 @@ public static class TokenCommand
     // its trust: only a node can decide that), so the user hears about a broken token here.
     private static VerifiedToken SelfVerify(byte[] bytes)
     {
-        var envelope = TokenCodec.Decode(bytes);
-        if (!envelope.IsOk)
+        var envelope = CliException.Unwrap(TokenCodec.Decode(bytes));
+        if (envelope.Version != TokenEnvelope.CurrentVersion || !VerifyingKey.TryImport(envelope.RootKey, out var root))
         {
-            throw CliException.From(envelope.Error);
+            throw CliException.From(new MeshError(ErrorCode.TokenVersion, $"token version {envelope.Version} is not supported"));
         }
 
-        if (envelope.Value.Version != TokenEnvelope.CurrentVersion || !VerifyingKey.TryImport(envelope.Value.RootKey, out var root))
-        {
-            throw CliException.From(new MeshError(ErrorCode.TokenVersion, $"token version {envelope.Value.Version} is not supported"));
-        }
-
-        var verified = TokenVerifier.VerifyFromRoot(envelope.Value, root!, int.MaxValue);
-        return verified.IsOk ? verified.Value : throw CliException.From(verified.Error);
+        return CliException.Unwrap(TokenVerifier.VerifyFromRoot(envelope, root!, int.MaxValue));
     }
 }

@@ -13,8 +13,7 @@ public static class TokenArgument
             _ when value.StartsWith('@') => ReadFile(value[1..]),
             _ => value,
         };
-        var bytes = TokenCodec.FromText(text, 64 * 1024);
-        return bytes.IsOk ? bytes.Value : throw CliException.From(bytes.Error);
+        return CliException.Unwrap(TokenCodec.FromText(text, 64 * 1024));
     }
 
     private static string ReadFile(string path)

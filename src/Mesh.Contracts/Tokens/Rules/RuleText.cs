@@ -7,15 +7,15 @@ namespace Mesh.Contracts.Tokens.Rules;
 /// </summary>
 public static class RuleText
 {
-    private static readonly (string Name, HttpMethods Method)[] MethodNames =
+    private static readonly (string Name, int Bit)[] MethodNames =
     [
-        ("GET", HttpMethods.Get), ("HEAD", HttpMethods.Head), ("POST", HttpMethods.Post), ("PUT", HttpMethods.Put),
-        ("PATCH", HttpMethods.Patch), ("DELETE", HttpMethods.Delete), ("OPTIONS", HttpMethods.Options),
+        ("GET", (int)HttpMethods.Get), ("HEAD", (int)HttpMethods.Head), ("POST", (int)HttpMethods.Post), ("PUT", (int)HttpMethods.Put),
+        ("PATCH", (int)HttpMethods.Patch), ("DELETE", (int)HttpMethods.Delete), ("OPTIONS", (int)HttpMethods.Options),
     ];
 
-    private static readonly (string Name, KvOperations Operation)[] OperationNames =
+    private static readonly (string Name, int Bit)[] OperationNames =
     [
-        ("get", KvOperations.Get), ("put", KvOperations.Put), ("delete", KvOperations.Delete), ("list", KvOperations.List),
+        ("get", (int)KvOperations.Get), ("put", (int)KvOperations.Put), ("delete", (int)KvOperations.Delete), ("list", (int)KvOperations.List),
     ];
 
     public static string Format(HttpRule rule)
@@ -26,11 +26,9 @@ public static class RuleText
         return $"{Format(rule.Methods)} {rule.Scheme}://{host}{port}{rule.PathPrefix}";
     }
 
-    public static string Format(HttpMethods methods) =>
-        string.Join(',', MethodNames.Where(m => (methods & m.Method) != 0).Select(m => m.Name));
+    public static string Format(HttpMethods methods) => FormatFlags(MethodNames, (int)methods);
 
-    public static string Format(KvRule rule) =>
-        $"{rule.Bucket}/{rule.KeyPrefix}:{string.Join(',', OperationNames.Where(o => (rule.Operations & o.Operation) != 0).Select(o => o.Name))}";
+    public static string Format(KvRule rule) => $"{rule.Bucket}/{rule.KeyPrefix}:{FormatFlags(OperationNames, (int)rule.Operations)}";
 
     public static bool TryParseHttp(string text, out HttpRule? rule, out string error)
     {
@@ -40,19 +38,12 @@ public static class RuleText
         var space = text.IndexOf(' ', StringComparison.Ordinal);
         if (space > 0)
         {
-            methods = HttpMethods.None;
-            foreach (var name in text[..space].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            if (!TryParseFlags(MethodNames, text[..space], "HTTP method", out var bits, out error))
             {
-                var match = MethodNames.FirstOrDefault(m => m.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
-                if (match.Name is null)
-                {
-                    error = $"unknown HTTP method '{name}' (known: {string.Join(", ", MethodNames.Select(m => m.Name))})";
-                    return false;
-                }
-
-                methods |= match.Method;
+                return false;
             }
 
+            methods = (HttpMethods)bits;
             text = text[(space + 1)..].Trim();
         }
 
@@ -115,19 +106,12 @@ public static class RuleText
         var colon = text.LastIndexOf(':');
         if (colon >= 0)
         {
-            operations = KvOperations.None;
-            foreach (var name in text[(colon + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            if (!TryParseFlags(OperationNames, text[(colon + 1)..], "key-value operation", out var bits, out error))
             {
-                var match = OperationNames.FirstOrDefault(o => o.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
-                if (match.Name is null)
-                {
-                    error = $"unknown key-value operation '{name}' (known: {string.Join(", ", OperationNames.Select(o => o.Name))})";
-                    return false;
-                }
-
-                operations |= match.Operation;
+                return false;
             }
 
+            operations = (KvOperations)bits;
             text = text[..colon];
         }
 
@@ -140,6 +124,28 @@ public static class RuleText
         }
 
         rule = candidate;
+        error = "";
+        return true;
+    }
+
+    private static string FormatFlags((string Name, int Bit)[] names, int flags) =>
+        string.Join(',', names.Where(n => (flags & n.Bit) != 0).Select(n => n.Name));
+
+    private static bool TryParseFlags((string Name, int Bit)[] names, string list, string what, out int flags, out string error)
+    {
+        flags = 0;
+        foreach (var name in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var match = names.FirstOrDefault(n => n.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
+            if (match.Name is null)
+            {
+                error = $"unknown {what} '{name}' (known: {string.Join(", ", names.Select(n => n.Name))})";
+                return false;
+            }
+
+            flags |= match.Bit;
+        }
+
         error = "";
         return true;
     }
