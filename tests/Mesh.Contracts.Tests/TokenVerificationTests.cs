@@ -129,7 +129,8 @@ public sealed class TokenVerificationTests : IDisposable
     [Fact]
     public void TrustedRoots_WithAMistypedKey_FailAtConstruction()
     {
-        var typo = _f.Issuer.PublicKeyText[..^1] + "A";
+        var key = _f.Issuer.PublicKeyText;
+        var typo = key[..^1] + (key[^1] == 'A' ? 'B' : 'A');
         var error = Assert.Throws<ArgumentException>(() =>
             new TokenVerifier(new TokenVerifierOptions { TrustedRoots = [typo] }, _f.Clock));
         Assert.Contains(nameof(TokenVerifierOptions.TrustedRoots), error.Message);
