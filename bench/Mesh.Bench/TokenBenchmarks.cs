@@ -44,7 +44,7 @@ public class TokenBenchmarks
                 new FunctionGrant(
                     "payments",
                     [Module],
-                    new Capabilities(
+                    new CapabilitySet(
                         true,
                         [new HttpRule("https", "api.stripe.com", 443, HttpMethods.Get | HttpMethods.Post, "/v1/")],
                         [new KvRule("orders", "tenant-1.", KvOperations.Get | KvOperations.Put)],

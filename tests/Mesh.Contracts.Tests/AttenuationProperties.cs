@@ -70,7 +70,7 @@ public sealed class AttenuationProperties : IDisposable
         from publish in Few(Gen.Elements(Patterns))
         from request in Few(Gen.Elements(Patterns))
         from limits in LimitsGen
-        select new FunctionGrant(name, modules, new Capabilities(log, http, kv, publish, request), limits);
+        select new FunctionGrant(name, modules, new CapabilitySet(log, http, kv, publish, request), limits);
 
     private static Gen<ImmutableArray<FunctionGrant>> FunctionsGen =>
         from names in SubsetOf(Functions, nonEmpty: true)
@@ -224,7 +224,7 @@ public sealed class AttenuationProperties : IDisposable
         return new FunctionGrant(
             grant.Function,
             modules.Length == 0 ? [grant.Modules[0]] : [.. modules],
-            new Capabilities(caps.Log && random.Next(2) == 0, [.. http], [.. kv], [.. Some(caps.Publish).Select(NarrowSubject)], [.. Some(caps.Request).Select(NarrowSubject)]),
+            new CapabilitySet(caps.Log && random.Next(2) == 0, [.. http], [.. kv], [.. Some(caps.Publish).Select(NarrowSubject)], [.. Some(caps.Request).Select(NarrowSubject)]),
             grant.Limits with { Fuel = grant.Limits.Fuel / 2 is var half && half > 0 ? half : grant.Limits.Fuel });
     }
 

@@ -167,7 +167,7 @@ public sealed class HostileTokenCorpusTests : IDisposable
         var root = _f.RootClaims(narrow, narrow with { Function = "refunds" }) with { Audience = null };
         var token = _f.Issue(root);
         var caps = narrow.Capabilities;
-        BlockClaims Caps(Capabilities c) => new() { Functions = TokenFixture.Only(narrow with { Capabilities = c }) };
+        BlockClaims Caps(CapabilitySet c) => new() { Functions = TokenFixture.Only(narrow with { Capabilities = c }) };
 
         var block = widening switch
         {

@@ -31,7 +31,7 @@ public sealed class TokenFixture : IDisposable
     public static FunctionGrant Payments => new(
         "payments",
         [ModuleA, ModuleB],
-        new Capabilities(
+        new CapabilitySet(
             Log: true,
             Http: [new HttpRule("https", "api.stripe.com", 443, HttpMethods.Get | HttpMethods.Post, "/v1/")],
             Kv: [new KvRule("orders", "tenant-1.", KvOperations.Get | KvOperations.Put)],

@@ -27,7 +27,7 @@ public sealed class VerifiedTokenCacheTests : IDisposable
             IssuedAt = now,
             Expires = now + ttlSeconds,
             MaxDepth = 2,
-            Functions = [new FunctionGrant("echo", [Module], Capabilities.None, Limits.None)],
+            Functions = [new FunctionGrant("echo", [Module], CapabilitySet.None, Limits.None)],
         };
         var issued = TokenIssuer.Issue(_issuer, claims);
         Assert.True(issued.IsOk, issued.ToString());
@@ -76,7 +76,7 @@ public sealed class VerifiedTokenCacheTests : IDisposable
             IssuedAt = 0,
             Expires = long.MaxValue / 2,
             MaxDepth = 0,
-            Functions = [new FunctionGrant("echo", [Module], Capabilities.None, Limits.None)],
+            Functions = [new FunctionGrant("echo", [Module], CapabilitySet.None, Limits.None)],
         });
 
         Assert.Equal(ErrorCode.TokenUntrustedIssuer, cache.Verify(foreign.Value!).Error.Code);

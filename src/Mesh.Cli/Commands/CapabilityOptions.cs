@@ -76,7 +76,7 @@ public sealed record CapabilityValues(
     public bool Any => Log is not null || Http is not null || Kv is not null || Publish is not null || Request is not null || Limits != Limits.None;
 
     /// <summary>These values over a base: given options replace, the rest carry over.</summary>
-    public Capabilities Over(Capabilities basis) => new(
+    public CapabilitySet Over(CapabilitySet basis) => new(
         Log ?? basis.Log, Http ?? basis.Http, Kv ?? basis.Kv, Publish ?? basis.Publish, Request ?? basis.Request);
 
     public Limits OverLimits(Limits basis) => new(

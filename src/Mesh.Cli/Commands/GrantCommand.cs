@@ -43,7 +43,7 @@ public static class GrantCommand
                     new FunctionGrant(
                         name,
                         [.. result.GetValue(modules)!.Select(ModuleReference.Resolve).Distinct()],
-                        values.Over(Capabilities.None),
+                        values.Over(CapabilitySet.None),
                         values.Limits),
                 ],
             };

@@ -7,7 +7,7 @@ namespace Mesh.Contracts.Tokens;
 public sealed record FunctionGrant(
     string Function,
     ImmutableArray<Sha256Digest> Modules,
-    Capabilities Capabilities,
+    CapabilitySet Capabilities,
     Limits Limits)
 {
     public bool Covers(FunctionGrant child) => Uncovered(child) is null;

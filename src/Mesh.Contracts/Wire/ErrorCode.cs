@@ -21,4 +21,27 @@ public enum ErrorCode
     TokenDepth = 110,
     TokenWidened = 111,
     TokenSealed = 112,
+
+    RequestTooLarge = 200,
+    RequestMalformed = 201,
+
+    ModuleNotFound = 300,
+    ModuleDigestMismatch = 301,
+    ModuleInvalid = 302,
+
+    CapabilityDenied = 400,
+
+    FunctionTrap = 500,
+    FunctionFuelExhausted = 501,
+    FunctionTimeout = 502,
+    FunctionMemoryLimit = 503,
+    FunctionStackOverflow = 504,
+    FunctionOutputTooLarge = 505,
+    FunctionError = 506,
+    FunctionHostCallLimit = 507,
+
+    NodeOverloaded = 600,
+    NodeDraining = 601,
+    NodeUnavailable = 602,
+    NodeInternal = 603,
 }

@@ -14,4 +14,7 @@ public static class MeshHeaders
 
     /// <summary>On error replies: a message for humans.</summary>
     public const string Message = "Mesh-Message";
+
+    /// <summary>On replies: capabilities the function asked for and was refused, comma-separated.</summary>
+    public const string Denied = "Mesh-Denied";
 }

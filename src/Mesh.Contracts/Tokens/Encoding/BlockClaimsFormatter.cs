@@ -109,7 +109,7 @@ internal sealed class BlockClaimsFormatter : IMessagePackFormatter<BlockClaims>
         return functions.MoveToImmutable();
     }
 
-    private static void WriteCapabilities(ref MessagePackWriter writer, Capabilities capabilities)
+    private static void WriteCapabilities(ref MessagePackWriter writer, CapabilitySet capabilities)
     {
         writer.WriteArrayHeader(5);
         writer.Write(capabilities.Log);
@@ -137,7 +137,7 @@ internal sealed class BlockClaimsFormatter : IMessagePackFormatter<BlockClaims>
         WriteStrings(ref writer, capabilities.Request);
     }
 
-    private static Capabilities ReadCapabilities(ref MessagePackReader reader, MessagePackSerializerOptions options)
+    private static CapabilitySet ReadCapabilities(ref MessagePackReader reader, MessagePackSerializerOptions options)
     {
         options.Security.DepthStep(ref reader);
         StrictReader.Array(ref reader, 5, "capabilities");
@@ -170,7 +170,7 @@ internal sealed class BlockClaimsFormatter : IMessagePackFormatter<BlockClaims>
         var publish = ReadStrings(ref reader, "publish subjects");
         var request = ReadStrings(ref reader, "request subjects");
         reader.Depth--;
-        return new Capabilities(log, http.MoveToImmutable(), kv.MoveToImmutable(), publish, request);
+        return new CapabilitySet(log, http.MoveToImmutable(), kv.MoveToImmutable(), publish, request);
     }
 
     private static void WriteLimits(ref MessagePackWriter writer, Limits limits)

@@ -4,23 +4,23 @@ using Mesh.Contracts.Tokens.Rules;
 namespace Mesh.Contracts.Tokens;
 
 /// <summary>What a function may do besides compute. Empty means nothing: deny by default.</summary>
-public sealed record Capabilities(
+public sealed record CapabilitySet(
     bool Log,
     ImmutableArray<HttpRule> Http,
     ImmutableArray<KvRule> Kv,
     ImmutableArray<string> Publish,
     ImmutableArray<string> Request)
 {
-    public static readonly Capabilities None = new(false, [], [], [], []);
+    public static readonly CapabilitySet None = new(false, [], [], [], []);
 
     /// <summary>
     /// Whether every rule of <paramref name="child"/> is covered by one rule here. Conservative: a
     /// child rule that only a union of parent rules covers is refused, never wrongly accepted.
     /// </summary>
-    public bool Covers(Capabilities child) => Uncovered(child) is null;
+    public bool Covers(CapabilitySet child) => Uncovered(child) is null;
 
     /// <summary>The first rule of <paramref name="child"/> that nothing here covers, described; null if none.</summary>
-    public string? Uncovered(Capabilities child)
+    public string? Uncovered(CapabilitySet child)
     {
         if (child.Log && !Log)
         {

@@ -1,0 +1,32 @@
+namespace Mesh.Contracts.HostCalls;
+
+/// <summary>
+/// The guest ABI: what a core wasm module exports and imports to be a Mesh function (docs/abi.md).
+/// The guest owns all of its memory; the host only copies into and out of buffers the guest names.
+/// </summary>
+public static class GuestAbi
+{
+    /// <summary>The import module name of every host function.</summary>
+    public const string ImportModule = "mesh";
+
+    /// <summary>Exported linear memory.</summary>
+    public const string MemoryExport = "memory";
+
+    /// <summary>Exported entry point: <c>run(input_len: i32) -> i32</c>; 0 is success.</summary>
+    public const string RunExport = "run";
+
+    /// <summary>Optional exported initialiser (WASI reactors, some toolchains): called once before <c>run</c>.</summary>
+    public const string InitializeExport = "_initialize";
+
+    /// <summary><c>read_input(ptr: i32, len: i32) -> i32</c>: copies up to len input bytes to ptr; returns bytes copied.</summary>
+    public const string ReadInput = "read_input";
+
+    /// <summary><c>write_output(ptr: i32, len: i32) -> i32</c>: sets the output (replacing any earlier); 0 or a status.</summary>
+    public const string WriteOutput = "write_output";
+
+    /// <summary><c>set_error(ptr: i32, len: i32) -> i32</c>: a message for a non-zero return from <c>run</c>.</summary>
+    public const string SetError = "set_error";
+
+    /// <summary><c>log(level: i32, ptr: i32, len: i32) -> i32</c>: needs the log capability.</summary>
+    public const string Log = "log";
+}

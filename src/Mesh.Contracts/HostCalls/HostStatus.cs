@@ -1,0 +1,16 @@
+namespace Mesh.Contracts.HostCalls;
+
+/// <summary>What host functions return to the guest. Negative values are refusals; the call had no effect.</summary>
+public static class HostStatus
+{
+    public const int Ok = 0;
+
+    /// <summary>The token does not grant this.</summary>
+    public const int Denied = -1;
+
+    /// <summary>A pointer and length that do not lie inside the guest's memory.</summary>
+    public const int OutOfBounds = -2;
+
+    /// <summary>A per-invocation limit (output size, log lines) would be exceeded.</summary>
+    public const int LimitExceeded = -3;
+}

@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Logging;
+
+namespace Mesh.Node;
+
+/// <summary>Every log line the node writes, source-generated, in one place.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1, Message = "guest {Function} (token {TokenId}, invocation {InvocationId}): {Line}")]
+    public static partial void GuestLine(ILogger logger, LogLevel level, string function, string tokenId, string invocationId, string line);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "node serving mesh.fn.> in queue group {QueueGroup} on {Url}: concurrency {Concurrency}, queue {QueueLength}, {TrustedRoots} trusted root(s)")]
+    public static partial void Serving(ILogger logger, string queueGroup, string url, int concurrency, int queueLength, int trustedRoots);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "{Function} invocation {InvocationId} (token {TokenId}) ok in {Microseconds} µs")]
+    public static partial void Invoked(ILogger logger, string function, string invocationId, string tokenId, long microseconds);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "{Subject} invocation {InvocationId} (token {TokenId}) refused or failed: {Code}: {Message}")]
+    public static partial void Failed(ILogger logger, string subject, string invocationId, string tokenId, string code, string message);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "{Function} invocation {InvocationId} (token {TokenId}) was refused capability {Capability}")]
+    public static partial void Denied(ILogger logger, string function, string invocationId, string tokenId, string capability);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "draining: no new calls; waiting up to {Timeout} for {InFlight} in flight")]
+    public static partial void Draining(ILogger logger, TimeSpan timeout, int inFlight);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "drained: {Left} invocation(s) still running at exit")]
+    public static partial void Drained(ILogger logger, int left);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "compiled module {Digest} ({Bytes} bytes) in {Milliseconds} ms")]
+    public static partial void Compiled(ILogger logger, string digest, int bytes, long milliseconds);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Error, Message = "invocation {InvocationId} failed inside the node")]
+    public static partial void Internal(ILogger logger, Exception exception, string invocationId);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "overloaded: refused a call on {Subject} ({Admitted} admitted)")]
+    public static partial void Overloaded(ILogger logger, string subject, int admitted);
+}

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using Mesh.Contracts.Tokens;
+using Mesh.Contracts.Wire;
+using Mesh.Node.Modules;
+using Mesh.Node.Sandbox;
+using Mesh.Node.Tokens;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.Node.Messaging;
+
+/// <summary>
+/// One message, from subject and headers to an outcome: the function from the subject, the token
+/// (cached verification, then this message's checks), the module by digest, the import check, and
+/// the sandboxed run. Knows nothing of NATS, so it is tested without a server.
+/// </summary>
+public sealed class InvocationPipeline(
+    VerifiedTokenCache tokens,
+    ModuleCache modules,
+    Invoker invoker,
+    NodeStats stats,
+    IOptions<NodeOptions> options,
+    ILogger<InvocationPipeline> logger)
+{
+    private readonly NodeOptions _options = options.Value;
+    private readonly string _node = Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.Next()));
+    private long _sequence;
+
+    public async ValueTask<InvocationOutcome> RunAsync(string subject, string? tokenText, string? moduleText, ReadOnlyMemory<byte> input, CancellationToken cancellationToken)
+    {
+        var invocationId = $"{_node}-{Interlocked.Increment(ref _sequence):x}";
+        var started = Stopwatch.GetTimestamp();
+        var outcome = await RunCoreAsync(invocationId, subject, tokenText, moduleText, input, cancellationToken);
+        var microseconds = (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds;
+        stats.Completed(outcome.Error.Code, microseconds);
+        if (outcome.IsOk)
+        {
+            Log.Invoked(logger, subject, invocationId, outcome.TokenId, microseconds);
+        }
+        else
+        {
+            Log.Failed(logger, subject, invocationId, outcome.TokenId, outcome.Error.Code.ToWire(), outcome.Error.Message);
+        }
+
+        if (outcome.Denied is { } denied)
+        {
+            Log.Denied(logger, subject, invocationId, outcome.TokenId, denied);
+        }
+
+        return outcome;
+    }
+
+    private async ValueTask<InvocationOutcome> RunCoreAsync(
+        string invocationId, string subject, string? tokenText, string? moduleText, ReadOnlyMemory<byte> input, CancellationToken cancellationToken)
+    {
+        InvocationOutcome Fail(ErrorCode code, string message, string tokenId = "-") => new(invocationId, new MeshError(code, message), null, tokenId);
+
+        var function = Subjects.FunctionOf(subject);
+        if (function is null)
+        {
+            return Fail(ErrorCode.RequestMalformed, $"'{subject}' is not a function subject (mesh.fn.<name>)");
+        }
+
+        if (input.Length > _options.Execution.MaxInputBytes)
+        {
+            return Fail(ErrorCode.RequestTooLarge, $"input of {input.Length} bytes exceeds the node's limit of {_options.Execution.MaxInputBytes}");
+        }
+
+        Sha256Digest? requested = null;
+        if (!string.IsNullOrEmpty(moduleText))
+        {
+            if (!Sha256Digest.TryParse(moduleText, out var parsed))
+            {
+                return Fail(ErrorCode.RequestMalformed, $"{MeshHeaders.Module} must be sha256:<64 hex digits>");
+            }
+
+            requested = parsed;
+        }
+
+        var tokenBytes = TokenCodec.FromText(tokenText, _options.Tokens.MaxTokenBytes);
+        if (!tokenBytes.IsOk)
+        {
+            return Fail(tokenBytes.Error.Code, tokenBytes.Error.Message);
+        }
+
+        var grant = tokens.Authorize(tokenBytes.Value, function, requested);
+        if (!grant.IsOk)
+        {
+            return Fail(grant.Error.Code, grant.Error.Message);
+        }
+
+        var module = await modules.GetAsync(requested ?? grant.Value.Modules[0], cancellationToken);
+        if (!module.IsOk)
+        {
+            return Fail(module.Error.Code, module.Error.Message, grant.Value.TokenId);
+        }
+
+        if (ImportCheck.Check(module.Value, grant.Value) is { } refused)
+        {
+            return Fail(refused.Code, refused.Message, grant.Value.TokenId);
+        }
+
+        var context = new InvocationContext(grant.Value, input, EffectiveLimits.From(grant.Value.Limits, _options.Ceilings), invocationId);
+        var error = invoker.Invoke(module.Value, context);
+        return new InvocationOutcome(invocationId, error, context, grant.Value.TokenId);
+    }
+}

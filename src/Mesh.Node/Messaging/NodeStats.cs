@@ -1,0 +1,51 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Mesh.Contracts.Wire;
+
+namespace Mesh.Node.Messaging;
+
+/// <summary>Counters this node reports in its NATS micro-service stats (<c>$SRV.STATS</c>).</summary>
+public sealed class NodeStats
+{
+    private readonly ConcurrentDictionary<ErrorCode, long> _errors = new();
+    private long _invocations;
+    private long _invocationMicroseconds;
+    private long _overloaded;
+
+    public long Invocations => Interlocked.Read(ref _invocations);
+
+    public int InFlight { get; set; }
+
+    public void Completed(ErrorCode code, long microseconds)
+    {
+        Interlocked.Increment(ref _invocations);
+        Interlocked.Add(ref _invocationMicroseconds, microseconds);
+        if (code != ErrorCode.None)
+        {
+            _errors.AddOrUpdate(code, 1, (_, n) => n + 1);
+        }
+    }
+
+    public void Overloaded() => Interlocked.Increment(ref _overloaded);
+
+    public long ErrorsOf(ErrorCode code) => _errors.GetValueOrDefault(code);
+
+    public JsonNode ToJson()
+    {
+        var invocations = Invocations;
+        var errors = new JsonObject();
+        foreach (var (code, count) in _errors.OrderBy(e => e.Key))
+        {
+            errors[code.ToWire()] = count;
+        }
+
+        return new JsonObject
+        {
+            ["invocations"] = invocations,
+            ["in_flight"] = InFlight,
+            ["overloaded"] = Interlocked.Read(ref _overloaded),
+            ["average_invocation_us"] = invocations == 0 ? 0 : Interlocked.Read(ref _invocationMicroseconds) / invocations,
+            ["errors"] = errors,
+        };
+    }
+}

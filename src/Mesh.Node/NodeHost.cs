@@ -1,0 +1,73 @@
+using Mesh.Contracts.Tokens;
+using Mesh.Node.Capabilities;
+using Mesh.Node.Messaging;
+using Mesh.Node.Modules;
+using Mesh.Node.Sandbox;
+using Mesh.Node.Tokens;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using NATS.Client.Core;
+
+namespace Mesh.Node;
+
+/// <summary>Builds a node: configuration, the services that make it up, and its lifetime.</summary>
+public static class NodeHost
+{
+    /// <summary>
+    /// A node host. Settings come from appsettings.json, then the environment (<c>Mesh__...</c>),
+    /// then the command line (<c>--Mesh:Nats:Url=...</c>), then <paramref name="overrides"/>.
+    /// </summary>
+    public static IHost Build(string[] args, IEnumerable<KeyValuePair<string, string?>>? overrides = null)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        if (overrides is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(overrides);
+        }
+
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        });
+        AddNode(builder.Services, builder.Configuration);
+        return builder.Build();
+    }
+
+    public static IServiceCollection AddNode(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<NodeOptions>().Bind(configuration.GetSection(NodeOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<NodeOptions>, NodeOptionsValidator>();
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<INatsConnection>(sp =>
+        {
+            var node = sp.GetRequiredService<IOptions<NodeOptions>>().Value;
+            return new NatsConnection(new NatsOpts
+            {
+                Url = node.Nats.Url,
+                Name = node.Nats.Name,
+                LoggerFactory = sp.GetRequiredService<ILoggerFactory>(),
+                RetryOnInitialConnect = true,
+            });
+        });
+        services.AddSingleton(sp => new TokenVerifier(sp.GetRequiredService<IOptions<NodeOptions>>().Value.Tokens, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new VerifiedTokenCache(
+            sp.GetRequiredService<TokenVerifier>(),
+            sp.GetRequiredService<IOptions<NodeOptions>>().Value.TokenCache,
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<LogCapability>();
+        services.AddSingleton<WasmEngine>();
+        services.AddSingleton<Invoker>();
+        services.AddSingleton<ModuleStore>();
+        services.AddSingleton<ModuleCache>();
+        services.AddSingleton<NodeStats>();
+        services.AddSingleton<InvocationPipeline>();
+        services.AddHostedService<FunctionService>();
+        return services;
+    }
+}

@@ -1,0 +1,105 @@
+using Mesh.Contracts.Tokens;
+using Mesh.Node.Tokens;
+
+namespace Mesh.Node;
+
+/// <summary>
+/// Everything a node is configured with, bound from the <c>Mesh</c> section: appsettings,
+/// environment (<c>Mesh__Nats__Url</c>, <c>Mesh__Tokens__TrustedRoots__0</c>) or the command line.
+/// Note what is absent: no signing key, no per-function settings.
+/// </summary>
+public sealed record NodeOptions
+{
+    public const string Section = "Mesh";
+
+    public NatsOptions Nats { get; init; } = new();
+
+    public TokenVerifierOptions Tokens { get; init; } = new();
+
+    public VerifiedTokenCacheOptions TokenCache { get; init; } = new();
+
+    public ExecutionOptions Execution { get; init; } = new();
+
+    public CeilingOptions Ceilings { get; init; } = new();
+
+    public ModuleOptions Modules { get; init; } = new();
+
+    /// <summary>Null when valid, else what is wrong, naming the setting.</summary>
+    public string? Validate()
+    {
+        if (Tokens.TrustedRoots.Count == 0)
+        {
+            return "Mesh:Tokens:TrustedRoots is empty: a node that trusts no issuer refuses every call (set Mesh__Tokens__TrustedRoots__0 to an issuer public key)";
+        }
+
+        if (Execution.Concurrency < 1 || Execution.QueueLength < 0)
+        {
+            return "Mesh:Execution:Concurrency must be at least 1 and Mesh:Execution:QueueLength not negative";
+        }
+
+        if (Ceilings.Fuel < 1 || Ceilings.MemoryBytes < 65536 || Ceilings.WallTimeMs < 1 || Ceilings.OutputBytes < 1 || Ceilings.HostCalls < 1)
+        {
+            return "Mesh:Ceilings: every ceiling must be positive (memory at least one 64 KiB page)";
+        }
+
+        return null;
+    }
+}
+
+public sealed record NatsOptions
+{
+    public string Url { get; init; } = "nats://127.0.0.1:4222";
+
+    /// <summary>The connection name the server shows for this node.</summary>
+    public string Name { get; init; } = "mesh-node";
+}
+
+public sealed record ExecutionOptions
+{
+    /// <summary>Invocations running at once. Also sizes the Wasmtime instance pool.</summary>
+    public int Concurrency { get; init; } = Math.Max(2, Environment.ProcessorCount * 2);
+
+    /// <summary>Admitted messages waiting for a slot; past this a caller gets <c>node.overloaded</c> at once.</summary>
+    public int QueueLength { get; init; } = 256;
+
+    /// <summary>Largest input accepted.</summary>
+    public int MaxInputBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>The queue group every node joins, so any node can take any call.</summary>
+    public string QueueGroup { get; init; } = "mesh-nodes";
+
+    /// <summary>How long a stopping node lets in-flight invocations finish.</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(15);
+}
+
+/// <summary>The node's own maximum for every limit: a token can ask for less, never more.</summary>
+public sealed record CeilingOptions
+{
+    public long Fuel { get; init; } = 1_000_000_000;
+
+    public long MemoryBytes { get; init; } = 64L * 1024 * 1024;
+
+    public long WallTimeMs { get; init; } = 10_000;
+
+    public long OutputBytes { get; init; } = 1024 * 1024;
+
+    public long HostCalls { get; init; } = 10_000;
+
+    /// <summary>Log lines a single invocation may write; more are refused with a status, not an error.</summary>
+    public int LogLines { get; init; } = 100;
+
+    /// <summary>Longest log line kept; longer lines are cut.</summary>
+    public int LogLineBytes { get; init; } = 2048;
+}
+
+public sealed record ModuleOptions
+{
+    /// <summary>The NATS object store bucket modules are deployed to, named by digest.</summary>
+    public string Bucket { get; init; } = "mesh-modules";
+
+    /// <summary>Compiled modules kept in memory.</summary>
+    public int CacheCapacity { get; init; } = 256;
+
+    /// <summary>Largest module fetched.</summary>
+    public long MaxModuleBytes { get; init; } = 32L * 1024 * 1024;
+}

@@ -1,0 +1,18 @@
+using System.Collections.Frozen;
+using Mesh.Contracts.Tokens;
+using Wasmtime;
+
+namespace Mesh.Node.Sandbox;
+
+/// <summary>A module compiled once for this node's engine, with its imports read once.</summary>
+public sealed class CompiledModule(Sha256Digest digest, Module module, int sizeBytes)
+{
+    public Sha256Digest Digest { get; } = digest;
+
+    public Module Module { get; } = module;
+
+    public int SizeBytes { get; } = sizeBytes;
+
+    /// <summary>Imports as <c>module.name</c>.</summary>
+    public FrozenSet<string> Imports { get; } = module.Imports.Select(i => $"{i.ModuleName}.{i.Name}").ToFrozenSet(StringComparer.Ordinal);
+}

@@ -1,0 +1,81 @@
+using System.Text;
+using Mesh.Contracts.HostCalls;
+using Mesh.Node.Capabilities;
+using Wasmtime;
+
+namespace Mesh.Node.Sandbox;
+
+/// <summary>
+/// The <c>mesh</c> host functions, defined once on the shared linker. Each one finds its
+/// invocation through the store's data, checks pointers against the guest's memory, counts itself
+/// against the host-call limit, and asks the grant before doing anything a capability governs.
+/// </summary>
+public static class HostFunctions
+{
+    public static void Define(Linker linker, LogCapability log)
+    {
+        linker.DefineFunction(GuestAbi.ImportModule, GuestAbi.ReadInput, (Caller caller, int ptr, int len) =>
+        {
+            var context = Begin(caller);
+            if (!TryGuestSpan(caller, ptr, len, out var destination))
+            {
+                return HostStatus.OutOfBounds;
+            }
+
+            var count = Math.Min(len, context.Input.Length);
+            context.Input.Span[..count].CopyTo(destination);
+            return count;
+        });
+
+        linker.DefineFunction(GuestAbi.ImportModule, GuestAbi.WriteOutput, (Caller caller, int ptr, int len) =>
+        {
+            var context = Begin(caller);
+            if (!TryGuestSpan(caller, ptr, len, out var source))
+            {
+                return HostStatus.OutOfBounds;
+            }
+
+            context.SetOutput(source);
+            return HostStatus.Ok;
+        });
+
+        linker.DefineFunction(GuestAbi.ImportModule, GuestAbi.SetError, (Caller caller, int ptr, int len) =>
+        {
+            var context = Begin(caller);
+            if (!TryGuestSpan(caller, ptr, Math.Min(len, 4096), out var source))
+            {
+                return HostStatus.OutOfBounds;
+            }
+
+            context.SetGuestError(Encoding.UTF8.GetString(source));
+            return HostStatus.Ok;
+        });
+
+        linker.DefineFunction(GuestAbi.ImportModule, GuestAbi.Log, (Caller caller, int level, int ptr, int len) =>
+        {
+            var context = Begin(caller);
+            return TryGuestSpan(caller, ptr, len, out var text) ? log.Write(context, level, text) : HostStatus.OutOfBounds;
+        });
+    }
+
+    private static InvocationContext Begin(Caller caller)
+    {
+        var context = (InvocationContext)caller.GetData()!;
+        context.CountHostCall();
+        return context;
+    }
+
+    // A pointer and length from the guest are untrusted: both must lie inside its memory.
+    private static bool TryGuestSpan(Caller caller, int ptr, int len, out Span<byte> span)
+    {
+        span = default;
+        var memory = caller.GetMemory(GuestAbi.MemoryExport);
+        if (memory is null || ptr < 0 || len < 0 || (long)ptr + len > memory.GetLength())
+        {
+            return false;
+        }
+
+        span = memory.GetSpan(ptr, len);
+        return true;
+    }
+}

@@ -1,0 +1,86 @@
+using System.Buffers;
+using Mesh.Contracts.Tokens;
+using Mesh.Contracts.Wire;
+
+namespace Mesh.Node.Sandbox;
+
+/// <summary>
+/// Everything one invocation may see and touch, held by its Wasmtime store: its input, its grant,
+/// its limits and what it produced. Host functions reach it through <c>caller.GetData()</c>; there
+/// is no other way for a guest to reach the node.
+/// </summary>
+public sealed class InvocationContext : IDisposable
+{
+    private byte[]? _output;
+    private long _hostCalls;
+    private int _logLines;
+
+    public InvocationContext(Grant grant, ReadOnlyMemory<byte> input, EffectiveLimits limits, string invocationId)
+    {
+        Grant = grant;
+        Input = input;
+        Limits = limits;
+        InvocationId = invocationId;
+    }
+
+    public Grant Grant { get; }
+
+    public ReadOnlyMemory<byte> Input { get; }
+
+    public EffectiveLimits Limits { get; }
+
+    public string InvocationId { get; }
+
+    public ReadOnlyMemory<byte> Output => _output is null ? default : _output.AsMemory(0, OutputLength);
+
+    public int OutputLength { get; private set; }
+
+    public string? GuestError { get; private set; }
+
+    /// <summary>Capabilities the guest asked for and was refused, for the reply and the log.</summary>
+    public List<string>? Denied { get; private set; }
+
+    /// <summary>Counts a host call; past the limit the guest is stopped.</summary>
+    public void CountHostCall()
+    {
+        if (++_hostCalls > Limits.HostCalls)
+        {
+            throw new GuestFault(ErrorCode.FunctionHostCallLimit, $"more than {Limits.HostCalls} host calls");
+        }
+    }
+
+    public void SetOutput(ReadOnlySpan<byte> output)
+    {
+        if (output.Length > Limits.OutputBytes)
+        {
+            throw new GuestFault(ErrorCode.FunctionOutputTooLarge, $"output of {output.Length} bytes exceeds the limit of {Limits.OutputBytes}");
+        }
+
+        if (_output is null || _output.Length < output.Length)
+        {
+            ReturnOutput();
+            _output = ArrayPool<byte>.Shared.Rent(Math.Max(output.Length, 1));
+        }
+
+        output.CopyTo(_output);
+        OutputLength = output.Length;
+    }
+
+    public void SetGuestError(string message) => GuestError = message;
+
+    /// <summary>Whether another log line fits in this invocation's budget.</summary>
+    public bool TakeLogLine() => ++_logLines <= Limits.LogLines;
+
+    public void Deny(string capability) => (Denied ??= []).Add(capability);
+
+    public void Dispose() => ReturnOutput();
+
+    private void ReturnOutput()
+    {
+        if (_output is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_output);
+            _output = null;
+        }
+    }
+}

@@ -1,0 +1,26 @@
+using Mesh.Contracts.Tokens;
+using Mesh.Contracts.Wire;
+using Wasmtime;
+
+namespace Mesh.Node.Sandbox;
+
+/// <summary>Compiles module bytes for the node's engine, with a stable code for every way that fails.</summary>
+public static class ModuleCompiler
+{
+    public static Result<CompiledModule> Compile(WasmEngine engine, Sha256Digest digest, byte[] bytes)
+    {
+        try
+        {
+            var module = Module.FromBytes(engine.Engine, digest.ToString(), bytes);
+            return Result<CompiledModule>.Ok(new CompiledModule(digest, module, bytes.Length));
+        }
+        catch (WasmtimeException e)
+        {
+            var detail = string.Join(": ", e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Take(3));
+            // The pooling allocator refuses, at compile time, memories larger than the node's ceiling.
+            return detail.Contains("pooling allocator", StringComparison.Ordinal)
+                ? Result<CompiledModule>.Fail(ErrorCode.FunctionMemoryLimit, $"module {digest} asks for more memory than this node's ceiling: {detail}")
+                : Result<CompiledModule>.Fail(ErrorCode.ModuleInvalid, $"module {digest} is not a valid WebAssembly module: {detail}");
+        }
+    }
+}

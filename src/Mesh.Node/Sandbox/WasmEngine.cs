@@ -1,0 +1,64 @@
+using Mesh.Node.Capabilities;
+using Microsoft.Extensions.Options;
+using Wasmtime;
+
+namespace Mesh.Node.Sandbox;
+
+/// <summary>
+/// One Wasmtime engine and linker for the node, shared by every invocation. Fuel and epoch
+/// interruption are always on; the pooling allocator keeps instantiation cheap under concurrency
+/// (the default allocator collapsed under two threads when measured, see docs/benchmarks.md).
+/// One dedicated thread advances the epoch, which is how wall-clock deadlines reach running
+/// guests. Not a thread-pool timer: CPU-bound guests occupy the pool, and a deadline that waits
+/// for a free pool thread never comes (seen in tests on two cores).
+/// </summary>
+public sealed class WasmEngine : IDisposable
+{
+    public const int EpochTickMilliseconds = 5;
+
+    private readonly Thread _epochTicker;
+    private volatile bool _disposed;
+
+    public WasmEngine(IOptions<NodeOptions> options, LogCapability log)
+    {
+        var node = options.Value;
+        // Every store is disposed after its invocation, so live instances never exceed the concurrency.
+        var instances = (uint)(node.Execution.Concurrency + 4);
+        var pool = new PoolingAllocationConfig()
+            .WithMaxCoreInstances(instances)
+            .WithMaxMemories(instances)
+            .WithMaxTables(instances)
+            .WithMaxMemorySize((nuint)node.Ceilings.MemoryBytes)
+            .WithLinearMemoryKeepResidentBytes(1024 * 1024);
+        var config = new Config()
+            .WithFuelConsumption(true)
+            .WithEpochInterruption(true)
+            .WithPoolingAllocationStrategy(pool);
+        Engine = new Engine(config);
+        Linker = new Linker(Engine);
+        HostFunctions.Define(Linker, log);
+        _epochTicker = new Thread(Tick) { IsBackground = true, Name = "mesh-epoch", Priority = ThreadPriority.AboveNormal };
+        _epochTicker.Start();
+    }
+
+    public Engine Engine { get; }
+
+    public Linker Linker { get; }
+
+    private void Tick()
+    {
+        while (!_disposed)
+        {
+            Thread.Sleep(EpochTickMilliseconds);
+            Engine.IncrementEpoch();
+        }
+    }
+
+    public void Dispose()
+    {
+        _disposed = true;
+        _epochTicker.Join();
+        Linker.Dispose();
+        Engine.Dispose();
+    }
+}

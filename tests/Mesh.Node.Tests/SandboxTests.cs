@@ -1,0 +1,154 @@
+using System.Text;
+using Mesh.Contracts.Tokens;
+using Mesh.Contracts.Wire;
+using Mesh.Node.Capabilities;
+using Mesh.Node.Sandbox;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Wasmtime;
+
+namespace Mesh.Node.Tests;
+
+/// <summary>The real Wasmtime engine running real modules, hostile ones included, with no NATS in between.</summary>
+public sealed class SandboxTests : IDisposable
+{
+    private readonly NodeOptions _options = new() { Execution = new ExecutionOptions { Concurrency = 4 } };
+    private readonly ListLogger<LogCapability> _log = new();
+    private readonly WasmEngine _engine;
+    private readonly Invoker _invoker;
+
+    public SandboxTests()
+    {
+        _engine = new WasmEngine(Options.Create(_options), new LogCapability(_log));
+        _invoker = new Invoker(_engine);
+    }
+
+    public void Dispose() => _engine.Dispose();
+
+    private static byte[] Wasm(string name) =>
+        Module.ConvertText(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "modules", name + ".wat")));
+
+    private (MeshError Error, string Output, InvocationContext Context) Run(string module, string input = "", CapabilitySet? capabilities = null, Limits? limits = null)
+    {
+        var bytes = Wasm(module);
+        var loaded = ModuleCompiler.Compile(_engine, Sha256Digest.Of(bytes), bytes);
+        if (!loaded.IsOk)
+        {
+            return (loaded.Error, "", null!);
+        }
+
+        var compiled = loaded.Value;
+        var grant = TestGrants.For("f", compiled.Digest, capabilities, limits);
+        if (ImportCheck.Check(compiled, grant) is { } refused)
+        {
+            return (refused, "", null!);
+        }
+
+        var context = new InvocationContext(grant, Encoding.UTF8.GetBytes(input), EffectiveLimits.From(grant.Limits, _options.Ceilings), "test-1");
+        var error = _invoker.Invoke(compiled, context);
+        return (error, Encoding.UTF8.GetString(context.Output.Span), context);
+    }
+
+    [Fact]
+    public void Echo_ReturnsItsInput()
+    {
+        var (error, output, _) = Run("echo", "hello mesh");
+        Assert.Equal(ErrorCode.None, error.Code);
+        Assert.Equal("hello mesh", output);
+    }
+
+    [Fact]
+    public void Echo_OfALargeInput_GrowsItsMemoryAndReturnsItAll()
+    {
+        var input = new string('x', 300_000);
+        var (error, output, _) = Run("echo", input);
+        Assert.Equal(ErrorCode.None, error.Code);
+        Assert.Equal(input, output);
+    }
+
+    [Fact]
+    public void Log_WithTheCapability_ReachesTheNodeLogWithItsIdentity()
+    {
+        var (error, output, context) = Run("hello-log", "a line from the guest", CapabilitySet.None with { Log = true });
+
+        Assert.Equal(ErrorCode.None, error.Code);
+        Assert.Equal("logged", output);
+        var line = Assert.Single(_log.Lines, l => l.Message.Contains("a line from the guest"));
+        Assert.Contains(context.Grant.TokenId, line.Message);
+        Assert.Contains("test-1", line.Message);
+    }
+
+    [Fact]
+    public void Log_WithoutTheCapability_CannotEvenLink()
+    {
+        var (error, _, _) = Run("imports-log");
+        Assert.Equal(ErrorCode.CapabilityDenied, error.Code);
+        Assert.Contains("log", error.Message);
+    }
+
+    [Theory]
+    [InlineData("loop", ErrorCode.FunctionFuelExhausted)]
+    [InlineData("memory-bomb", ErrorCode.FunctionMemoryLimit)]
+    [InlineData("recursion", ErrorCode.FunctionStackOverflow)]
+    [InlineData("huge-output", ErrorCode.FunctionOutputTooLarge)]
+    [InlineData("divide-by-zero", ErrorCode.FunctionTrap)]
+    [InlineData("unreachable", ErrorCode.FunctionTrap)]
+    [InlineData("fails", ErrorCode.FunctionError)]
+    [InlineData("imports-wasi", ErrorCode.ModuleInvalid)]
+    [InlineData("no-run", ErrorCode.ModuleInvalid)]
+    [InlineData("big-memory", ErrorCode.FunctionMemoryLimit)]
+    [InlineData("host-call-flood", ErrorCode.FunctionHostCallLimit)]
+    public void HostileModule_IsStoppedWithItsCode_AndTheEngineKeepsServing(string module, ErrorCode expected)
+    {
+        var (error, _, _) = Run(module);
+        Assert.Equal(expected, error.Code);
+
+        var (after, output, _) = Run("echo", "still here");
+        Assert.Equal(ErrorCode.None, after.Code);
+        Assert.Equal("still here", output);
+    }
+
+    [Fact]
+    public void Fails_CarriesTheGuestsMessage()
+    {
+        var (error, _, _) = Run("fails");
+        Assert.Equal("input rejected: too short", error.Message);
+    }
+
+    [Fact]
+    public void OutOfBoundsPointer_IsRefusedWithAStatus_NotACrash()
+    {
+        var (error, _, _) = Run("out-of-bounds");
+        Assert.Equal(ErrorCode.FunctionError, error.Code);
+        Assert.Contains("returned 2", error.Message);
+    }
+
+    [Fact]
+    public void TokenLimits_AreNarrowerThanTheNodesCeilings()
+    {
+        var (fuel, _, _) = Run("loop", limits: new Limits(Fuel: 10_000));
+        Assert.Equal(ErrorCode.FunctionFuelExhausted, fuel.Code);
+        Assert.Contains("10000", fuel.Message);
+
+        var (memory, _, _) = Run("memory-bomb", limits: new Limits(MemoryBytes: 4 * 65536));
+        Assert.Equal(ErrorCode.FunctionMemoryLimit, memory.Code);
+
+        var (output, _, _) = Run("echo", new string('x', 2000), limits: new Limits(OutputBytes: 1000));
+        Assert.Equal(ErrorCode.FunctionOutputTooLarge, output.Code);
+
+        var (initial, _, _) = Run("eight-pages", limits: new Limits(MemoryBytes: 4 * 65536));
+        Assert.Equal(ErrorCode.FunctionMemoryLimit, initial.Code);
+        Assert.Equal(ErrorCode.None, Run("eight-pages").Error.Code);
+    }
+
+    [Fact]
+    public void WallClockDeadline_StopsAGuestThatHasFuelToBurn()
+    {
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var (error, _, _) = Run("spin-no-fuel-cost", limits: new Limits(WallTimeMs: 100));
+
+        Assert.Equal(ErrorCode.FunctionTimeout, error.Code);
+        // Not a timing assertion on speed: only that the deadline, not fuel, ended it.
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(5), $"took {started.Elapsed}");
+    }
+}
