@@ -11,6 +11,10 @@ public static class MeshCli
         KeysCommand.Build(context),
         GrantCommand.Build(context),
         TokenCommand.Build(context),
+        DeployCommand.Build(context),
+        CallCommand.Build(context),
+        PublishCommand.Build(context),
+        NodeCommand.Build(context),
     };
 
     /// <summary>Runs a command line; returns the exit code. Never throws for user mistakes.</summary>

@@ -23,6 +23,11 @@ public static class NodeHost
     public static IHost Build(string[] args, IEnumerable<KeyValuePair<string, string?>>? overrides = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        // Quiet defaults for the NATS client's connection chatter; any source can override them.
+        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
+        {
+            InitialData = [new("Logging:LogLevel:Default", "Information"), new("Logging:LogLevel:NATS", "Warning"), new("Logging:LogLevel:Microsoft.Hosting", "Warning")],
+        });
         if (overrides is not null)
         {
             builder.Configuration.AddInMemoryCollection(overrides);

@@ -37,7 +37,7 @@ public sealed class SandboxTests : IDisposable
             return (loaded.Error, "", null!);
         }
 
-        var compiled = loaded.Value;
+        using var compiled = loaded.Value;
         var grant = TestGrants.For("f", compiled.Digest, capabilities, limits);
         if (ImportCheck.Check(compiled, grant) is { } refused)
         {

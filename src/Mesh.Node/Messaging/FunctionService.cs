@@ -27,6 +27,7 @@ public sealed class FunctionService(
     private readonly ExecutionOptions _execution = options.Value.Execution;
     private readonly SemaphoreSlim _slots = new(options.Value.Execution.Concurrency);
     private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private INatsSvcServer? _server;
     private int _admitted;
     private volatile bool _draining;
@@ -48,8 +49,12 @@ public sealed class FunctionService(
             subject: Subjects.FunctionPrefix + ">",
             queueGroup: _execution.QueueGroup,
             cancellationToken: stoppingToken);
+        _ready.TrySetResult();
         Log.Serving(logger, _execution.QueueGroup, nats.Opts.Url, _execution.Concurrency, _execution.QueueLength, options.Value.Tokens.TrustedRoots.Count);
     }
+
+    /// <summary>Completes once the node is subscribed and registered: calls from then on are served.</summary>
+    public Task Ready => _ready.Task;
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {

@@ -12,12 +12,26 @@ namespace Mesh.Node.Modules;
 /// Compiled modules by digest, bounded in count. Concurrent first calls of a module share one
 /// fetch and one compilation. Failures are not cached, so a module deployed after a miss is found.
 /// </summary>
-public sealed class ModuleCache(ModuleStore store, WasmEngine engine, IOptions<NodeOptions> options, ILogger<ModuleCache> logger)
+public sealed class ModuleCache(ModuleStore store, WasmEngine engine, IOptions<NodeOptions> options, ILogger<ModuleCache> logger) : IDisposable
 {
     private readonly ConcurrentDictionary<Sha256Digest, Lazy<Task<Result<CompiledModule>>>> _modules = new();
     private readonly int _capacity = options.Value.Modules.CacheCapacity;
 
     public int Count => _modules.Count;
+
+    /// <summary>At shutdown, after the last invocation: frees the modules so the engine can go.</summary>
+    public void Dispose()
+    {
+        foreach (var entry in _modules.Values)
+        {
+            if (entry.IsValueCreated && entry.Value.IsCompletedSuccessfully && entry.Value.Result.IsOk)
+            {
+                entry.Value.Result.Value.Dispose();
+            }
+        }
+
+        _modules.Clear();
+    }
 
     public ValueTask<Result<CompiledModule>> GetAsync(Sha256Digest digest, CancellationToken cancellationToken)
     {

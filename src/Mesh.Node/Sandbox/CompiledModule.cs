@@ -4,8 +4,11 @@ using Wasmtime;
 
 namespace Mesh.Node.Sandbox;
 
-/// <summary>A module compiled once for this node's engine, with its imports read once.</summary>
-public sealed class CompiledModule(Sha256Digest digest, Module module, int sizeBytes)
+/// <summary>
+/// A module compiled once for this node's engine, with its imports read once. Disposing it lets the
+/// engine's memory go: an engine stays mapped while any of its modules lives.
+/// </summary>
+public sealed class CompiledModule(Sha256Digest digest, Module module, int sizeBytes) : IDisposable
 {
     public Sha256Digest Digest { get; } = digest;
 
@@ -15,4 +18,6 @@ public sealed class CompiledModule(Sha256Digest digest, Module module, int sizeB
 
     /// <summary>Imports as <c>module.name</c>.</summary>
     public FrozenSet<string> Imports { get; } = module.Imports.Select(i => $"{i.ModuleName}.{i.Name}").ToFrozenSet(StringComparer.Ordinal);
+
+    public void Dispose() => Module.Dispose();
 }

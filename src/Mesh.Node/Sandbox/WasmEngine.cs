@@ -24,15 +24,23 @@ public sealed class WasmEngine : IDisposable
         var node = options.Value;
         // Every store is disposed after its invocation, so live instances never exceed the concurrency.
         var instances = (uint)(node.Execution.Concurrency + 4);
+        // Pools are sized from the node's own settings, GC heaps to one slot (Mesh runs no GC
+        // guests). The async-stack pool cannot be sized through the .NET binding: it costs about
+        // 2,000 memory mappings per engine, so ~30 live engines exhaust vm.max_map_count, and
+        // Wasmtime aborts the whole process when an engine cannot be created. A node holds one
+        // engine; whoever disposes one disposes its modules first (see ModuleCache).
         var pool = new PoolingAllocationConfig()
             .WithMaxCoreInstances(instances)
             .WithMaxMemories(instances)
             .WithMaxTables(instances)
+            .WithMaxGcHeaps(1)
             .WithMaxMemorySize((nuint)node.Ceilings.MemoryBytes)
             .WithLinearMemoryKeepResidentBytes(1024 * 1024);
         var config = new Config()
             .WithFuelConsumption(true)
             .WithEpochInterruption(true)
+            .WithGc(false)
+            .WithStaticMemoryMaximumSize((ulong)node.Ceilings.MemoryBytes)
             .WithPoolingAllocationStrategy(pool);
         Engine = new Engine(config);
         Linker = new Linker(Engine);

@@ -1,0 +1,78 @@
+using System.CommandLine;
+using System.Text;
+using Mesh.Cli.Parsing;
+using Mesh.Contracts.Tokens;
+using Mesh.Contracts.Wire;
+using NATS.Client.Core;
+
+namespace Mesh.Cli.Commands;
+
+/// <summary>What <c>call</c> and <c>publish</c> share: the function, its token, its input, and the headers.</summary>
+public sealed class CallInput
+{
+    private readonly Argument<string> _function = new("NAME") { Description = "Function name (the message goes to mesh.fn.NAME)" };
+    private readonly Option<string> _token = new("--token") { Description = "The token: its text, or @FILE", Required = true };
+    private readonly Option<string?> _data = new("--data") { Description = "Input as text" };
+    private readonly Option<string?> _file = new("--file") { Description = "Input from a file (any bytes)" };
+    private readonly Option<string?> _module = new("--module") { Description = "Which granted module to run (sha256:HEX); default: the grant's first" };
+
+    public Option<string> Nats { get; } = NatsOption.Create();
+
+    public void AddTo(Command command)
+    {
+        command.Add(_function);
+        command.Add(_token);
+        command.Add(_data);
+        command.Add(_file);
+        command.Add(_module);
+        command.Add(Nats);
+    }
+
+    public string Subject(ParseResult result)
+    {
+        var name = result.GetValue(_function)!;
+        return FunctionName.IsValid(name) ? Subjects.ForFunction(name) : throw CliException.Usage($"'{name}' is not a valid function name");
+    }
+
+    public NatsHeaders Headers(ParseResult result, CliContext context)
+    {
+        var token = TokenArgument.Read(result.GetValue(_token)!, context);
+        var headers = new NatsHeaders { [MeshHeaders.Token] = TokenCodec.ToText(token) };
+        if (result.GetValue(_module) is { } module)
+        {
+            headers[MeshHeaders.Module] = module;
+        }
+
+        return headers;
+    }
+
+    /// <summary>--data, --file, or standard input when it is redirected; otherwise empty.</summary>
+    public async Task<byte[]> DataAsync(ParseResult result, CliContext context, CancellationToken cancellationToken)
+    {
+        var data = result.GetValue(_data);
+        var file = result.GetValue(_file);
+        if (data is not null && file is not null)
+        {
+            throw CliException.Usage("give --data or --file, not both");
+        }
+
+        if (data is not null)
+        {
+            return Encoding.UTF8.GetBytes(data);
+        }
+
+        if (file is not null)
+        {
+            try
+            {
+                return await File.ReadAllBytesAsync(file, cancellationToken);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new CliException("io", $"cannot read '{file}': {e.Message}");
+            }
+        }
+
+        return context.InputRedirected ? Encoding.UTF8.GetBytes(await context.In.ReadToEndAsync(cancellationToken)) : [];
+    }
+}
