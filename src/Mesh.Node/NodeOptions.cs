@@ -75,7 +75,7 @@ public sealed record ExecutionOptions
 /// <summary>The node's own maximum for every limit: a token can ask for less, never more.</summary>
 public sealed record CeilingOptions
 {
-    public long Fuel { get; init; } = 1_000_000_000;
+    public long Fuel { get; init; } = 10_000_000_000;
 
     public long MemoryBytes { get; init; } = 64L * 1024 * 1024;
 

@@ -1,0 +1,88 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace Mesh.IntegrationTests;
+
+/// <summary>
+/// A node as its own OS process (<c>dotnet Mesh.Node.dll</c>) in an empty working directory, so a
+/// test can kill it for real (SIGKILL), stop it politely (SIGTERM) and start another from nothing.
+/// </summary>
+public sealed class NodeProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly TaskCompletionSource _serving = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private NodeProcess(Process process, string directory)
+    {
+        _process = process;
+        Directory = directory;
+        _process.OutputDataReceived += (_, e) => Seen(e.Data);
+        _process.ErrorDataReceived += (_, e) => Seen(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public string Directory { get; }
+
+    public ConcurrentQueue<string> Output { get; } = new();
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    public static async Task<NodeProcess> StartAsync(string natsUrl, string trustedRoot, IDictionary<string, string>? settings = null)
+    {
+        var directory = System.IO.Directory.CreateTempSubdirectory("mesh-node-").FullName;
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Mesh.Node.dll")])
+        {
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["Mesh__Nats__Url"] = natsUrl;
+        start.Environment["Mesh__Tokens__TrustedRoots__0"] = trustedRoot;
+        start.Environment["Mesh__Execution__Concurrency"] = "4";
+        start.Environment["Mesh__Ceilings__Fuel"] = "1000000000000";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
+        var node = new NodeProcess(Process.Start(start) ?? throw new InvalidOperationException("node did not start"), directory);
+        await node._serving.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        return node;
+    }
+
+    public void Kill() => _process.Kill(entireProcessTree: true);
+
+    /// <summary>SIGTERM, as docker stop or systemd would send it.</summary>
+    public void Terminate() => Process.Start("kill", ["-TERM", _process.Id.ToString()])!.WaitForExit();
+
+    public Task WaitForExitAsync(TimeSpan timeout) => _process.WaitForExitAsync().WaitAsync(timeout);
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(5000);
+        }
+
+        _process.Dispose();
+        System.IO.Directory.Delete(Directory, recursive: true);
+    }
+
+    private void Seen(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        Output.Enqueue(line);
+        if (line.Contains("node serving", StringComparison.Ordinal))
+        {
+            _serving.TrySetResult();
+        }
+    }
+}
