@@ -14,6 +14,11 @@ if ! command -v nats-server >/dev/null 2>&1 && [ ! -x /usr/sbin/nats-server ]; t
   missing+=(nats-server)
 fi
 
+# Node.js and npm, for the AssemblyScript example and SDK.
+if ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
+
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-prerequisites: installing ${missing[*]}" >&2
   sudo=""

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 scripts/install-prerequisites.sh
+scripts/build-examples.sh
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
