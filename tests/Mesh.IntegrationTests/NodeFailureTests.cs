@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Mesh.Cli.Local;
 using Mesh.Contracts.Tokens;
 using Mesh.Contracts.Wire;
 using Mesh.Node.Messaging;

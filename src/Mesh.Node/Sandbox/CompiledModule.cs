@@ -19,5 +19,8 @@ public sealed class CompiledModule(Sha256Digest digest, Module module, int sizeB
     /// <summary>Imports as <c>module.name</c>.</summary>
     public FrozenSet<string> Imports { get; } = module.Imports.Select(i => $"{i.ModuleName}.{i.Name}").ToFrozenSet(StringComparer.Ordinal);
 
+    /// <summary>Whether the module exports an initialiser, so most invocations skip looking for one.</summary>
+    public bool HasInitializer { get; } = module.Exports.Any(e => e.Name == Mesh.Contracts.HostCalls.GuestAbi.InitializeExport);
+
     public void Dispose() => Module.Dispose();
 }

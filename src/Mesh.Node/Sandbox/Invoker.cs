@@ -36,7 +36,11 @@ public sealed class Invoker(WasmEngine engine)
                 return new MeshError(ErrorCode.ModuleInvalid, $"the module exports no '{GuestAbi.RunExport}(i32) -> i32'");
             }
 
-            instance.GetAction(GuestAbi.InitializeExport)?.Invoke();
+            if (module.HasInitializer)
+            {
+                instance.GetAction(GuestAbi.InitializeExport)?.Invoke();
+            }
+
             var status = run(context.Input.Length);
             return status == 0
                 ? default

@@ -1,0 +1,245 @@
+using System.Diagnostics;
+using System.Text;
+using Mesh.Cli.Local;
+using Mesh.Contracts.Keys;
+using Mesh.Contracts.Tokens;
+using Mesh.Contracts.Wire;
+using Mesh.Node;
+using Mesh.Node.Messaging;
+using Mesh.Node.Modules;
+using Mesh.Node.Sandbox;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.ObjectStore;
+
+namespace Mesh.Bench;
+
+/// <summary>
+/// Mesh end to end against a plain NATS responder doing the same work (echo) natively, in one run:
+/// same nats-server on loopback, same client, same payload, same concurrency. Also the sandbox cost
+/// per invocation, and a module's first call (fetch and compile) against later ones.
+/// </summary>
+public static class NodeBenchmark
+{
+    private const int Payload = 64;
+
+    public static async Task<string> RunAsync()
+    {
+        using var server = await NatsServerProcess.StartAsync();
+        using var issuer = SigningKey.Generate();
+        await using var client = new NatsConnection(new NatsOpts { Url = server.Url, RequestReplyMode = NatsRequestReplyMode.Direct });
+        await client.ConnectAsync();
+
+        await using var responder = await PlainResponder.StartAsync(server.Url);
+        using var node = NodeHost.Build([], new Dictionary<string, string?>
+        {
+            ["Mesh:Nats:Url"] = server.Url,
+            ["Mesh:Tokens:TrustedRoots:0"] = issuer.PublicKeyText,
+            ["Logging:LogLevel:Default"] = "Warning",
+        });
+        await node.StartAsync();
+        await node.Services.GetServices<IHostedService>().OfType<FunctionService>().Single().Ready;
+
+        var echo = Wasmtime.Module.ConvertText(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "modules", "echo.wat")));
+        var store = await new NatsObjContext(new NatsJSContext(client)).CreateObjectStoreAsync(new NatsObjConfig("mesh-modules"));
+        var digest = Sha256Digest.Of(echo);
+        await store.PutAsync(ModuleStore.ObjectName(digest), echo);
+        var token = Token(issuer, "echo", digest);
+
+        var meshHeaders = new NatsHeaders { [MeshHeaders.Token] = token };
+        var rows = new List<string>();
+        foreach (var (concurrency, calls) in new[] { (1, 3_000), (64, 30_000) })
+        {
+            var plain = await LoadAsync(client, "bench.plain", null, concurrency, calls);
+            var mesh = await LoadAsync(client, "mesh.fn.echo", meshHeaders, concurrency, calls);
+            rows.Add($"| {concurrency} | plain NATS responder (C#) | {plain.PerSecond:N0} | {plain.P50:N0} | {plain.P99:N0} | 1.00 |");
+            rows.Add($"| {concurrency} | Mesh node (token + sandbox) | {mesh.PerSecond:N0} | {mesh.P50:N0} | {mesh.P99:N0} | **{mesh.PerSecond / plain.PerSecond:0.00}** |");
+        }
+
+        var sandbox = SandboxCost(node.Services, digest, echo, issuer);
+        var (first, cached) = await FirstCallAsync(client, store, issuer);
+
+        await node.StopAsync();
+        return $"""
+            ## Node: calls end to end
+
+            A request with a 64-byte body through nats-server on loopback, answered by either a plain
+            C# NATS responder that echoes it (the baseline: no token, no sandbox) or a Mesh node that
+            verifies the token (cached after the first call), runs `examples/wat/echo.wat` in a fresh
+            Wasmtime store and replies. One client connection, requests in flight as given; the node
+            runs with its default concurrency ({Environment.ProcessorCount * 2} on {Environment.ProcessorCount} cores). Latencies in microseconds.
+
+            | in flight | responder | calls/s | p50 µs | p99 µs | Mesh/plain |
+            |---:|---|---:|---:|---:|---:|
+            {string.Join("\n", rows)}
+
+            Sandbox cost per invocation (new store with its context, limits, instantiate, `run`, copy
+            out, dispose; no NATS): median **{sandbox.Median:0.0} µs**, mean {sandbox.Mean:0.0} µs over {sandbox.Count:N0} invocations.
+
+            A module's first call on a node (fetch from the object store, check its digest, compile)
+            against its next calls (cached): median **{first:0.0} ms** first, **{cached:0.00} ms** cached, over 20 modules.
+
+            {Machine.Describe()}
+            """;
+    }
+
+    private static string Token(SigningKey issuer, string function, Sha256Digest module)
+    {
+        var now = TimeProvider.System.GetUtcNow().ToUnixTimeSeconds();
+        return TokenCodec.ToText(TokenIssuer.Issue(issuer, new BlockClaims
+        {
+            TokenId = TokenIssuer.NewTokenId(),
+            IssuedAt = now,
+            Expires = now + 3600,
+            MaxDepth = 1,
+            Functions = [new FunctionGrant(function, [module], CapabilitySet.None, new Limits(Fuel: 10_000_000))],
+        }).Value!);
+    }
+
+    private sealed record Load(double PerSecond, double P50, double P99);
+
+    private static async Task<Load> LoadAsync(NatsConnection client, string subject, NatsHeaders? headers, int concurrency, int calls)
+    {
+        var payload = Encoding.ASCII.GetBytes(new string('x', Payload));
+        await RunAsync(client, subject, headers, payload, concurrency, Math.Min(1_000, calls / 5));
+        var latencies = await RunAsync(client, subject, headers, payload, concurrency, calls);
+        return latencies;
+    }
+
+    private static async Task<Load> RunAsync(NatsConnection client, string subject, NatsHeaders? headers, byte[] payload, int concurrency, int calls)
+    {
+        var latencies = new double[calls];
+        var next = -1;
+        var clock = Stopwatch.StartNew();
+        var workers = Enumerable.Range(0, concurrency).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < calls)
+            {
+                var started = Stopwatch.GetTimestamp();
+                var reply = await client.RequestAsync<byte[], NatsMemoryOwner<byte>>(subject, payload, headers);
+                using var data = reply.Data;
+                if (data.Memory.Length != payload.Length)
+                {
+                    throw new InvalidOperationException($"{subject} answered {data.Memory.Length} bytes: {reply.Headers?[MeshHeaders.Message]}");
+                }
+
+                latencies[i] = Stopwatch.GetElapsedTime(started).TotalMicroseconds;
+            }
+        });
+        await Task.WhenAll(workers);
+        var elapsed = clock.Elapsed;
+        Array.Sort(latencies);
+        return new Load(calls / elapsed.TotalSeconds, latencies[calls / 2], latencies[(int)(calls * 0.99)]);
+    }
+
+    private sealed record Cost(double Median, double Mean, int Count);
+
+    private static Cost SandboxCost(IServiceProvider services, Sha256Digest digest, byte[] wasm, SigningKey issuer)
+    {
+        var engine = services.GetRequiredService<WasmEngine>();
+        var invoker = services.GetRequiredService<Invoker>();
+        var options = services.GetRequiredService<IOptions<NodeOptions>>().Value;
+        using var module = ModuleCompiler.Compile(engine, digest, wasm).Value!;
+        var verifier = new TokenVerifier(new TokenVerifierOptions { TrustedRoots = [issuer.PublicKeyText] }, TimeProvider.System);
+        var grant = verifier.Verify(TokenCodec.FromText(Token(issuer, "echo", digest), 8192).Value!, "echo", digest).Value!;
+        var limits = EffectiveLimits.From(grant.Limits, options.Ceilings);
+        var input = new byte[Payload];
+        const int count = 20_000;
+        var samples = new double[count];
+        for (var i = -2_000; i < count; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            using var context = new InvocationContext(grant, input, limits, "bench");
+            if (invoker.Invoke(module, context).Code != ErrorCode.None)
+            {
+                throw new InvalidOperationException("echo failed");
+            }
+
+            if (i >= 0)
+            {
+                samples[i] = Stopwatch.GetElapsedTime(started).TotalMicroseconds;
+            }
+        }
+
+        var mean = samples.Average();
+        Array.Sort(samples);
+        return new Cost(samples[count / 2], mean, count);
+    }
+
+    private static async Task<(double FirstMs, double CachedMs)> FirstCallAsync(NatsConnection client, INatsObjStore store, SigningKey issuer)
+    {
+        var first = new List<double>();
+        var cached = new List<double>();
+        var text = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "modules", "echo.wat"));
+        for (var i = 0; i < 20; i++)
+        {
+            // A distinct module each time: same code, a data segment that changes its digest.
+            var wasm = Wasmtime.Module.ConvertText(text.Replace("(memory (export \"memory\") 1)", $"(memory (export \"memory\") 1) (data (i32.const 0) \"variant {i} {Guid.NewGuid()}\")", StringComparison.Ordinal));
+            var digest = Sha256Digest.Of(wasm);
+            await store.PutAsync(ModuleStore.ObjectName(digest), wasm);
+            var headers = new NatsHeaders { [MeshHeaders.Token] = Token(issuer, $"echo-{i}", digest) };
+            for (var call = 0; call < 2; call++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                var reply = await client.RequestAsync<byte[], byte[]>($"mesh.fn.echo-{i}", "x"u8.ToArray(), headers);
+                if (reply.Headers?[MeshHeaders.Status].ToString() != "ok")
+                {
+                    throw new InvalidOperationException($"echo-{i}: {reply.Headers?[MeshHeaders.Message]}");
+                }
+
+                (call == 0 ? first : cached).Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        }
+
+        first.Sort();
+        cached.Sort();
+        return (first[first.Count / 2], cached[cached.Count / 2]);
+    }
+
+    /// <summary>The baseline: a plain NATS responder that echoes, as anyone would write it.</summary>
+    private sealed class PlainResponder : IAsyncDisposable
+    {
+        private readonly NatsConnection _connection;
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _loop;
+
+        private PlainResponder(NatsConnection connection, INatsSub<NatsMemoryOwner<byte>> subscription)
+        {
+            _connection = connection;
+            _loop = Task.Run(async () =>
+            {
+                await foreach (var msg in subscription.Msgs.ReadAllAsync(_stop.Token))
+                {
+                    using var data = msg.Data;
+                    await msg.ReplyAsync(data.Memory);
+                }
+            });
+        }
+
+        public static async Task<PlainResponder> StartAsync(string url)
+        {
+            var connection = new NatsConnection(new NatsOpts { Url = url });
+            var subscription = await connection.SubscribeCoreAsync<NatsMemoryOwner<byte>>("bench.plain", queueGroup: "plain");
+            return new PlainResponder(connection, subscription);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            try
+            {
+                await _loop;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            await _connection.DisposeAsync();
+            _stop.Dispose();
+        }
+    }
+}
