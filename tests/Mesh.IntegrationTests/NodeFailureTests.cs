@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using Mesh.Cli.Local;
 using Mesh.Contracts.Tokens;
 using Mesh.Contracts.Wire;
@@ -52,25 +51,24 @@ public sealed class NodeFailureTests : IAsyncLifetime
     {
         using var doomed = await NodeProcess.StartAsync(_nats.Url, _mesh.Issuer.PublicKeyText);
         using var survivor = await NodeProcess.StartAsync(_nats.Url, _mesh.Issuer.PublicKeyText);
-        var killedAt = TimeSpan.Zero;
-        var clock = Stopwatch.StartNew();
 
-        var results = await LoadAsync(calls: 1500, inFlight: 16, timeout: TimeSpan.FromSeconds(3), onProgress: done =>
+        // Killed (SIGKILL) a third of the way through the load.
+        var during = await LoadAsync(calls: 900, inFlight: 16, timeout: TimeSpan.FromSeconds(3), onProgress: done =>
         {
             if (done == 300)
             {
                 doomed.Kill();
-                killedAt = clock.Elapsed;
             }
-        }, clock: clock);
+        });
 
-        Assert.NotEqual(TimeSpan.Zero, killedAt);
-        // Core NATS is at-most-once: calls in flight on the killed node may fail. Once the server
-        // has seen it go, every call must be answered by the survivor.
-        var settled = results.Where(r => r.StartedAt > killedAt + TimeSpan.FromSeconds(1)).ToList();
-        Assert.True(settled.Count > 100, $"only {settled.Count} calls after the kill settled");
-        Assert.All(settled, r => Assert.True(r.Ok, r.Error));
-        Assert.True(results.Count(r => r.Ok) >= 1500 - 16 * 2, $"{results.Count(r => !r.Ok)} calls failed");
+        // Core NATS is at-most-once: calls in flight on the killed node may fail, no more than that.
+        Assert.True(doomed.HasExited);
+        Assert.True(during.Count(r => !r.Ok) <= 16, $"{during.Count(r => !r.Ok)} calls failed during the kill");
+
+        // Once the server has seen the node go, the survivor answers every call.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var after = await LoadAsync(calls: 500, inFlight: 16, timeout: TimeSpan.FromSeconds(5));
+        Assert.All(after, r => Assert.True(r.Ok, r.Error));
     }
 
     [Fact]
@@ -143,26 +141,24 @@ public sealed class NodeFailureTests : IAsyncLifetime
     private static NodeStats Stats(Microsoft.Extensions.Hosting.IHost node) =>
         (NodeStats)node.Services.GetService(typeof(NodeStats))!;
 
-    private sealed record CallResult(int Index, bool Ok, string Output, string Error, TimeSpan StartedAt);
+    private sealed record CallResult(int Index, bool Ok, string Output, string Error);
 
-    private async Task<List<CallResult>> LoadAsync(int calls, int inFlight, TimeSpan timeout, Action<int>? onProgress = null, Stopwatch? clock = null)
+    private async Task<List<CallResult>> LoadAsync(int calls, int inFlight, TimeSpan timeout, Action<int>? onProgress = null)
     {
-        clock ??= Stopwatch.StartNew();
         var results = new ConcurrentBag<CallResult>();
         var done = 0;
         using var gate = new SemaphoreSlim(inFlight);
         var tasks = Enumerable.Range(0, calls).Select(async i =>
         {
             await gate.WaitAsync();
-            var started = clock.Elapsed;
             try
             {
                 var reply = await _mesh.CallAsync("echo", _token, $"call {i}", timeout: timeout);
-                results.Add(new CallResult(i, reply.IsOk, reply.Output, reply.ToString(), started));
+                results.Add(new CallResult(i, reply.IsOk, reply.Output, reply.ToString()));
             }
             catch (NatsException e)
             {
-                results.Add(new CallResult(i, false, "", e.GetType().Name + ": " + e.Message, started));
+                results.Add(new CallResult(i, false, "", e.GetType().Name + ": " + e.Message));
             }
             finally
             {

@@ -100,7 +100,7 @@ public sealed class SandboxTests : IDisposable
     [InlineData("host-call-flood", ErrorCode.FunctionHostCallLimit)]
     public void HostileModule_IsStoppedWithItsCode_AndTheEngineKeepsServing(string module, ErrorCode expected)
     {
-        var (error, _, _) = Run(module);
+        var (error, _, _) = Run(module, limits: new Limits(Fuel: 50_000_000));
         Assert.Equal(expected, error.Code);
 
         var (after, output, _) = Run("echo", "still here");
