@@ -116,8 +116,12 @@ public sealed class NodeFailureTests : IAsyncLifetime
             ["Mesh:Ceilings:Fuel"] = "1000000000000",
         });
         var slow = await _mesh.DeployAsync(MeshCluster.Wat("spin-no-fuel-cost"));
-        var busy = _mesh.CallAsync("slow", _mesh.Grant("slow", slow, limits: new Limits(WallTimeMs: 1000)));
-        await Task.Delay(200);
+        var busy = _mesh.CallAsync("slow", _mesh.Grant("slow", slow, limits: new Limits(WallTimeMs: 2000)));
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (Stats(node).InFlight == 0 && waited.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(10);
+        }
 
         var refused = await _mesh.CallAsync("echo", _token, "anyone?");
 

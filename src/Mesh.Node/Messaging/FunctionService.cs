@@ -119,7 +119,6 @@ public sealed class FunctionService(
     {
         using var data = msg.Data;
         await _slots.WaitAsync();
-        stats.InFlight = _execution.Concurrency - _slots.CurrentCount;
         try
         {
             using var outcome = await pipeline.RunAsync(msg.Subject, Header(msg, MeshHeaders.Token), Header(msg, MeshHeaders.Module), data.Memory, _stopping.Token);

@@ -30,6 +30,7 @@ public sealed class InvocationPipeline(
     {
         var invocationId = $"{_node}-{Interlocked.Increment(ref _sequence):x}";
         var started = Stopwatch.GetTimestamp();
+        stats.Started();
         var outcome = await RunCoreAsync(invocationId, subject, tokenText, moduleText, input, cancellationToken);
         var microseconds = (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds;
         stats.Completed(outcome.Error.Code, microseconds);

@@ -14,10 +14,15 @@ public sealed class NodeStats
 
     public long Invocations => Interlocked.Read(ref _invocations);
 
-    public int InFlight { get; set; }
+    private int _inFlight;
+
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    public void Started() => Interlocked.Increment(ref _inFlight);
 
     public void Completed(ErrorCode code, long microseconds)
     {
+        Interlocked.Decrement(ref _inFlight);
         Interlocked.Increment(ref _invocations);
         Interlocked.Add(ref _invocationMicroseconds, microseconds);
         if (code != ErrorCode.None)
