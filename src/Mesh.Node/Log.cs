@@ -20,10 +20,10 @@ internal static partial class Log
     [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "{Function} invocation {InvocationId} (token {TokenId}) was refused capability {Capability}")]
     public static partial void Denied(ILogger logger, string function, string invocationId, string tokenId, string capability);
 
-    [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "draining: no new calls; waiting up to {Timeout} for {InFlight} in flight")]
+    [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "draining: no new calls; waiting up to {Timeout} for {InFlight} admitted call(s)")]
     public static partial void Draining(ILogger logger, TimeSpan timeout, int inFlight);
 
-    [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "drained: {Left} invocation(s) still running at exit")]
+    [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "drained: {Left} admitted call(s) left at exit")]
     public static partial void Drained(ILogger logger, int left);
 
     [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "compiled module {Digest} ({Bytes} bytes) in {Milliseconds} ms")]
@@ -32,6 +32,6 @@ internal static partial class Log
     [LoggerMessage(EventId = 9, Level = LogLevel.Error, Message = "invocation {InvocationId} failed inside the node")]
     public static partial void Internal(ILogger logger, Exception exception, string invocationId);
 
-    [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "overloaded: refused a call on {Subject} ({Admitted} admitted)")]
+    [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "overloaded: refused a call on {Subject} ({Admitted} waiting)")]
     public static partial void Overloaded(ILogger logger, string subject, int admitted);
 }

@@ -89,7 +89,7 @@ public sealed class NodeCallTests(NatsServerFixture nats) : IAsyncLifetime
     {
         "missing", "empty", "not-base64", "padding", "truncated", "bit-flip-early", "bit-flip-middle", "bit-flip-late",
         "untrusted-issuer", "expired", "not-yet-valid", "wrong-subject", "wrong-module", "widened", "too-large",
-        "garbage-msgpack", "version-2",
+        "garbage-msgpack", "version-2", "dropped-block", "reordered-blocks", "forged-seal",
     };
 
     [Theory]
@@ -126,6 +126,9 @@ public sealed class NodeCallTests(NatsServerFixture nats) : IAsyncLifetime
             "too-large" => (new string('A', 40_000), null, ErrorCode.TokenTooLarge),
             "garbage-msgpack" => (Text([0x93, 0x01, 0xc4, 0x01, 0x00]), null, ErrorCode.TokenMalformed),
             "version-2" => (Text([0x95, 0x02, 0xc0, 0xc0, 0xc0, 0xc0]), null, ErrorCode.TokenVersion),
+            "dropped-block" => (Text(Reblock(valid, blocks => blocks.RemoveAt(1))), null, ErrorCode.TokenSignature),
+            "reordered-blocks" => (Text(Reblock(valid, blocks => [blocks[0], blocks[2], blocks[1]])), null, ErrorCode.TokenSignature),
+            "forged-seal" => (Text(TokenCodec.Encode(TokenCodec.Decode(valid).Value! with { NextSecret = null, Seal = new byte[64] })), null, ErrorCode.TokenSignature),
             _ => throw new ArgumentOutOfRangeException(nameof(attack)),
         };
 
@@ -147,6 +150,15 @@ public sealed class NodeCallTests(NatsServerFixture nats) : IAsyncLifetime
         });
         Assert.True(issued.IsOk, issued.ToString());
         return issued.Value!;
+    }
+
+    // A three-block token (two narrowing blocks) with its blocks rearranged by an attacker.
+    private static byte[] Reblock(byte[] token, Func<System.Collections.Immutable.ImmutableArray<SignedBlock>, System.Collections.Immutable.ImmutableArray<SignedBlock>> game)
+    {
+        var one = TokenIssuer.Attenuate(token, new BlockClaims { Audience = "echo" }).Value!;
+        var two = TokenIssuer.Attenuate(one, new BlockClaims { MaxDepth = 3 }).Value!;
+        var envelope = TokenCodec.Decode(two).Value!;
+        return TokenCodec.Encode(envelope with { Blocks = game(envelope.Blocks) });
     }
 
     private byte[] Widened(byte[] token)

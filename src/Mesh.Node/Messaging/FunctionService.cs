@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Mesh.Contracts.Wire;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -10,8 +11,8 @@ namespace Mesh.Node.Messaging;
 /// <summary>
 /// Where messages enter. The node registers as the NATS micro service <c>mesh-node</c> with one
 /// endpoint on <c>mesh.fn.&gt;</c> in a shared queue group, so any node can take any call, more
-/// nodes spread the load, and <c>$SRV.PING/INFO/STATS</c> find them. The endpoint only admits:
-/// at most <c>Concurrency</c> invocations run and <c>QueueLength</c> wait; past that a caller is
+/// nodes spread the load, and <c>$SRV.PING/INFO/STATS</c> find them. The endpoint only admits,
+/// into a bounded queue that <c>Concurrency</c> workers drain; when the queue is full a caller is
 /// told <c>node.overloaded</c> at once instead of timing out. On stop it drains.
 /// </summary>
 public sealed class FunctionService(
@@ -25,15 +26,18 @@ public sealed class FunctionService(
     public const string EndpointName = "functions";
 
     private readonly ExecutionOptions _execution = options.Value.Execution;
-    private readonly SemaphoreSlim _slots = new(options.Value.Execution.Concurrency);
+    private readonly Channel<NatsSvcMsg<NatsMemoryOwner<byte>>> _queue = Channel.CreateBounded<NatsSvcMsg<NatsMemoryOwner<byte>>>(
+        new BoundedChannelOptions(Math.Max(1, options.Value.Execution.QueueLength)) { SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly CancellationTokenSource _stopping = new();
+    private Task[] _workers = [];
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private INatsSvcServer? _server;
-    private int _admitted;
+    private int _waiting;
     private volatile bool _draining;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        _workers = [.. Enumerable.Range(0, _execution.Concurrency).Select(_ => Task.Run(WorkAsync, CancellationToken.None))];
         await nats.ConnectAsync();
         var service = new NatsSvcContext(nats);
         _server = await service.AddServiceAsync(
@@ -59,34 +63,23 @@ public sealed class FunctionService(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         _draining = true;
-        Log.Draining(logger, _execution.DrainTimeout, Volatile.Read(ref _admitted));
+        Log.Draining(logger, _execution.DrainTimeout, Volatile.Read(ref _waiting) + stats.InFlight);
         if (_server is not null)
         {
             await _server.StopAsync(cancellationToken);
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_execution.DrainTimeout);
-        try
-        {
-            while (Volatile.Read(ref _admitted) > 0)
-            {
-                await Task.Delay(20, timeout.Token);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // Out of time: what is still running is abandoned when the process exits.
-        }
+        // Workers finish what was admitted, then stop; past the timeout the rest is abandoned.
+        _queue.Writer.TryComplete();
+        await Task.WhenAll(_workers).WaitAsync(_execution.DrainTimeout, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
 
-        Log.Drained(logger, Volatile.Read(ref _admitted));
+        Log.Drained(logger, Volatile.Read(ref _waiting) + stats.InFlight);
         await _stopping.CancelAsync();
         await base.StopAsync(cancellationToken);
     }
 
     public override void Dispose()
     {
-        _slots.Dispose();
         _stopping.Dispose();
         base.Dispose();
     }
@@ -100,25 +93,33 @@ public sealed class FunctionService(
             return;
         }
 
-        var admitted = Interlocked.Increment(ref _admitted);
-        if (admitted > _execution.Concurrency + _execution.QueueLength)
+        // The endpoint's loop is the only writer: it never waits, it admits or refuses. A message
+        // waits here at most until one of the workers, each running one invocation, is free.
+        var allBusy = stats.InFlight >= _execution.Concurrency;
+        if ((Volatile.Read(ref _waiting) < _execution.QueueLength || !allBusy) && _queue.Writer.TryWrite(msg))
         {
-            Interlocked.Decrement(ref _admitted);
-            msg.Data.Dispose();
-            stats.Overloaded();
-            Log.Overloaded(logger, msg.Subject, admitted);
-            await ReplyErrorAsync(msg, new MeshError(ErrorCode.NodeOverloaded, "every slot and queue place on this node is taken; retry"));
+            Interlocked.Increment(ref _waiting);
             return;
         }
 
-        // Off the endpoint's loop, so one slow function never holds up the next message.
-        _ = Task.Run(() => ProcessAsync(msg));
+        msg.Data.Dispose();
+        stats.Overloaded();
+        Log.Overloaded(logger, msg.Subject, Volatile.Read(ref _waiting));
+        await ReplyErrorAsync(msg, new MeshError(ErrorCode.NodeOverloaded, "every worker and queue place on this node is taken; retry"));
+    }
+
+    private async Task WorkAsync()
+    {
+        await foreach (var msg in _queue.Reader.ReadAllAsync())
+        {
+            Interlocked.Decrement(ref _waiting);
+            await ProcessAsync(msg);
+        }
     }
 
     private async Task ProcessAsync(NatsSvcMsg<NatsMemoryOwner<byte>> msg)
     {
         using var data = msg.Data;
-        await _slots.WaitAsync();
         try
         {
             using var outcome = await pipeline.RunAsync(msg.Subject, Header(msg, MeshHeaders.Token), Header(msg, MeshHeaders.Module), data.Memory, _stopping.Token);
@@ -146,11 +147,6 @@ public sealed class FunctionService(
         {
             Log.Internal(logger, e, msg.Subject);
             await ReplyErrorAsync(msg, new MeshError(ErrorCode.NodeInternal, "the node failed to handle this call"));
-        }
-        finally
-        {
-            _slots.Release();
-            Interlocked.Decrement(ref _admitted);
         }
     }
 
