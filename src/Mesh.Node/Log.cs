@@ -29,8 +29,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "compiled module {Digest} ({Bytes} bytes) in {Milliseconds} ms")]
     public static partial void Compiled(ILogger logger, string digest, int bytes, long milliseconds);
 
-    [LoggerMessage(EventId = 9, Level = LogLevel.Error, Message = "invocation {InvocationId} failed inside the node")]
-    public static partial void Internal(ILogger logger, Exception exception, string invocationId);
+    [LoggerMessage(EventId = 9, Level = LogLevel.Error, Message = "a call on {Subject} failed inside the node")]
+    public static partial void Internal(ILogger logger, Exception exception, string subject);
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "overloaded: refused a call on {Subject} ({Admitted} waiting)")]
     public static partial void Overloaded(ILogger logger, string subject, int admitted);

@@ -266,4 +266,15 @@ public sealed class CliCommandTests : IDisposable
         Assert.StartsWith("mesh: usage: ", error);
         Assert.Contains("frobnicate", error);
     }
+
+    [Theory]
+    [InlineData("Mesh:Tokens:TrustedRoots is empty")]
+    [InlineData("Mesh:Tokens:TrustedRoots:0: not a Mesh public key", "--trust", "OABC")]
+    public void Node_WithSettingsThatCannotWork_RefusesToStart_NamingTheSetting(string complaint, params string[] extra)
+    {
+        var (exit, _, error) = _cli.Run(["node", "--nats", "nats://127.0.0.1:1", .. extra]);
+
+        Assert.Equal(2, exit);
+        Assert.Contains(complaint, error);
+    }
 }

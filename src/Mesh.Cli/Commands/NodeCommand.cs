@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Mesh.Node;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -27,6 +28,8 @@ public static class NodeCommand
             using var host = NodeHost.Build([], overrides);
             try
             {
+                // Settings are checked before the host starts, so a mistake reads as one line.
+                _ = host.Services.GetRequiredService<IOptions<NodeOptions>>().Value;
                 await host.RunAsync(cancellationToken);
             }
             catch (OptionsValidationException e)

@@ -29,8 +29,8 @@ public sealed class FunctionService(
     private readonly Channel<NatsSvcMsg<NatsMemoryOwner<byte>>> _queue = Channel.CreateBounded<NatsSvcMsg<NatsMemoryOwner<byte>>>(
         new BoundedChannelOptions(Math.Max(1, options.Value.Execution.QueueLength)) { SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly CancellationTokenSource _stopping = new();
-    private Task[] _workers = [];
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task[] _workers = [];
     private INatsSvcServer? _server;
     private int _waiting;
     private volatile bool _draining;
@@ -71,7 +71,14 @@ public sealed class FunctionService(
 
         // Workers finish what was admitted, then stop; past the timeout the rest is abandoned.
         _queue.Writer.TryComplete();
-        await Task.WhenAll(_workers).WaitAsync(_execution.DrainTimeout, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+        try
+        {
+            await Task.WhenAll(_workers).WaitAsync(_execution.DrainTimeout, cancellationToken);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            // Out of time: what is still running is cancelled below and abandoned at exit.
+        }
 
         Log.Drained(logger, Volatile.Read(ref _waiting) + stats.InFlight);
         await _stopping.CancelAsync();
