@@ -34,4 +34,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "overloaded: refused a call on {Subject} ({Admitted} waiting)")]
     public static partial void Overloaded(ILogger logger, string subject, int admitted);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "{Function} invocation {InvocationId} (token {TokenId}) refused {Capability} to {Target}: {Reason}")]
+    public static partial void CapabilityRefused(ILogger logger, string function, string tokenId, string invocationId, string capability, string target, string reason);
 }

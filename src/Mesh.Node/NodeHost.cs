@@ -66,6 +66,8 @@ public static class NodeHost
             sp.GetRequiredService<IOptions<NodeOptions>>().Value.TokenCache,
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<LogCapability>();
+        services.AddSingleton<MessagingCapability>();
+        services.AddSingleton<HostFunctions>();
         services.AddSingleton<WasmEngine>();
         services.AddSingleton<Invoker>();
         services.AddSingleton<ModuleStore>();

@@ -90,6 +90,15 @@ public sealed record CeilingOptions
 
     /// <summary>Longest log line kept; longer lines are cut.</summary>
     public int LogLineBytes { get; init; } = 2048;
+
+    /// <summary>Publishes plus requests a single invocation may make.</summary>
+    public int Messages { get; init; } = 100;
+
+    /// <summary>Largest payload a guest may publish or send as a request.</summary>
+    public int MessageBytes { get; init; } = 64 * 1024;
+
+    /// <summary>Longest a single request may wait for its reply (less if the invocation has less time left).</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(5);
 }
 
 public sealed record ModuleOptions

@@ -135,3 +135,31 @@ public class RuleTextTests
     [InlineData("orders/..x")]
     public void Kv_RefusesNonsense(string text) => Assert.False(RuleText.TryParseKv(text, out _, out _));
 }
+
+public class ReservedSubjectTests
+{
+    [Theory]
+    [InlineData("$SYS.ACCOUNT.x.CONNECT", true)]
+    [InlineData("$JS.API.STREAM.DELETE.x", true)]
+    [InlineData("$KV.orders.tenant-1", true)]
+    [InlineData("$O.mesh-modules.C.x", true)]
+    [InlineData("$SRV.PING", true)]
+    [InlineData("_INBOX.someone-else.1", true)]
+    [InlineData("mesh.revocations", true)]
+    [InlineData("mesh", true)]
+    [InlineData("mesh.fn.fraud", false)]
+    [InlineData("events.payments.settled", false)]
+    [InlineData("meshy.thing", false)]
+    public void IsReserved(string subject, bool expected) => Assert.Equal(expected, SubjectPattern.IsReserved(subject));
+
+    [Theory]
+    [InlineData("$SYS.>", true)]
+    [InlineData("$KV.orders.*", true)]
+    [InlineData("_INBOX.>", true)]
+    [InlineData("mesh.>", true)]
+    [InlineData("mesh.fn.>", false)]
+    [InlineData(">", false)]
+    [InlineData("*.x", false)]
+    [InlineData("events.>", false)]
+    public void NamesReserved(string pattern, bool expected) => Assert.Equal(expected, SubjectPattern.NamesReserved(pattern));
+}

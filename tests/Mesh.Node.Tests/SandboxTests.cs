@@ -19,7 +19,10 @@ public sealed class SandboxTests : IDisposable
 
     public SandboxTests()
     {
-        _engine = new WasmEngine(Options.Create(_options), new LogCapability(_log));
+        // Messaging is wired to a connection that is never opened: these modules do not message.
+        var nats = new NATS.Client.Core.NatsConnection();
+        var messaging = new MessagingCapability(nats, new Mesh.Node.Messaging.NodeStats(), Options.Create(_options), new ListLogger<MessagingCapability>());
+        _engine = new WasmEngine(Options.Create(_options), new HostFunctions(new LogCapability(_log), messaging));
         _invoker = new Invoker(_engine);
     }
 

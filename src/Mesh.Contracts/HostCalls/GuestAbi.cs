@@ -29,4 +29,16 @@ public static class GuestAbi
 
     /// <summary><c>log(level: i32, ptr: i32, len: i32) -> i32</c>: needs the log capability.</summary>
     public const string Log = "log";
+
+    /// <summary><c>publish(subject_ptr, subject_len, data_ptr, data_len) -> i32</c>: needs a publish rule matching the subject.</summary>
+    public const string Publish = "publish";
+
+    /// <summary>
+    /// <c>request(subject_ptr, subject_len, data_ptr, data_len, timeout_ms) -> i32</c>: needs a request
+    /// rule; returns the reply's length (read it with <c>result_read</c>) or a negative status.
+    /// </summary>
+    public const string Request = "request";
+
+    /// <summary><c>result_read(ptr, len) -> i32</c>: copies up to len bytes of the last result; returns how many.</summary>
+    public const string ResultRead = "result_read";
 }

@@ -13,4 +13,13 @@ public static class HostStatus
 
     /// <summary>A per-invocation limit (output size, log lines) would be exceeded.</summary>
     public const int LimitExceeded = -3;
+
+    /// <summary>A request got no answer within its timeout (or the invocation's remaining time).</summary>
+    public const int Timeout = -5;
+
+    /// <summary>Nobody is listening on the subject, or the messaging system failed.</summary>
+    public const int Unavailable = -6;
+
+    /// <summary>A subject that is malformed or has wildcards.</summary>
+    public const int Invalid = -7;
 }

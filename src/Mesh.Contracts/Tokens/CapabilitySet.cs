@@ -58,6 +58,11 @@ public sealed record CapabilitySet(
             {
                 return $"'{subject}' is not a valid subject pattern";
             }
+
+            if (SubjectPattern.NamesReserved(subject))
+            {
+                return $"'{subject}' is a system subject ($SYS, $JS, $KV, $O, _INBOX, mesh.*): it can never be granted";
+            }
         }
 
         return null;

@@ -45,6 +45,11 @@ public sealed class Grant
     public bool AllowsKv(string bucket, string key, KvOperations operation) =>
         _blocks.All(b => b.Capabilities.Kv.Any(r => r.Allows(bucket, key, operation)));
 
+    /// <summary>Whether every block has at least one publish rule: without one, importing publish is refused.</summary>
+    public bool MayPublish => _blocks.All(b => !b.Capabilities.Publish.IsEmpty);
+
+    public bool MayRequest => _blocks.All(b => !b.Capabilities.Request.IsEmpty);
+
     public bool AllowsPublish(string subject) =>
         _blocks.All(b => b.Capabilities.Publish.Any(p => SubjectPattern.Matches(p, subject)));
 

@@ -8,6 +8,7 @@ namespace Mesh.Node.Messaging;
 public sealed class NodeStats
 {
     private readonly ConcurrentDictionary<ErrorCode, long> _errors = new();
+    private readonly ConcurrentDictionary<string, long> _denied = new(StringComparer.Ordinal);
     private long _invocations;
     private long _invocationMicroseconds;
     private long _overloaded;
@@ -33,6 +34,11 @@ public sealed class NodeStats
 
     public void Overloaded() => Interlocked.Increment(ref _overloaded);
 
+    /// <summary>Counts a capability refused at run time.</summary>
+    public void Denied(string capability) => _denied.AddOrUpdate(capability, 1, (_, n) => n + 1);
+
+    public long DeniedOf(string capability) => _denied.GetValueOrDefault(capability);
+
     public long ErrorsOf(ErrorCode code) => _errors.GetValueOrDefault(code);
 
     public JsonNode ToJson()
@@ -51,6 +57,7 @@ public sealed class NodeStats
             ["overloaded"] = Interlocked.Read(ref _overloaded),
             ["average_invocation_us"] = invocations == 0 ? 0 : Interlocked.Read(ref _invocationMicroseconds) / invocations,
             ["errors"] = errors,
+            ["denied"] = new JsonObject([.. _denied.OrderBy(d => d.Key).Select(d => KeyValuePair.Create(d.Key, (JsonNode?)d.Value))]),
         };
     }
 }

@@ -3,7 +3,8 @@ using Mesh.Contracts.Tokens;
 namespace Mesh.Node.Sandbox;
 
 /// <summary>The limits one invocation runs under: the token's, capped by the node's ceilings.</summary>
-public readonly record struct EffectiveLimits(long Fuel, long MemoryBytes, long WallTimeMs, long OutputBytes, long HostCalls, int LogLines, int LogLineBytes)
+public readonly record struct EffectiveLimits(
+    long Fuel, long MemoryBytes, long WallTimeMs, long OutputBytes, long HostCalls, int LogLines, int LogLineBytes, int Messages, int MessageBytes)
 {
     public static EffectiveLimits From(Limits token, CeilingOptions ceilings) => new(
         Math.Min(token.Fuel ?? long.MaxValue, ceilings.Fuel),
@@ -12,5 +13,7 @@ public readonly record struct EffectiveLimits(long Fuel, long MemoryBytes, long 
         Math.Min(token.OutputBytes ?? long.MaxValue, ceilings.OutputBytes),
         Math.Min(token.HostCalls ?? long.MaxValue, ceilings.HostCalls),
         ceilings.LogLines,
-        ceilings.LogLineBytes);
+        ceilings.LogLineBytes,
+        ceilings.Messages,
+        ceilings.MessageBytes);
 }

@@ -10,9 +10,9 @@ namespace Mesh.Node.Sandbox;
 /// invocation through the store's data, checks pointers against the guest's memory, counts itself
 /// against the host-call limit, and asks the grant before doing anything a capability governs.
 /// </summary>
-public static class HostFunctions
+public sealed class HostFunctions(LogCapability log, MessagingCapability messaging)
 {
-    public static void Define(Linker linker, LogCapability log)
+    public void Define(Linker linker)
     {
         linker.DefineFunction(GuestAbi.ImportModule, GuestAbi.ReadInput, (Caller caller, int ptr, int len) =>
         {
@@ -55,6 +55,35 @@ public static class HostFunctions
         {
             var context = Begin(caller);
             return TryGuestSpan(caller, ptr, len, out var text) ? log.Write(context, level, text) : HostStatus.OutOfBounds;
+        });
+
+        linker.DefineFunction(GuestAbi.ImportModule, GuestAbi.Publish, (Caller caller, int subjectPtr, int subjectLen, int dataPtr, int dataLen) =>
+        {
+            var context = Begin(caller);
+            return TryGuestSpan(caller, subjectPtr, subjectLen, out var subject) && TryGuestSpan(caller, dataPtr, dataLen, out var data)
+                ? messaging.Publish(context, subject, data)
+                : HostStatus.OutOfBounds;
+        });
+
+        linker.DefineFunction(GuestAbi.ImportModule, GuestAbi.Request, (Caller caller, int subjectPtr, int subjectLen, int dataPtr, int dataLen, int timeoutMs) =>
+        {
+            var context = Begin(caller);
+            return TryGuestSpan(caller, subjectPtr, subjectLen, out var subject) && TryGuestSpan(caller, dataPtr, dataLen, out var data)
+                ? messaging.Request(context, subject, data, timeoutMs)
+                : HostStatus.OutOfBounds;
+        });
+
+        linker.DefineFunction(GuestAbi.ImportModule, GuestAbi.ResultRead, (Caller caller, int ptr, int len) =>
+        {
+            var context = Begin(caller);
+            if (!TryGuestSpan(caller, ptr, len, out var destination))
+            {
+                return HostStatus.OutOfBounds;
+            }
+
+            var count = Math.Min(len, context.Result.Length);
+            context.Result.AsSpan(0, count).CopyTo(destination);
+            return count;
         });
     }
 

@@ -13,7 +13,7 @@ public static class ImportCheck
 {
     private static readonly string[] Always =
     [
-        Qualified(GuestAbi.ReadInput), Qualified(GuestAbi.WriteOutput), Qualified(GuestAbi.SetError),
+        Qualified(GuestAbi.ReadInput), Qualified(GuestAbi.WriteOutput), Qualified(GuestAbi.SetError), Qualified(GuestAbi.ResultRead),
     ];
 
     public static MeshError? Check(CompiledModule module, Grant grant)
@@ -25,14 +25,21 @@ public static class ImportCheck
                 continue;
             }
 
-            if (import == Qualified(GuestAbi.Log))
+            var refused = import switch
             {
-                if (!grant.AllowsLog)
-                {
-                    return new MeshError(ErrorCode.CapabilityDenied, $"the module imports {import} but the token does not grant log");
-                }
-
+                _ when import == Qualified(GuestAbi.Log) => grant.AllowsLog ? null : "log",
+                _ when import == Qualified(GuestAbi.Publish) => grant.MayPublish ? null : "publish",
+                _ when import == Qualified(GuestAbi.Request) => grant.MayRequest ? null : "request",
+                _ => "unknown",
+            };
+            if (refused is null)
+            {
                 continue;
+            }
+
+            if (refused != "unknown")
+            {
+                return new MeshError(ErrorCode.CapabilityDenied, $"the module imports {import} but the token does not grant {refused}");
             }
 
             return new MeshError(ErrorCode.ModuleInvalid, $"the module imports {import}, which Mesh does not provide (no WASI: file system, clocks and sockets exist only as capabilities)");

@@ -14,6 +14,8 @@ public sealed class InvocationContext : IDisposable
     private byte[]? _output;
     private long _hostCalls;
     private int _logLines;
+    private int _messages;
+    private readonly long _started = System.Diagnostics.Stopwatch.GetTimestamp();
 
     public InvocationContext(Grant grant, ReadOnlyMemory<byte> input, EffectiveLimits limits, string invocationId)
     {
@@ -72,6 +74,15 @@ public sealed class InvocationContext : IDisposable
     public bool TakeLogLine() => ++_logLines <= Limits.LogLines;
 
     public void Deny(string capability) => (Denied ??= []).Add(capability);
+
+    /// <summary>Whether another publish or request fits in this invocation's budget.</summary>
+    public bool TakeMessage() => ++_messages <= Limits.Messages;
+
+    /// <summary>What is left of the invocation's wall time: host calls that wait must not outlive it.</summary>
+    public TimeSpan Remaining => TimeSpan.FromMilliseconds(Limits.WallTimeMs) - System.Diagnostics.Stopwatch.GetElapsedTime(_started);
+
+    /// <summary>The result of the last host call that produced one (a reply), for <c>result_read</c>.</summary>
+    public byte[] Result { get; set; } = [];
 
     public void Dispose() => ReturnOutput();
 

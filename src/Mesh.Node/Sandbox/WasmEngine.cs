@@ -1,4 +1,3 @@
-using Mesh.Node.Capabilities;
 using Microsoft.Extensions.Options;
 using Wasmtime;
 
@@ -19,7 +18,7 @@ public sealed class WasmEngine : IDisposable
     private readonly Thread _epochTicker;
     private volatile bool _disposed;
 
-    public WasmEngine(IOptions<NodeOptions> options, LogCapability log)
+    public WasmEngine(IOptions<NodeOptions> options, HostFunctions hostFunctions)
     {
         var node = options.Value;
         // Every store is disposed after its invocation, so live instances never exceed the concurrency.
@@ -44,7 +43,7 @@ public sealed class WasmEngine : IDisposable
             .WithPoolingAllocationStrategy(pool);
         Engine = new Engine(config);
         Linker = new Linker(Engine);
-        HostFunctions.Define(Linker, log);
+        hostFunctions.Define(Linker);
         _epochTicker = new Thread(Tick) { IsBackground = true, Name = "mesh-epoch", Priority = ThreadPriority.AboveNormal };
         _epochTicker.Start();
     }

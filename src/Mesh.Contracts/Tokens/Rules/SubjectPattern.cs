@@ -8,6 +8,31 @@ public static class SubjectPattern
 {
     public const int MaxLength = 256;
 
+    // The server's, JetStream's, key-value's, object store's, micro services', reply inboxes, and
+    // Mesh's own (except function subjects, which calling another function needs).
+    private static readonly string[] ReservedPrefixes = ["$", "_INBOX", "mesh"];
+
+    /// <summary>
+    /// Whether a literal subject belongs to the system: never publishable or requestable, whatever
+    /// a grant says (a grant of <c>&gt;</c> included).
+    /// </summary>
+    public static bool IsReserved(string subject)
+    {
+        var first = subject.Split('.')[0];
+        return first.StartsWith('$') || first == "_INBOX" || (first == "mesh" && !subject.StartsWith("mesh.fn.", StringComparison.Ordinal));
+    }
+
+    /// <summary>Whether a pattern names a reserved subject outright (its first token is reserved).</summary>
+    public static bool NamesReserved(string pattern)
+    {
+        var first = pattern.Split('.')[0];
+        return first is not ("*" or ">") && ReservedPrefixes.Any(p => first.StartsWith(p, StringComparison.Ordinal))
+            && IsReserved(pattern.Replace("*", "x", StringComparison.Ordinal).Replace(">", "x", StringComparison.Ordinal));
+    }
+
+    /// <summary>A subject a guest may send to: literal (no wildcards) and well formed.</summary>
+    public static bool IsLiteral(string subject) => IsValid(subject) && !subject.Split('.').Any(t => t is "*" or ">");
+
     public static bool IsValid(string pattern)
     {
         if (pattern.Length is 0 or > MaxLength)

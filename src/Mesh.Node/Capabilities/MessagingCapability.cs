@@ -1,0 +1,108 @@
+using System.Text;
+using Mesh.Contracts.HostCalls;
+using Mesh.Contracts.Tokens.Rules;
+using Mesh.Node.Messaging;
+using Mesh.Node.Sandbox;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using NATS.Client.Core;
+
+namespace Mesh.Node.Capabilities;
+
+/// <summary>
+/// <c>mesh.publish</c> and <c>mesh.request</c>: a guest sends to a literal subject only if a rule of
+/// every block matches it, the subject is not a system one (whatever the grant), and the invocation
+/// has message budget and time left. Refusals are logged with what refused them and counted.
+/// </summary>
+public sealed class MessagingCapability(INatsConnection nats, NodeStats stats, IOptions<NodeOptions> options, ILogger<MessagingCapability> logger)
+{
+    private readonly TimeSpan _requestTimeout = options.Value.Ceilings.RequestTimeout;
+
+    public int Publish(InvocationContext context, ReadOnlySpan<byte> subjectBytes, ReadOnlySpan<byte> data)
+    {
+        var status = Check(context, "publish", subjectBytes, data, out var subject);
+        if (status != HostStatus.Ok)
+        {
+            return status;
+        }
+
+        try
+        {
+            // Host calls are synchronous in Wasmtime's .NET API; a publish only waits for the socket buffer.
+            nats.PublishAsync(subject, data.ToArray()).AsTask().GetAwaiter().GetResult();
+            return HostStatus.Ok;
+        }
+        catch (NatsException)
+        {
+            return HostStatus.Unavailable;
+        }
+    }
+
+    public int Request(InvocationContext context, ReadOnlySpan<byte> subjectBytes, ReadOnlySpan<byte> data, int timeoutMs)
+    {
+        var status = Check(context, "request", subjectBytes, data, out var subject);
+        if (status != HostStatus.Ok)
+        {
+            return status;
+        }
+
+        var timeout = Min(Min(TimeSpan.FromMilliseconds(Math.Max(1, timeoutMs)), _requestTimeout), context.Remaining);
+        if (timeout <= TimeSpan.Zero)
+        {
+            return HostStatus.Timeout;
+        }
+
+        try
+        {
+            var reply = nats.RequestAsync<byte[], byte[]>(subject, data.ToArray(), replyOpts: new NatsSubOpts { Timeout = timeout })
+                .AsTask().GetAwaiter().GetResult();
+            if (reply.HasNoResponders)
+            {
+                return HostStatus.Unavailable;
+            }
+
+            context.Result = reply.Data ?? [];
+            return context.Result.Length;
+        }
+        catch (NatsNoReplyException)
+        {
+            return HostStatus.Timeout;
+        }
+        catch (NatsException)
+        {
+            return HostStatus.Unavailable;
+        }
+    }
+
+    private int Check(InvocationContext context, string capability, ReadOnlySpan<byte> subjectBytes, ReadOnlySpan<byte> data, out string subject)
+    {
+        subject = subjectBytes.Length <= SubjectPattern.MaxLength ? Encoding.UTF8.GetString(subjectBytes) : "";
+        if (!SubjectPattern.IsLiteral(subject))
+        {
+            return HostStatus.Invalid;
+        }
+
+        var grant = context.Grant;
+        string? refusal = null;
+        if (SubjectPattern.IsReserved(subject))
+        {
+            refusal = "system subjects are never granted";
+        }
+        else if (!(capability == "publish" ? grant.AllowsPublish(subject) : grant.AllowsRequest(subject)))
+        {
+            refusal = $"no {capability} rule of the token matches it";
+        }
+
+        if (refusal is not null)
+        {
+            context.Deny($"{capability}:{subject}");
+            stats.Denied(capability);
+            Log.CapabilityRefused(logger, grant.Function, grant.TokenId, context.InvocationId, capability, subject, refusal);
+            return HostStatus.Denied;
+        }
+
+        return data.Length > context.Limits.MessageBytes || !context.TakeMessage() ? HostStatus.LimitExceeded : HostStatus.Ok;
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+}
