@@ -11,8 +11,10 @@ if [ ! -x "$sdk/node_modules/.bin/asc" ]; then
   (cd "$sdk" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-mkdir -p examples/hello-as/build
-"$sdk/node_modules/.bin/asc" examples/hello-as/assembly/index.ts \
-  -o examples/hello-as/build/hello.wasm \
-  --runtime stub -O3 --use abort=sdk/assemblyscript/assembly/index/abort
-echo "build-examples: examples/hello-as/build/hello.wasm" >&2
+for example in hello-as counter-as; do
+  mkdir -p "examples/$example/build"
+  "$sdk/node_modules/.bin/asc" "examples/$example/assembly/index.ts" \
+    -o "examples/$example/build/$example.wasm" \
+    --runtime stub -O3 --use abort=sdk/assemblyscript/assembly/index/abort
+  echo "build-examples: examples/$example/build/$example.wasm" >&2
+done

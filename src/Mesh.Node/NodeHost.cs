@@ -67,6 +67,7 @@ public static class NodeHost
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<LogCapability>();
         services.AddSingleton<MessagingCapability>();
+        services.AddSingleton<KvCapability>();
         services.AddSingleton<HostFunctions>();
         services.AddSingleton<WasmEngine>();
         services.AddSingleton<Invoker>();

@@ -32,6 +32,26 @@ public sealed class TokenVerificationTests : IDisposable
     }
 
     [Fact]
+    public void KvList_NeedsAListRuleWhosePrefixTheRequestedOneExtends()
+    {
+        var lister = TokenFixture.Payments with
+        {
+            Capabilities = TokenFixture.Payments.Capabilities with
+            {
+                Kv = [new KvRule("orders", "tenant-1.", KvOperations.List), new KvRule("users", "", KvOperations.Get)],
+            },
+        };
+        var grant = TokenFixture.Ok(_f.Verifier.Verify(_f.Issue(_f.RootClaims(lister)), "payments", null));
+
+        Assert.True(grant.AllowsKvList("orders", "tenant-1."));
+        Assert.True(grant.AllowsKvList("orders", "tenant-1.eu."));
+        Assert.False(grant.AllowsKvList("orders", "tenant-"));
+        Assert.False(grant.AllowsKvList("orders", ""));
+        Assert.False(grant.AllowsKvList("users", ""));
+        Assert.False(grant.AllowsKvList("other", "tenant-1."));
+    }
+
+    [Fact]
     public void Verify_TextForm_RoundTrips()
     {
         var token = _f.Issue();

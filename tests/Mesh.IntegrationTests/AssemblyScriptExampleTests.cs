@@ -20,7 +20,7 @@ public sealed class AssemblyScriptExampleTests(NatsServerFixture nats)
     [Fact]
     public async Task HelloInAssemblyScript_GreetsAndFailsWithItsOwnMessage()
     {
-        var path = Path.Combine(RepositoryRoot(), "examples", "hello-as", "build", "hello.wasm");
+        var path = Path.Combine(RepositoryRoot(), "examples", "hello-as", "build", "hello-as.wasm");
         Assert.True(File.Exists(path), $"{path} is missing: scripts/build-examples.sh builds it (scripts/test.sh runs it first)");
         var mesh = await nats.SharedMeshAsync();
         var digest = await mesh.DeployAsync(await File.ReadAllBytesAsync(path));

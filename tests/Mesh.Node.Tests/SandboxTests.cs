@@ -22,7 +22,8 @@ public sealed class SandboxTests : IDisposable
         // Messaging is wired to a connection that is never opened: these modules do not message.
         var nats = new NATS.Client.Core.NatsConnection();
         var messaging = new MessagingCapability(nats, new Mesh.Node.Messaging.NodeStats(), Options.Create(_options), new ListLogger<MessagingCapability>());
-        _engine = new WasmEngine(Options.Create(_options), new HostFunctions(new LogCapability(_log), messaging));
+        var kv = new KvCapability(nats, new Mesh.Node.Messaging.NodeStats(), Options.Create(_options), new ListLogger<KvCapability>());
+        _engine = new WasmEngine(Options.Create(_options), new HostFunctions(new LogCapability(_log), messaging, kv));
         _invoker = new Invoker(_engine);
     }
 

@@ -14,12 +14,125 @@ declare function mesh_set_error(ptr: usize, len: i32): i32;
 @external("mesh", "log")
 declare function mesh_log(level: i32, ptr: usize, len: i32): i32;
 
+@external("mesh", "result_read")
+declare function mesh_result_read(ptr: usize, len: i32): i32;
+
+@external("mesh", "publish")
+declare function mesh_publish(subjectPtr: usize, subjectLen: i32, dataPtr: usize, dataLen: i32): i32;
+
+@external("mesh", "request")
+declare function mesh_request(subjectPtr: usize, subjectLen: i32, dataPtr: usize, dataLen: i32, timeoutMs: i32): i32;
+
+@external("mesh", "kv_get")
+declare function mesh_kv_get(bucketPtr: usize, bucketLen: i32, keyPtr: usize, keyLen: i32): i32;
+
+@external("mesh", "kv_put")
+declare function mesh_kv_put(bucketPtr: usize, bucketLen: i32, keyPtr: usize, keyLen: i32, valuePtr: usize, valueLen: i32): i32;
+
+@external("mesh", "kv_delete")
+declare function mesh_kv_delete(bucketPtr: usize, bucketLen: i32, keyPtr: usize, keyLen: i32): i32;
+
+@external("mesh", "kv_keys")
+declare function mesh_kv_keys(bucketPtr: usize, bucketLen: i32, prefixPtr: usize, prefixLen: i32): i32;
+
+// Only the imports a function actually calls end up in its module, so a function that never
+// publishes does not need (and is not refused for lacking) a publish grant.
+
 /** What host calls return: 0 is success, negative values are refusals. */
 export namespace Status {
   export const Ok: i32 = 0;
   export const Denied: i32 = -1;
   export const OutOfBounds: i32 = -2;
   export const LimitExceeded: i32 = -3;
+  export const NotFound: i32 = -4;
+  export const Timeout: i32 = -5;
+  export const Unavailable: i32 = -6;
+  export const Invalid: i32 = -7;
+}
+
+function utf8(text: string): ArrayBuffer {
+  return String.UTF8.encode(text);
+}
+
+function takeResult(length: i32): Uint8Array {
+  const buffer = new Uint8Array(length);
+  mesh_result_read(buffer.dataStart, length);
+  return buffer;
+}
+
+/** Publishes to a literal subject; needs a publish rule that matches it. Returns a Status. */
+export function publish(subject: string, data: string): i32 {
+  const s = utf8(subject);
+  const d = utf8(data);
+  return mesh_publish(changetype<usize>(s), s.byteLength, changetype<usize>(d), d.byteLength);
+}
+
+/** The status of the last request or key-value read (Status.Ok when it produced a value). */
+export let lastStatus: i32 = 0;
+
+/** Sends a request and returns the reply text, or null (see lastStatus). Needs a request rule. */
+export function request(subject: string, data: string, timeoutMs: i32 = 1000): string | null {
+  const s = utf8(subject);
+  const d = utf8(data);
+  const length = mesh_request(changetype<usize>(s), s.byteLength, changetype<usize>(d), d.byteLength, timeoutMs);
+  lastStatus = length < 0 ? length : Status.Ok;
+  return length < 0 ? null : String.UTF8.decode(takeResult(length).buffer);
+}
+
+/** Key-value buckets; each call needs a rule for the bucket, the key's prefix and the operation. */
+export namespace kv {
+  /** The value, or null when absent or refused (see lastStatus: NotFound, Denied, ...). */
+  export function get(bucket: string, key: string): string | null {
+    const b = utf8(bucket);
+    const k = utf8(key);
+    const length = mesh_kv_get(changetype<usize>(b), b.byteLength, changetype<usize>(k), k.byteLength);
+    lastStatus = length < 0 ? length : Status.Ok;
+    return length < 0 ? null : String.UTF8.decode(takeResult(length).buffer);
+  }
+
+  export function put(bucket: string, key: string, value: string): i32 {
+    const b = utf8(bucket);
+    const k = utf8(key);
+    const v = utf8(value);
+    return mesh_kv_put(changetype<usize>(b), b.byteLength, changetype<usize>(k), k.byteLength, changetype<usize>(v), v.byteLength);
+  }
+
+  export function remove(bucket: string, key: string): i32 {
+    const b = utf8(bucket);
+    const k = utf8(key);
+    return mesh_kv_delete(changetype<usize>(b), b.byteLength, changetype<usize>(k), k.byteLength);
+  }
+
+  /** Keys under a prefix (at most 1,000); empty when refused (see lastStatus). Needs a list rule. */
+  export function keys(bucket: string, prefix: string): string[] {
+    const b = utf8(bucket);
+    const p = utf8(prefix);
+    const length = mesh_kv_keys(changetype<usize>(b), b.byteLength, changetype<usize>(p), p.byteLength);
+    lastStatus = length < 0 ? length : Status.Ok;
+    return length < 0 ? [] : readStringArray(takeResult(length));
+  }
+}
+
+// The host answers kv.keys with a MessagePack array of strings; this reads just that shape.
+function readStringArray(bytes: Uint8Array): string[] {
+  let at = 0;
+  let count = 0;
+  const head = bytes[at++];
+  if ((head & 0xf0) == 0x90) count = head & 0x0f;
+  else if (head == 0xdc) { count = (<i32>bytes[at] << 8) | bytes[at + 1]; at += 2; }
+  else { count = (<i32>bytes[at] << 24) | (<i32>bytes[at + 1] << 16) | (<i32>bytes[at + 2] << 8) | bytes[at + 3]; at += 4; }
+  const result = new Array<string>(0);
+  for (let i = 0; i < count; i++) {
+    const tag = bytes[at++];
+    let length = 0;
+    if ((tag & 0xe0) == 0xa0) length = tag & 0x1f;
+    else if (tag == 0xd9) length = bytes[at++];
+    else if (tag == 0xda) { length = (<i32>bytes[at] << 8) | bytes[at + 1]; at += 2; }
+    else { length = (<i32>bytes[at] << 24) | (<i32>bytes[at + 1] << 16) | (<i32>bytes[at + 2] << 8) | bytes[at + 3]; at += 4; }
+    result.push(String.UTF8.decode(bytes.slice(at, at + length).buffer));
+    at += length;
+  }
+  return result;
 }
 
 /** The call's input, as bytes. */

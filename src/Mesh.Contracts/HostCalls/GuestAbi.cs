@@ -41,4 +41,16 @@ public static class GuestAbi
 
     /// <summary><c>result_read(ptr, len) -> i32</c>: copies up to len bytes of the last result; returns how many.</summary>
     public const string ResultRead = "result_read";
+
+    /// <summary><c>kv_get(bucket_ptr, bucket_len, key_ptr, key_len) -> i32</c>: the value's length (read it with <c>result_read</c>) or a status.</summary>
+    public const string KvGet = "kv_get";
+
+    /// <summary><c>kv_put(bucket_ptr, bucket_len, key_ptr, key_len, value_ptr, value_len) -> i32</c>.</summary>
+    public const string KvPut = "kv_put";
+
+    /// <summary><c>kv_delete(bucket_ptr, bucket_len, key_ptr, key_len) -> i32</c>.</summary>
+    public const string KvDelete = "kv_delete";
+
+    /// <summary><c>kv_keys(bucket_ptr, bucket_len, prefix_ptr, prefix_len) -> i32</c>: a MessagePack array of key strings, via <c>result_read</c>.</summary>
+    public const string KvKeys = "kv_keys";
 }

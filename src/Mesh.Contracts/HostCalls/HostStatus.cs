@@ -14,6 +14,9 @@ public static class HostStatus
     /// <summary>A per-invocation limit (output size, log lines) would be exceeded.</summary>
     public const int LimitExceeded = -3;
 
+    /// <summary>No such key.</summary>
+    public const int NotFound = -4;
+
     /// <summary>A request got no answer within its timeout (or the invocation's remaining time).</summary>
     public const int Timeout = -5;
 

@@ -50,6 +50,14 @@ public sealed class Grant
 
     public bool MayRequest => _blocks.All(b => !b.Capabilities.Request.IsEmpty);
 
+    /// <summary>Whether every block has at least one key-value rule: without one, importing key-value is refused.</summary>
+    public bool MayUseKv => _blocks.All(b => !b.Capabilities.Kv.IsEmpty);
+
+    /// <summary>Listing keys under a prefix: every block needs a list rule on the bucket whose prefix the requested one extends.</summary>
+    public bool AllowsKvList(string bucket, string prefix) =>
+        _blocks.All(b => b.Capabilities.Kv.Any(r => r.Bucket == bucket && (r.Operations & KvOperations.List) != 0
+            && prefix.StartsWith(r.KeyPrefix, StringComparison.Ordinal)));
+
     public bool AllowsPublish(string subject) =>
         _blocks.All(b => b.Capabilities.Publish.Any(p => SubjectPattern.Matches(p, subject)));
 

@@ -53,6 +53,10 @@ public sealed class FunctionService(
             subject: Subjects.FunctionPrefix + ">",
             queueGroup: _execution.QueueGroup,
             cancellationToken: stoppingToken);
+
+        // A round trip after subscribing: once the server answers, it has the subscription, so a
+        // call made the moment we say "ready" reaches us instead of finding no responders.
+        await nats.PingAsync(stoppingToken);
         _ready.TrySetResult();
         Log.Serving(logger, _execution.QueueGroup, nats.Opts.Url, _execution.Concurrency, _execution.QueueLength, options.Value.Tokens.TrustedRoots.Count);
     }

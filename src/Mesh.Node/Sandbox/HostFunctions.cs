@@ -10,7 +10,7 @@ namespace Mesh.Node.Sandbox;
 /// invocation through the store's data, checks pointers against the guest's memory, counts itself
 /// against the host-call limit, and asks the grant before doing anything a capability governs.
 /// </summary>
-public sealed class HostFunctions(LogCapability log, MessagingCapability messaging)
+public sealed class HostFunctions(LogCapability log, MessagingCapability messaging, KvCapability kv)
 {
     public void Define(Linker linker)
     {
@@ -70,6 +70,39 @@ public sealed class HostFunctions(LogCapability log, MessagingCapability messagi
             var context = Begin(caller);
             return TryGuestSpan(caller, subjectPtr, subjectLen, out var subject) && TryGuestSpan(caller, dataPtr, dataLen, out var data)
                 ? messaging.Request(context, subject, data, timeoutMs)
+                : HostStatus.OutOfBounds;
+        });
+
+        linker.DefineFunction(GuestAbi.ImportModule, GuestAbi.KvGet, (Caller caller, int bucketPtr, int bucketLen, int keyPtr, int keyLen) =>
+        {
+            var context = Begin(caller);
+            return TryGuestSpan(caller, bucketPtr, bucketLen, out var bucket) && TryGuestSpan(caller, keyPtr, keyLen, out var key)
+                ? kv.Get(context, bucket, key)
+                : HostStatus.OutOfBounds;
+        });
+
+        linker.DefineFunction(GuestAbi.ImportModule, GuestAbi.KvPut, (Caller caller, int bucketPtr, int bucketLen, int keyPtr, int keyLen, int valuePtr, int valueLen) =>
+        {
+            var context = Begin(caller);
+            return TryGuestSpan(caller, bucketPtr, bucketLen, out var bucket) && TryGuestSpan(caller, keyPtr, keyLen, out var key)
+                && TryGuestSpan(caller, valuePtr, valueLen, out var value)
+                ? kv.Put(context, bucket, key, value)
+                : HostStatus.OutOfBounds;
+        });
+
+        linker.DefineFunction(GuestAbi.ImportModule, GuestAbi.KvDelete, (Caller caller, int bucketPtr, int bucketLen, int keyPtr, int keyLen) =>
+        {
+            var context = Begin(caller);
+            return TryGuestSpan(caller, bucketPtr, bucketLen, out var bucket) && TryGuestSpan(caller, keyPtr, keyLen, out var key)
+                ? kv.Delete(context, bucket, key)
+                : HostStatus.OutOfBounds;
+        });
+
+        linker.DefineFunction(GuestAbi.ImportModule, GuestAbi.KvKeys, (Caller caller, int bucketPtr, int bucketLen, int prefixPtr, int prefixLen) =>
+        {
+            var context = Begin(caller);
+            return TryGuestSpan(caller, bucketPtr, bucketLen, out var bucket) && TryGuestSpan(caller, prefixPtr, prefixLen, out var prefix)
+                ? kv.Keys(context, bucket, prefix)
                 : HostStatus.OutOfBounds;
         });
 

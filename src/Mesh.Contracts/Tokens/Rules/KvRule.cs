@@ -14,6 +14,16 @@ public sealed record KvRule(string Bucket, string KeyPrefix, KvOperations Operat
         && (child.Operations & ~Operations) == KvOperations.None
         && child.KeyPrefix.StartsWith(KeyPrefix, StringComparison.Ordinal);
 
+    /// <summary>
+    /// A key as NATS key-value defines it: letters, digits and <c>-_/=.</c>, no empty segment and
+    /// no wildcard. Anything else is refused outright rather than normalised, so the prefix check
+    /// always sees the key the store will use.
+    /// </summary>
+    public static bool IsValidKey(string key) =>
+        key.Length is > 0 and <= 1024
+        && key.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '/' or '=' or '.')
+        && !key.StartsWith('.') && !key.EndsWith('.') && !key.Contains("..", StringComparison.Ordinal);
+
     public string? Validate()
     {
         if (Bucket.Length is 0 or > 64 || !Bucket.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))

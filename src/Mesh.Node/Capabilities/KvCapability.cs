@@ -1,0 +1,163 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Text;
+using MessagePack;
+using Mesh.Contracts.HostCalls;
+using Mesh.Contracts.Tokens.Rules;
+using Mesh.Node.Messaging;
+using Mesh.Node.Sandbox;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.KeyValueStore;
+
+namespace Mesh.Node.Capabilities;
+
+/// <summary>
+/// <c>mesh.kv_*</c>: NATS key-value buckets. An operation is allowed only if a rule of every block
+/// names the bucket, covers the key's prefix and allows the operation. Keys must be valid NATS keys
+/// as given (no wildcards, no empty segments): nothing is normalised, so nothing escapes a prefix.
+/// Buckets are not created here; a bucket the operator has not made is unavailable.
+/// </summary>
+public sealed class KvCapability(INatsConnection nats, NodeStats stats, IOptions<NodeOptions> options, ILogger<KvCapability> logger)
+{
+    private const int MaxKeysListed = 1000;
+    private readonly NatsKVContext _kv = new(new NatsJSContext(nats));
+    private readonly ConcurrentDictionary<string, INatsKVStore> _stores = new(StringComparer.Ordinal);
+    private readonly int _maxValue = options.Value.Ceilings.MessageBytes;
+
+    public int Get(InvocationContext context, ReadOnlySpan<byte> bucketBytes, ReadOnlySpan<byte> keyBytes)
+    {
+        var status = Check(context, KvOperations.Get, bucketBytes, keyBytes, out var bucket, out var key);
+        return status != HostStatus.Ok ? status : Run(bucket, async store =>
+        {
+            try
+            {
+                var entry = await store.GetEntryAsync<byte[]>(key);
+                context.Result = entry.Value ?? [];
+                return context.Result.Length;
+            }
+            catch (NatsKVKeyNotFoundException)
+            {
+                return HostStatus.NotFound;
+            }
+            catch (NatsKVKeyDeletedException)
+            {
+                return HostStatus.NotFound;
+            }
+        });
+    }
+
+    public int Put(InvocationContext context, ReadOnlySpan<byte> bucketBytes, ReadOnlySpan<byte> keyBytes, ReadOnlySpan<byte> value)
+    {
+        var status = Check(context, KvOperations.Put, bucketBytes, keyBytes, out var bucket, out var key);
+        if (status != HostStatus.Ok)
+        {
+            return status;
+        }
+
+        if (value.Length > _maxValue)
+        {
+            return HostStatus.LimitExceeded;
+        }
+
+        var bytes = value.ToArray();
+        return Run(bucket, async store =>
+        {
+            await store.PutAsync(key, bytes);
+            return HostStatus.Ok;
+        });
+    }
+
+    public int Delete(InvocationContext context, ReadOnlySpan<byte> bucketBytes, ReadOnlySpan<byte> keyBytes)
+    {
+        var status = Check(context, KvOperations.Delete, bucketBytes, keyBytes, out var bucket, out var key);
+        return status != HostStatus.Ok ? status : Run(bucket, async store =>
+        {
+            await store.DeleteAsync(key);
+            return HostStatus.Ok;
+        });
+    }
+
+    public int Keys(InvocationContext context, ReadOnlySpan<byte> bucketBytes, ReadOnlySpan<byte> prefixBytes)
+    {
+        var bucket = Encoding.UTF8.GetString(bucketBytes);
+        var prefix = Encoding.UTF8.GetString(prefixBytes);
+        if (!context.Grant.AllowsKvList(bucket, prefix))
+        {
+            return Refuse(context, "kv.list", $"{bucket}/{prefix}*", "no list rule of the token covers that bucket and prefix");
+        }
+
+        return Run(bucket, async store =>
+        {
+            var keys = new List<string>();
+            await foreach (var key in store.GetKeysAsync())
+            {
+                if (key.StartsWith(prefix, StringComparison.Ordinal) && keys.Count < MaxKeysListed)
+                {
+                    keys.Add(key);
+                }
+            }
+
+            var buffer = new ArrayBufferWriter<byte>();
+            var writer = new MessagePackWriter(buffer);
+            writer.WriteArrayHeader(keys.Count);
+            foreach (var key in keys)
+            {
+                writer.Write(key);
+            }
+
+            writer.Flush();
+            context.Result = buffer.WrittenSpan.ToArray();
+            return context.Result.Length;
+        });
+    }
+
+    private int Check(InvocationContext context, KvOperations operation, ReadOnlySpan<byte> bucketBytes, ReadOnlySpan<byte> keyBytes, out string bucket, out string key)
+    {
+        bucket = Encoding.UTF8.GetString(bucketBytes);
+        key = Encoding.UTF8.GetString(keyBytes);
+        if (!KvRule.IsValidKey(key))
+        {
+            return HostStatus.Invalid;
+        }
+
+        var name = $"kv.{operation.ToString().ToLowerInvariant()}";
+        return context.Grant.AllowsKv(bucket, key, operation)
+            ? HostStatus.Ok
+            : Refuse(context, name, $"{bucket}/{key}", $"no key-value rule of the token allows {operation.ToString().ToLowerInvariant()} there");
+    }
+
+    private int Refuse(InvocationContext context, string capability, string target, string reason)
+    {
+        context.Deny($"{capability}:{target}");
+        stats.Denied(capability);
+        Log.CapabilityRefused(logger, context.Grant.Function, context.Grant.TokenId, context.InvocationId, capability, target, reason);
+        return HostStatus.Denied;
+    }
+
+    // Host calls are synchronous in Wasmtime's .NET API, so the store's async calls are waited on here.
+    private int Run(string bucket, Func<INatsKVStore, ValueTask<int>> operation)
+    {
+        try
+        {
+            return RunAsync(bucket, operation).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is NatsException or NatsKVException or NatsJSException)
+        {
+            return HostStatus.Unavailable;
+        }
+    }
+
+    private async Task<int> RunAsync(string bucket, Func<INatsKVStore, ValueTask<int>> operation)
+    {
+        if (!_stores.TryGetValue(bucket, out var store))
+        {
+            store = await _kv.GetStoreAsync(bucket);
+            _stores[bucket] = store;
+        }
+
+        return await operation(store);
+    }
+}
