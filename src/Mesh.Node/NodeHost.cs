@@ -68,6 +68,7 @@ public static class NodeHost
         services.AddSingleton<LogCapability>();
         services.AddSingleton<MessagingCapability>();
         services.AddSingleton<KvCapability>();
+        services.AddSingleton<HttpCapability>();
         services.AddSingleton<HostFunctions>();
         services.AddSingleton<WasmEngine>();
         services.AddSingleton<Invoker>();

@@ -99,6 +99,12 @@ public sealed record CeilingOptions
 
     /// <summary>Longest a single request may wait for its reply (less if the invocation has less time left).</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Longest an outbound HTTP request may take, retries included (less if the invocation has less time left).</summary>
+    public TimeSpan HttpTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Largest HTTP response body a guest may receive.</summary>
+    public long HttpResponseBytes { get; init; } = 1024 * 1024;
 }
 
 public sealed record ModuleOptions

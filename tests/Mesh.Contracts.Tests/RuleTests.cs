@@ -163,3 +163,36 @@ public class ReservedSubjectTests
     [InlineData("events.>", false)]
     public void NamesReserved(string pattern, bool expected) => Assert.Equal(expected, SubjectPattern.NamesReserved(pattern));
 }
+
+public class HttpTargetTests
+{
+    [Theory]
+    [InlineData("https://api.stripe.com/v1/charges?x=1", "https", "api.stripe.com", 443, "/v1/charges")]
+    [InlineData("http://127.0.0.1:8080", "http", "127.0.0.1", 8080, "/")]
+    [InlineData("http://[::1]:81/a", "http", "[::1]", 81, "/a")]
+    public void Parses_WhatWillBeSent(string url, string scheme, string host, int port, string path)
+    {
+        Assert.True(HttpTarget.TryParse(url, out var target, out var error), error);
+        Assert.Equal((scheme, host, port, path), (target!.Scheme, target.Host, target.Port, target.Path));
+    }
+
+    [Theory]
+    [InlineData("https://user@api.stripe.com/")]
+    [InlineData("https://api.stripe.com@evil.com/")]
+    [InlineData("https://user:pass@api.stripe.com/")]
+    [InlineData("http://127.1/")]
+    [InlineData("http://2130706433/")]
+    [InlineData("http://0x7f.0.0.1/")]
+    [InlineData("http://0177.0.0.1/")]
+    [InlineData("https://API.stripe.com/")]
+    [InlineData("https://api.stripe.com./")]
+    [InlineData("https://api.stripe.com/v1/../admin")]
+    [InlineData("https://api.stripe.com/v1/%2e%2e/admin")]
+    [InlineData("https://api.stripe.com/v1%2fadmin")]
+    [InlineData("https://api.stripe.com\\@evil.com/")]
+    [InlineData("ftp://api.stripe.com/")]
+    [InlineData("//api.stripe.com/")]
+    [InlineData("https://*.stripe.com/")]
+    [InlineData("https://api.stripe.com/a b")]
+    public void Refuses_Ambiguity(string url) => Assert.False(HttpTarget.TryParse(url, out _, out _), url);
+}

@@ -16,6 +16,7 @@ public sealed class SandboxTests : IDisposable
     private readonly ListLogger<LogCapability> _log = new();
     private readonly WasmEngine _engine;
     private readonly Invoker _invoker;
+    private readonly HttpCapability _http;
 
     public SandboxTests()
     {
@@ -23,11 +24,16 @@ public sealed class SandboxTests : IDisposable
         var nats = new NATS.Client.Core.NatsConnection();
         var messaging = new MessagingCapability(nats, new Mesh.Node.Messaging.NodeStats(), Options.Create(_options), new ListLogger<MessagingCapability>());
         var kv = new KvCapability(nats, new Mesh.Node.Messaging.NodeStats(), Options.Create(_options), new ListLogger<KvCapability>());
-        _engine = new WasmEngine(Options.Create(_options), new HostFunctions(new LogCapability(_log), messaging, kv));
+        _http = new HttpCapability(new Mesh.Node.Messaging.NodeStats(), Options.Create(_options), new ListLogger<HttpCapability>());
+        _engine = new WasmEngine(Options.Create(_options), new HostFunctions(new LogCapability(_log), messaging, kv, _http));
         _invoker = new Invoker(_engine);
     }
 
-    public void Dispose() => _engine.Dispose();
+    public void Dispose()
+    {
+        _engine.Dispose();
+        _http.Dispose();
+    }
 
     private static byte[] Wasm(string name) =>
         Module.ConvertText(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "modules", name + ".wat")));

@@ -53,4 +53,11 @@ public static class GuestAbi
 
     /// <summary><c>kv_keys(bucket_ptr, bucket_len, prefix_ptr, prefix_len) -> i32</c>: a MessagePack array of key strings, via <c>result_read</c>.</summary>
     public const string KvKeys = "kv_keys";
+
+    /// <summary>
+    /// <c>http_request(req_ptr, req_len) -> i32</c>: an <see cref="HttpExchange.Request"/>; returns the
+    /// length of the <see cref="HttpExchange.Response"/> (read it with <c>result_read</c>) or a status.
+    /// Redirects are never followed: the guest sees them and may make a new request, checked again.
+    /// </summary>
+    public const string HttpRequest = "http_request";
 }

@@ -50,6 +50,9 @@ public sealed class Grant
 
     public bool MayRequest => _blocks.All(b => !b.Capabilities.Request.IsEmpty);
 
+    /// <summary>Whether every block has at least one HTTP rule: without one, importing HTTP is refused.</summary>
+    public bool MayUseHttp => _blocks.All(b => !b.Capabilities.Http.IsEmpty);
+
     /// <summary>Whether every block has at least one key-value rule: without one, importing key-value is refused.</summary>
     public bool MayUseKv => _blocks.All(b => !b.Capabilities.Kv.IsEmpty);
 

@@ -10,7 +10,7 @@ namespace Mesh.Node.Sandbox;
 /// invocation through the store's data, checks pointers against the guest's memory, counts itself
 /// against the host-call limit, and asks the grant before doing anything a capability governs.
 /// </summary>
-public sealed class HostFunctions(LogCapability log, MessagingCapability messaging, KvCapability kv)
+public sealed class HostFunctions(LogCapability log, MessagingCapability messaging, KvCapability kv, HttpCapability http)
 {
     public void Define(Linker linker)
     {
@@ -104,6 +104,12 @@ public sealed class HostFunctions(LogCapability log, MessagingCapability messagi
             return TryGuestSpan(caller, bucketPtr, bucketLen, out var bucket) && TryGuestSpan(caller, prefixPtr, prefixLen, out var prefix)
                 ? kv.Keys(context, bucket, prefix)
                 : HostStatus.OutOfBounds;
+        });
+
+        linker.DefineFunction(GuestAbi.ImportModule, GuestAbi.HttpRequest, (Caller caller, int ptr, int len) =>
+        {
+            var context = Begin(caller);
+            return TryGuestSpan(caller, ptr, len, out var request) ? http.Request(context, request.ToArray()) : HostStatus.OutOfBounds;
         });
 
         linker.DefineFunction(GuestAbi.ImportModule, GuestAbi.ResultRead, (Caller caller, int ptr, int len) =>

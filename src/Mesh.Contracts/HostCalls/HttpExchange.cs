@@ -1,0 +1,102 @@
+using System.Buffers;
+using System.Collections.Immutable;
+using MessagePack;
+using Mesh.Contracts.Tokens.Encoding;
+
+namespace Mesh.Contracts.HostCalls;
+
+/// <summary>
+/// <c>mesh.http_request</c>'s messages, MessagePack arrays read as strictly as tokens:
+/// request <c>[method, url, [[name, value]...], body|nil]</c>, response <c>[status, [[name, value]...], body]</c>.
+/// </summary>
+public static class HttpExchange
+{
+    public sealed record Request(string Method, string Url, ImmutableArray<(string Name, string Value)> Headers, byte[] Body);
+
+    public sealed record Response(int Status, ImmutableArray<(string Name, string Value)> Headers, byte[] Body);
+
+    public static bool TryReadRequest(ReadOnlyMemory<byte> bytes, out Request? request, out string error)
+    {
+        request = null;
+        try
+        {
+            var reader = new MessagePackReader(bytes);
+            StrictReader.Array(ref reader, 4, "http request");
+            var method = StrictReader.String(ref reader, 16, "method");
+            var url = StrictReader.String(ref reader, 4096, "url");
+            var headers = ReadHeaders(ref reader);
+            var body = reader.TryReadNil() ? [] : StrictReader.Bytes(ref reader, 0, int.MaxValue, "body");
+            if (!reader.End)
+            {
+                throw new MessagePackSerializationException("bytes after the request");
+            }
+
+            request = new Request(method, url, headers, body);
+            error = "";
+            return true;
+        }
+        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException)
+        {
+            error = e.Message;
+            return false;
+        }
+    }
+
+    public static byte[] WriteRequest(Request request)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        var writer = new MessagePackWriter(buffer);
+        writer.WriteArrayHeader(4);
+        writer.Write(request.Method);
+        writer.Write(request.Url);
+        WriteHeaders(ref writer, request.Headers);
+        writer.Write(request.Body);
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    public static byte[] WriteResponse(Response response)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        var writer = new MessagePackWriter(buffer);
+        writer.WriteArrayHeader(3);
+        writer.Write(response.Status);
+        WriteHeaders(ref writer, response.Headers);
+        writer.Write(response.Body);
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    public static Response ReadResponse(ReadOnlyMemory<byte> bytes)
+    {
+        var reader = new MessagePackReader(bytes);
+        StrictReader.Array(ref reader, 3, "http response");
+        var status = (int)StrictReader.Integer(ref reader, "status");
+        var headers = ReadHeaders(ref reader);
+        return new Response(status, headers, StrictReader.Bytes(ref reader, 0, int.MaxValue, "body"));
+    }
+
+    private static ImmutableArray<(string, string)> ReadHeaders(ref MessagePackReader reader)
+    {
+        var count = StrictReader.List(ref reader, 64, "headers");
+        var headers = ImmutableArray.CreateBuilder<(string, string)>(count);
+        for (var i = 0; i < count; i++)
+        {
+            StrictReader.Array(ref reader, 2, "header");
+            headers.Add((StrictReader.String(ref reader, 256, "header name"), StrictReader.String(ref reader, 8192, "header value")));
+        }
+
+        return headers.MoveToImmutable();
+    }
+
+    private static void WriteHeaders(ref MessagePackWriter writer, ImmutableArray<(string Name, string Value)> headers)
+    {
+        writer.WriteArrayHeader(headers.Length);
+        foreach (var (name, value) in headers)
+        {
+            writer.WriteArrayHeader(2);
+            writer.Write(name);
+            writer.Write(value);
+        }
+    }
+}

@@ -1,0 +1,260 @@
+using System.Net;
+using System.Net.Sockets;
+using Mesh.Contracts.HostCalls;
+using Mesh.Contracts.Tokens.Rules;
+using Mesh.Node.Messaging;
+using Mesh.Node.Sandbox;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Registry;
+using Polly.Retry;
+
+namespace Mesh.Node.Capabilities;
+
+/// <summary>
+/// <c>mesh.http_request</c>. A request goes out only if its URL is unambiguous (see
+/// <see cref="HttpTarget"/>), a rule of every block allows its scheme, host, port, method and path,
+/// and the host's addresses pass <see cref="PublicAddresses"/>: the connection is made to the very
+/// addresses that were vetted, so DNS rebinding has nothing to switch. Redirects are never followed.
+/// Sizes and time are bounded; retries (idempotent methods only) and a per-host circuit breaker
+/// come from Polly.
+/// </summary>
+public sealed class HttpCapability : IDisposable
+{
+    private static readonly string[] RefusedHeaders = ["host", "connection", "transfer-encoding", "content-length", "upgrade", "te", "trailer", "proxy-authorization", "proxy-connection", "keep-alive"];
+
+    private readonly HttpClient _client;
+    private readonly ResiliencePipelineRegistry<string> _breakers = new();
+    private readonly ResiliencePipeline<HttpResponseMessage> _retry;
+    private readonly NodeStats _stats;
+    private readonly ILogger<HttpCapability> _logger;
+    private readonly CeilingOptions _ceilings;
+
+    public HttpCapability(NodeStats stats, IOptions<NodeOptions> options, ILogger<HttpCapability> logger)
+    {
+        _stats = stats;
+        _logger = logger;
+        _ceilings = options.Value.Ceilings;
+        _client = new HttpClient(new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            UseProxy = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(1),
+            ConnectCallback = ConnectToVettedAddressAsync,
+        })
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        _retry = new ResiliencePipelineBuilder<HttpResponseMessage>()
+            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                MaxRetryAttempts = 2,
+                Delay = TimeSpan.FromMilliseconds(100),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                ShouldHandle = Transient,
+            })
+            .Build();
+    }
+
+    private static PredicateBuilder<HttpResponseMessage> Transient => new PredicateBuilder<HttpResponseMessage>()
+        .Handle<HttpRequestException>(e => e.InnerException is not AddressRefusedException)
+        .HandleResult(r => (int)r.StatusCode is 502 or 503 or 504);
+
+    public int Request(InvocationContext context, ReadOnlyMemory<byte> requestBytes)
+    {
+        if (!HttpExchange.TryReadRequest(requestBytes, out var request, out _) || !TryMethod(request!.Method, out var method))
+        {
+            return HostStatus.Invalid;
+        }
+
+        if (!HttpTarget.TryParse(request.Url, out var target, out var why))
+        {
+            return Refuse(context, request.Url, why, HostStatus.Invalid);
+        }
+
+        var grant = context.Grant;
+        if (!grant.AllowsHttp(target!.Scheme, target.Host, target.Port, method, target.Path))
+        {
+            return Refuse(context, $"{request.Method} {request.Url}", "no http rule of the token allows it", HostStatus.Denied);
+        }
+
+        if (request.Body.Length > _ceilings.MessageBytes || !context.TakeMessage())
+        {
+            return HostStatus.LimitExceeded;
+        }
+
+        if (request.Headers.Any(h => RefusedHeaders.Contains(h.Name.ToLowerInvariant()) || h.Name.StartsWith("proxy-", StringComparison.OrdinalIgnoreCase)))
+        {
+            return Refuse(context, request.Url, "a header the host sets itself (Host, Connection, Content-Length, ...) was given", HostStatus.Invalid);
+        }
+
+        var timeout = context.Remaining < _ceilings.HttpTimeout ? context.Remaining : _ceilings.HttpTimeout;
+        if (timeout <= TimeSpan.Zero)
+        {
+            return HostStatus.Timeout;
+        }
+
+        // Host calls are synchronous in Wasmtime's .NET API: the request is waited on here, within
+        // the invocation's remaining wall time.
+        return SendAsync(context, request, method, target, timeout).GetAwaiter().GetResult();
+    }
+
+    public void Dispose()
+    {
+        _client.Dispose();
+        _breakers.Dispose();
+    }
+
+    private async Task<int> SendAsync(InvocationContext context, HttpExchange.Request request, HttpMethods method, HttpTarget target, TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        var breaker = _breakers.GetOrAddPipeline<HttpResponseMessage>(target.Host, builder => builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
+        {
+            FailureRatio = 0.5,
+            MinimumThroughput = 10,
+            SamplingDuration = TimeSpan.FromSeconds(30),
+            BreakDuration = TimeSpan.FromSeconds(15),
+            ShouldHandle = Transient,
+        }));
+        var idempotent = (method & (HttpMethods.Get | HttpMethods.Head | HttpMethods.Put | HttpMethods.Delete | HttpMethods.Options)) != 0;
+        try
+        {
+            using var response = idempotent
+                ? await _retry.ExecuteAsync(ct => breaker.ExecuteAsync(c => SendOnceAsync(request, target, c), ct), deadline.Token)
+                : await breaker.ExecuteAsync(ct => SendOnceAsync(request, target, ct), deadline.Token);
+            var body = await ReadBoundedAsync(response, deadline.Token);
+            if (body is null)
+            {
+                return HostStatus.LimitExceeded;
+            }
+
+            var headers = response.Headers.Concat(response.Content.Headers)
+                .SelectMany(h => h.Value.Select(v => (h.Key, v)))
+                .Take(64)
+                .ToArray();
+            context.Result = HttpExchange.WriteResponse(new HttpExchange.Response((int)response.StatusCode, [.. headers], body));
+            return context.Result.Length;
+        }
+        catch (HttpRequestException e) when (e.InnerException is AddressRefusedException refused)
+        {
+            return Refuse(context, request.Url, refused.Message, HostStatus.Denied);
+        }
+        catch (OperationCanceledException)
+        {
+            return HostStatus.Timeout;
+        }
+        catch (Exception e) when (e is HttpRequestException or BrokenCircuitException or IOException)
+        {
+            return HostStatus.Unavailable;
+        }
+    }
+
+    private async ValueTask<HttpResponseMessage> SendOnceAsync(HttpExchange.Request request, HttpTarget target, CancellationToken cancellationToken)
+    {
+        using var message = new HttpRequestMessage(new HttpMethod(request.Method.ToUpperInvariant()), target.Uri);
+        if (request.Body.Length > 0)
+        {
+            message.Content = new ByteArrayContent(request.Body);
+        }
+
+        foreach (var (name, value) in request.Headers)
+        {
+            if (!message.Headers.TryAddWithoutValidation(name, value))
+            {
+                message.Content ??= new ByteArrayContent([]);
+                message.Content.Headers.TryAddWithoutValidation(name, value);
+            }
+        }
+
+        return await _client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+    }
+
+    private async Task<byte[]?> ReadBoundedAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var limit = _ceilings.HttpResponseBytes;
+        if (response.Content.Headers.ContentLength > limit)
+        {
+            return null;
+        }
+
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > limit)
+            {
+                return null;
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
+
+    private int Refuse(InvocationContext context, string target, string reason, int status)
+    {
+        context.Deny($"http:{target}");
+        _stats.Denied("http");
+        Log.CapabilityRefused(_logger, context.Grant.Function, context.Grant.TokenId, context.InvocationId, "http", target, reason);
+        return status;
+    }
+
+    private static bool TryMethod(string name, out HttpMethods method)
+    {
+        method = name.ToUpperInvariant() switch
+        {
+            "GET" => HttpMethods.Get,
+            "HEAD" => HttpMethods.Head,
+            "POST" => HttpMethods.Post,
+            "PUT" => HttpMethods.Put,
+            "PATCH" => HttpMethods.Patch,
+            "DELETE" => HttpMethods.Delete,
+            "OPTIONS" => HttpMethods.Options,
+            _ => HttpMethods.None,
+        };
+        return method != HttpMethods.None;
+    }
+
+    // IP literals reach here only when a rule named them exactly; names must resolve to public
+    // addresses, and the socket connects to those addresses, not to a second lookup.
+    private static async ValueTask<Stream> ConnectToVettedAddressAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var host = context.DnsEndPoint.Host;
+        IPAddress[] addresses;
+        if (IPAddress.TryParse(host.Trim('[', ']'), out var literal))
+        {
+            addresses = [literal];
+        }
+        else
+        {
+            var resolved = await Dns.GetHostAddressesAsync(host, cancellationToken);
+            addresses = [.. resolved.Where(PublicAddresses.IsPublic)];
+            if (addresses.Length == 0)
+            {
+                throw new AddressRefusedException($"{host} resolves only to non-public addresses ({string.Join(", ", resolved.Select(a => a.ToString()))}); only a rule naming the IP can reach those");
+            }
+        }
+
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(addresses, context.DnsEndPoint.Port, cancellationToken);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private sealed class AddressRefusedException(string message) : Exception(message);
+}

@@ -1,0 +1,141 @@
+using System.Text;
+using Mesh.Contracts.HostCalls;
+using Mesh.Contracts.Tokens;
+using Mesh.Contracts.Tokens.Rules;
+using Mesh.Contracts.Wire;
+
+namespace Mesh.IntegrationTests;
+
+/// <summary>Outbound HTTP from inside a function, against a real server on loopback, tried as an attacker would.</summary>
+[Collection(NatsServerDefinition.Name)]
+public sealed class HttpCapabilityTests(NatsServerFixture nats) : IAsyncLifetime, IDisposable
+{
+    private readonly LoopbackHttpServer _server = new();
+    private MeshCluster _mesh = null!;
+    private Sha256Digest _probe;
+
+    public async Task InitializeAsync()
+    {
+        _mesh = await nats.SharedMeshAsync();
+        _probe = await _mesh.DeployAsync(MeshCluster.Wat("http-probe"));
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    public void Dispose() => _server.Dispose();
+
+    private string Base => $"http://127.0.0.1:{_server.Port}";
+
+    private string Grant(params string[] rules) => _mesh.Grant("httpprobe", _probe, CapabilitySet.None with
+    {
+        Http = [.. rules.Select(r => RuleText.TryParseHttp(r, out var rule, out var error) ? rule! : throw new ArgumentException(error))],
+    });
+
+    private async Task<Reply> SendAsync(string token, string method, string url, params (string, string)[] headers)
+    {
+        var request = HttpExchange.WriteRequest(new HttpExchange.Request(method, url, [.. headers], []));
+        var headersOut = new NATS.Client.Core.NatsHeaders { [MeshHeaders.Token] = token };
+        var reply = await _mesh.Client.RequestAsync<byte[], byte[]>("mesh.fn.httpprobe", request, headersOut);
+        return Reply.From(reply) with { Output = Convert.ToBase64String(reply.Data ?? []) };
+    }
+
+    private static HttpExchange.Response Response(Reply reply) => HttpExchange.ReadResponse(Convert.FromBase64String(reply.Output));
+
+    // The probe returns the host's status negated: 1 denied, 3 over a limit, 7 invalid.
+    private static string Returned(int status) => $"the function returned {status}";
+
+    [Fact]
+    public async Task AGrantedRequest_ReachesTheServer_AndTheGuestGetsTheResponse()
+    {
+        var reply = await SendAsync(Grant($"GET {Base}/"), "GET", $"{Base}/v1/charges?limit=3");
+
+        Assert.True(reply.IsOk, reply.ToString());
+        var response = Response(reply);
+        Assert.Equal(200, response.Status);
+        Assert.Equal("GET /v1/charges?limit=3 from loopback", Encoding.UTF8.GetString(response.Body));
+    }
+
+    [Fact]
+    public async Task ARedirect_IsShownToTheGuest_NotFollowed_AndFollowingItIsCheckedAgain()
+    {
+        var token = Grant($"GET {Base}/");
+        var reply = await SendAsync(token, "GET", $"{Base}/redirect");
+
+        var response = Response(reply);
+        Assert.Equal(302, response.Status);
+        Assert.Contains(response.Headers, h => h.Name == "Location" && h.Value == "http://evil.example/steal");
+        Assert.Equal(Returned(1), (await SendAsync(token, "GET", "http://evil.example/steal")).Message);
+    }
+
+    [Theory]
+    [InlineData("POST", "/x")]
+    [InlineData("GET", "/admin/x")]
+    public async Task AMethodOrPathOutsideTheRule_IsDenied(string method, string path)
+    {
+        var before = _server.Requests;
+        var reply = await SendAsync(Grant($"GET {Base}/v1/"), method, Base + (path == "/x" ? "/v1/x" : path));
+
+        Assert.Equal(Returned(1), reply.Message);
+        Assert.Equal(before, _server.Requests);
+    }
+
+    [Fact]
+    public async Task AHostOrPortNotGranted_IsDenied()
+    {
+        var token = Grant($"GET {Base}/");
+        Assert.Equal(Returned(1), (await SendAsync(token, "GET", $"http://127.0.0.2:{_server.Port}/")).Message);
+        Assert.Equal(Returned(1), (await SendAsync(token, "GET", $"http://127.0.0.1:{_server.Port + 1}/")).Message);
+        Assert.Equal(Returned(1), (await SendAsync(token, "GET", $"https://127.0.0.1:{_server.Port}/")).Message);
+    }
+
+    [Theory]
+    [InlineData("http://2130706433:{port}/")]
+    [InlineData("http://0x7f.0.0.1:{port}/")]
+    [InlineData("http://127.1:{port}/")]
+    [InlineData("http://0177.0.0.1:{port}/")]
+    [InlineData("http://user@127.0.0.1:{port}/")]
+    [InlineData("http://127.0.0.1:{port}@evil.example/")]
+    [InlineData("http://127.0.0.1:{port}/v1/../admin")]
+    [InlineData("http://127.0.0.1:{port}/v1/%2e%2e/admin")]
+    public async Task IpAndUserinfoTricks_AreRefused_BeforeAnythingIsSent(string url)
+    {
+        var before = _server.Requests;
+        var reply = await SendAsync(Grant($"GET {Base}/"), "GET", url.Replace("{port}", _server.Port.ToString()));
+
+        Assert.Equal(Returned(7), reply.Message);
+        Assert.Equal(before, _server.Requests);
+    }
+
+    [Fact]
+    public async Task ANameThatResolvesToLoopback_IsRefused_WithoutARuleNamingTheIp()
+    {
+        var before = _server.Requests;
+        var reply = await SendAsync(Grant($"GET http://localhost:{_server.Port}/"), "GET", $"http://localhost:{_server.Port}/");
+
+        Assert.Equal(Returned(1), reply.Message);
+        Assert.Equal(before, _server.Requests);
+    }
+
+    [Fact]
+    public async Task AHugeResponse_StopsAtTheLimit()
+    {
+        var reply = await SendAsync(Grant($"GET {Base}/"), "GET", $"{Base}/huge");
+        Assert.Equal(Returned(3), reply.Message);
+    }
+
+    [Fact]
+    public async Task HeadersTheHostSets_CannotBeOverridden()
+    {
+        var reply = await SendAsync(Grant($"GET {Base}/"), "GET", $"{Base}/", ("Host", "evil.example"));
+        Assert.Equal(Returned(7), reply.Message);
+    }
+
+    [Fact]
+    public async Task ImportingHttp_WithoutAnyHttpRule_CannotLink()
+    {
+        var reply = await SendAsync(_mesh.Grant("httpprobe", _probe), "GET", $"{Base}/");
+
+        Assert.Equal(ErrorCode.CapabilityDenied.ToWire(), reply.Status);
+        Assert.Contains("http", reply.Message);
+    }
+}

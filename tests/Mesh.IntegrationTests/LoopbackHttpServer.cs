@@ -1,0 +1,81 @@
+using System.Net;
+using System.Text;
+using Mesh.Cli.Local;
+
+namespace Mesh.IntegrationTests;
+
+/// <summary>A real HTTP server on 127.0.0.1 for the HTTP capability's tests (HttpListener, no mocks).</summary>
+public sealed class LoopbackHttpServer : IDisposable
+{
+    private readonly HttpListener _listener = new();
+    private readonly Task _loop;
+
+    public LoopbackHttpServer()
+    {
+        Port = NatsServerProcess.FreePort();
+        _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
+        _listener.Start();
+        _loop = Task.Run(ServeAsync);
+    }
+
+    public int Port { get; }
+
+    private int _requests;
+
+    /// <summary>Requests that reached the server: a refused request must not add to it.</summary>
+    public int Requests => Volatile.Read(ref _requests);
+
+    public void Dispose()
+    {
+        _listener.Stop();
+        _listener.Close();
+        try
+        {
+            _loop.Wait(TimeSpan.FromSeconds(5));
+        }
+        catch (AggregateException)
+        {
+        }
+    }
+
+    private async Task ServeAsync()
+    {
+        while (_listener.IsListening)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync();
+            }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            Interlocked.Increment(ref _requests);
+            var response = context.Response;
+            switch (context.Request.Url!.AbsolutePath)
+            {
+                case "/redirect":
+                    response.StatusCode = 302;
+                    response.RedirectLocation = "http://evil.example/steal";
+                    break;
+                case "/huge":
+                    var chunk = new byte[64 * 1024];
+                    for (var i = 0; i < 80; i++)
+                    {
+                        await response.OutputStream.WriteAsync(chunk);
+                    }
+
+                    break;
+                default:
+                    var body = Encoding.UTF8.GetBytes($"{context.Request.HttpMethod} {context.Request.Url.PathAndQuery} from loopback");
+                    response.ContentType = "text/plain";
+                    await response.OutputStream.WriteAsync(body);
+                    break;
+            }
+
+            response.Close();
+        }
+    }
+}
