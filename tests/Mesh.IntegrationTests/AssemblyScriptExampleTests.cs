@@ -1,8 +1,11 @@
+using Mesh.Contracts.Tokens;
+using Mesh.Contracts.Tokens.Rules;
 using Mesh.Contracts.Wire;
+using NATS.Client.Core;
 
 namespace Mesh.IntegrationTests;
 
-/// <summary>The AssemblyScript example, compiled from source by scripts/build-examples.sh, run by a real node.</summary>
+/// <summary>The AssemblyScript examples, compiled from source by scripts/build-examples.sh, run by a real node.</summary>
 [Collection(NatsServerDefinition.Name)]
 public sealed class AssemblyScriptExampleTests(NatsServerFixture nats)
 {
@@ -20,10 +23,8 @@ public sealed class AssemblyScriptExampleTests(NatsServerFixture nats)
     [Fact]
     public async Task HelloInAssemblyScript_GreetsAndFailsWithItsOwnMessage()
     {
-        var path = Path.Combine(RepositoryRoot(), "examples", "hello-as", "build", "hello-as.wasm");
-        Assert.True(File.Exists(path), $"{path} is missing: scripts/build-examples.sh builds it (scripts/test.sh runs it first)");
         var mesh = await nats.SharedMeshAsync();
-        var digest = await mesh.DeployAsync(await File.ReadAllBytesAsync(path));
+        var digest = await mesh.DeployAsync(await ExampleAsync("hello-as"));
         var token = mesh.Grant("hello", digest);
 
         var greeting = await mesh.CallAsync("hello", token, "Mesh");
@@ -33,5 +34,45 @@ public sealed class AssemblyScriptExampleTests(NatsServerFixture nats)
         Assert.Equal("Hello, Mesh!", greeting.Output);
         Assert.Equal(ErrorCode.FunctionError.ToWire(), empty.Status);
         Assert.Equal("say who to greet", empty.Message);
+    }
+
+    private static async Task<byte[]> ExampleAsync(string name)
+    {
+        var path = Path.Combine(RepositoryRoot(), "examples", name, "build", name + ".wasm");
+        Assert.True(File.Exists(path), $"{path} is missing: scripts/build-examples.sh builds it (scripts/test.sh runs it first)");
+        return await File.ReadAllBytesAsync(path);
+    }
+
+    [Fact]
+    public async Task Payments_ReachesOnlyTheProviderItsTokenNames()
+    {
+        using var provider = new LoopbackHttpServer();
+        var mesh = await nats.SharedMeshAsync();
+        var digest = await mesh.DeployAsync(await ExampleAsync("payments-as"));
+        Assert.True(RuleText.TryParseHttp($"POST http://127.0.0.1:{provider.Port}/v1/charges", out var rule, out _));
+        var token = mesh.Grant("payments", digest, CapabilitySet.None with { Http = [rule!] });
+
+        var charged = await mesh.CallAsync("payments", token, $"http://127.0.0.1:{provider.Port} 1999");
+        var elsewhere = await mesh.CallAsync("payments", token, "http://evil.example 1999");
+
+        Assert.True(charged.IsOk, charged.ToString());
+        Assert.Equal("charged 1999: POST /v1/charges from loopback", charged.Output);
+        Assert.Equal(ErrorCode.FunctionError.ToWire(), elsewhere.Status);
+        Assert.Equal("the token does not allow this provider", elsewhere.Message);
+    }
+
+    [Fact]
+    public async Task Notify_PublishesWhereItsTokenAllows()
+    {
+        var mesh = await nats.SharedMeshAsync();
+        var digest = await mesh.DeployAsync(await ExampleAsync("notify-as"));
+        await using var orders = await mesh.Client.SubscribeCoreAsync<string>("orders.created");
+        await mesh.Client.PingAsync();
+
+        var reply = await mesh.CallAsync("notify", mesh.Grant("notify", digest, CapabilitySet.None with { Publish = ["orders.created"] }), "order-42");
+
+        Assert.True(reply.IsOk, reply.ToString());
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        Assert.Equal("order-42", (await orders.Msgs.ReadAsync(timeout.Token)).Data);
     }
 }

@@ -23,6 +23,9 @@ declare function mesh_publish(subjectPtr: usize, subjectLen: i32, dataPtr: usize
 @external("mesh", "request")
 declare function mesh_request(subjectPtr: usize, subjectLen: i32, dataPtr: usize, dataLen: i32, timeoutMs: i32): i32;
 
+@external("mesh", "http_request")
+declare function mesh_http_request(requestPtr: usize, requestLen: i32): i32;
+
 @external("mesh", "kv_get")
 declare function mesh_kv_get(bucketPtr: usize, bucketLen: i32, keyPtr: usize, keyLen: i32): i32;
 
@@ -180,4 +183,141 @@ export namespace log {
 /** Replaces AssemblyScript's default `env.abort` import: a failed assertion traps instead. */
 export function abort(message: string | null, file: string | null, line: u32, column: u32): void {
   unreachable();
+}
+
+/** An HTTP response as the host returns it. Redirects are never followed: a 3xx is returned as is. */
+export class HttpResponse {
+  constructor(public status: i32, public headers: string[], public body: Uint8Array) {}
+
+  text(): string {
+    return String.UTF8.decode(this.body.buffer);
+  }
+
+  /** The first value of a header (case-insensitive), or null. */
+  header(name: string): string | null {
+    const wanted = name.toLowerCase();
+    for (let i = 0; i < this.headers.length; i += 2) {
+      if (this.headers[i].toLowerCase() == wanted) return this.headers[i + 1];
+    }
+    return null;
+  }
+}
+
+/** Outbound HTTP: needs an http rule for the scheme, host, port, method and path. */
+export namespace http {
+  /** Null when refused or failed (see lastStatus: Denied, Invalid, Timeout, LimitExceeded, Unavailable). */
+  export function request(method: string, url: string, body: string = "", headers: string[] = []): HttpResponse | null {
+    const writer = new Writer();
+    writer.arrayHeader(4);
+    writer.str(method);
+    writer.str(url);
+    writer.arrayHeader(headers.length / 2);
+    for (let i = 0; i + 1 < headers.length; i += 2) {
+      writer.arrayHeader(2);
+      writer.str(headers[i]);
+      writer.str(headers[i + 1]);
+    }
+    writer.bin(Uint8Array.wrap(utf8(body)));
+    const request = writer.done();
+    const length = mesh_http_request(request.dataStart, request.length);
+    lastStatus = length < 0 ? length : Status.Ok;
+    return length < 0 ? null : readResponse(takeResult(length));
+  }
+
+  export function get(url: string): HttpResponse | null { return request("GET", url); }
+
+  export function post(url: string, body: string, contentType: string = "application/json"): HttpResponse | null {
+    return request("POST", url, body, ["Content-Type", contentType]);
+  }
+}
+
+// Just enough MessagePack for the host's HTTP messages.
+class Writer {
+  bytes: u8[] = [];
+
+  arrayHeader(count: i32): void {
+    if (count < 16) { this.bytes.push(<u8>(0x90 | count)); } else { this.bytes.push(0xdc); this.u16(count); }
+  }
+
+  str(text: string): void {
+    const data = Uint8Array.wrap(utf8(text));
+    const length = data.length;
+    if (length < 32) this.bytes.push(<u8>(0xa0 | length));
+    else if (length < 256) { this.bytes.push(0xd9); this.bytes.push(<u8>length); }
+    else if (length < 65536) { this.bytes.push(0xda); this.u16(length); }
+    else { this.bytes.push(0xdb); this.u32(length); }
+    for (let i = 0; i < length; i++) this.bytes.push(data[i]);
+  }
+
+  bin(data: Uint8Array): void {
+    const length = data.length;
+    if (length < 256) { this.bytes.push(0xc4); this.bytes.push(<u8>length); }
+    else if (length < 65536) { this.bytes.push(0xc5); this.u16(length); }
+    else { this.bytes.push(0xc6); this.u32(length); }
+    for (let i = 0; i < length; i++) this.bytes.push(data[i]);
+  }
+
+  u16(value: i32): void { this.bytes.push(<u8>(value >> 8)); this.bytes.push(<u8>value); }
+
+  u32(value: i32): void { this.u16(value >>> 16); this.u16(value & 0xffff); }
+
+  done(): Uint8Array {
+    const out = new Uint8Array(this.bytes.length);
+    for (let i = 0; i < this.bytes.length; i++) out[i] = this.bytes[i];
+    return out;
+  }
+}
+
+class Reader {
+  at: i32 = 0;
+  constructor(public bytes: Uint8Array) {}
+
+  next(): u8 { return this.bytes[this.at++]; }
+
+  n(size: i32): i32 {
+    let value = 0;
+    for (let i = 0; i < size; i++) value = (value << 8) | this.next();
+    return value;
+  }
+
+  arrayHeader(): i32 {
+    const tag = this.next();
+    return (tag & 0xf0) == 0x90 ? tag & 0x0f : tag == 0xdc ? this.n(2) : this.n(4);
+  }
+
+  int(): i32 {
+    const tag = this.next();
+    return tag < 0x80 ? tag : tag == 0xcc ? this.n(1) : tag == 0xcd ? this.n(2) : this.n(4);
+  }
+
+  raw(length: i32): Uint8Array {
+    const out = this.bytes.slice(this.at, this.at + length);
+    this.at += length;
+    return out;
+  }
+
+  str(): string {
+    const tag = this.next();
+    const length = (tag & 0xe0) == 0xa0 ? tag & 0x1f : tag == 0xd9 ? this.n(1) : tag == 0xda ? this.n(2) : this.n(4);
+    return String.UTF8.decode(this.raw(length).buffer);
+  }
+
+  bin(): Uint8Array {
+    const tag = this.next();
+    return this.raw(tag == 0xc4 ? this.n(1) : tag == 0xc5 ? this.n(2) : this.n(4));
+  }
+}
+
+function readResponse(bytes: Uint8Array): HttpResponse {
+  const reader = new Reader(bytes);
+  reader.arrayHeader();
+  const status = reader.int();
+  const count = reader.arrayHeader();
+  const headers = new Array<string>(0);
+  for (let i = 0; i < count; i++) {
+    reader.arrayHeader();
+    headers.push(reader.str());
+    headers.push(reader.str());
+  }
+  return new HttpResponse(status, headers, reader.bin());
 }
