@@ -15,6 +15,7 @@ public static class MeshCli
         CallCommand.Build(context),
         PublishCommand.Build(context),
         NodeCommand.Build(context),
+        KvCommand.Build(context),
     };
 
     /// <summary>Runs a command line; returns the exit code. Never throws for user mistakes.</summary>

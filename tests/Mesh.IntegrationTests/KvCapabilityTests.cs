@@ -79,6 +79,22 @@ public sealed class KvCapabilityTests(NatsServerFixture nats) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task MeshKvCommands_CreateABucket_AndReadWhatAFunctionStored()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var context = new Mesh.Cli.CliContext(output, error, new StringReader(""), TimeProvider.System);
+        Assert.True((await _mesh.CallAsync("kvprobe", ProbeGrant(), "counters/hits.cli")).IsOk);
+
+        Assert.Equal(0, await Mesh.Cli.MeshCli.RunAsync(["kv", "create", "scratch", "--nats", _mesh.Url], context));
+        Assert.Equal(0, await Mesh.Cli.MeshCli.RunAsync(["kv", "get", "counters", "hits.cli", "--nats", _mesh.Url], context));
+        Assert.Equal(1, await Mesh.Cli.MeshCli.RunAsync(["kv", "get", "counters", "hits.absent", "--nats", _mesh.Url], context));
+
+        Assert.Equal("scratch\nhello", output.ToString().Trim().ReplaceLineEndings("\n"));
+        Assert.StartsWith("mesh: kv.not_found: ", error.ToString());
+    }
+
+    [Fact]
     public async Task Put_UnderAGetOnlyGrant_IsDenied()
     {
         var reply = await _mesh.CallAsync("kvprobe", ProbeGrant(KvOperations.Get), "counters/hits.readonly");
