@@ -11,7 +11,7 @@ if [ ! -x "$sdk/node_modules/.bin/asc" ]; then
   (cd "$sdk" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-for example in hello-as counter-as payments-as notify-as; do
+for example in hello-as counter-as payments-as notify-as quote-as; do
   mkdir -p "examples/$example/build"
   "$sdk/node_modules/.bin/asc" "examples/$example/assembly/index.ts" \
     -o "examples/$example/build/$example.wasm" \

@@ -75,4 +75,24 @@ public sealed class AssemblyScriptExampleTests(NatsServerFixture nats)
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         Assert.Equal("order-42", (await orders.Msgs.ReadAsync(timeout.Token)).Data);
     }
+
+    [Fact]
+    public async Task Quote_AsksTheServiceItsTokenAllows()
+    {
+        var mesh = await nats.SharedMeshAsync();
+        var digest = await mesh.DeployAsync(await ExampleAsync("quote-as"));
+        await using var pricing = await mesh.Client.SubscribeCoreAsync<string>("prices.quote");
+        var answering = Task.Run(async () =>
+        {
+            var message = await pricing.Msgs.ReadAsync();
+            await message.ReplyAsync(message.Data == "tea" ? "3 EUR" : "unknown");
+        });
+        await mesh.Client.PingAsync();
+
+        var reply = await mesh.CallAsync("quote", mesh.Grant("quote", digest, CapabilitySet.None with { Request = ["prices.quote"] }), "tea");
+
+        Assert.True(reply.IsOk, reply.ToString());
+        Assert.Equal("tea costs 3 EUR", reply.Output);
+        await answering;
+    }
 }

@@ -124,6 +124,18 @@ public sealed class HttpCapabilityTests(NatsServerFixture nats) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AFailingIdempotentRequest_IsRetried_ButAPostIsNot()
+    {
+        var token = Grant($"GET,POST {Base}/flaky/");
+
+        var get = Response(await SendAsync(token, "GET", $"{Base}/flaky/get"));
+        var post = Response(await SendAsync(token, "POST", $"{Base}/flaky/post"));
+
+        Assert.Equal(200, get.Status);
+        Assert.Equal(503, post.Status);
+    }
+
+    [Fact]
     public async Task HeadersTheHostSets_CannotBeOverridden()
     {
         var reply = await SendAsync(Grant($"GET {Base}/"), "GET", $"{Base}/", ("Host", "evil.example"));

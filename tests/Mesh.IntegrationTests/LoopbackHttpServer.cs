@@ -20,6 +20,7 @@ public sealed class LoopbackHttpServer : IDisposable
 
     public int Port { get; }
 
+    private readonly HashSet<string> _flaky = [];
     private int _requests;
 
     /// <summary>Requests that reached the server: a refused request must not add to it.</summary>
@@ -54,7 +55,16 @@ public sealed class LoopbackHttpServer : IDisposable
 
             Interlocked.Increment(ref _requests);
             var response = context.Response;
-            switch (context.Request.Url!.AbsolutePath)
+            var path = context.Request.Url!.AbsolutePath;
+            // Each /flaky/... path fails once with 503, then answers: what a retry is for.
+            if (path.StartsWith("/flaky/", StringComparison.Ordinal) && _flaky.Add(path))
+            {
+                response.StatusCode = 503;
+                response.Close();
+                continue;
+            }
+
+            switch (path)
             {
                 case "/redirect":
                     response.StatusCode = 302;
