@@ -31,9 +31,12 @@ public sealed class HttpCapabilityTests(NatsServerFixture nats) : IAsyncLifetime
         Http = [.. rules.Select(r => RuleText.TryParseHttp(r, out var rule, out var error) ? rule! : throw new ArgumentException(error))],
     });
 
-    private async Task<Reply> SendAsync(string token, string method, string url, params (string, string)[] headers)
+    private Task<Reply> SendAsync(string token, string method, string url, params (string, string)[] headers) =>
+        SendAsync(token, method, url, [], headers);
+
+    private async Task<Reply> SendAsync(string token, string method, string url, byte[] body, params (string, string)[] headers)
     {
-        var request = HttpExchange.WriteRequest(new HttpExchange.Request(method, url, [.. headers], []));
+        var request = HttpExchange.WriteRequest(new HttpExchange.Request(method, url, [.. headers], body));
         var headersOut = new NATS.Client.Core.NatsHeaders { [MeshHeaders.Token] = token };
         var reply = await _mesh.Client.RequestAsync<byte[], byte[]>("mesh.fn.httpprobe", request, headersOut);
         return Reply.From(reply) with { Output = Convert.ToBase64String(reply.Data ?? []) };
@@ -133,6 +136,31 @@ public sealed class HttpCapabilityTests(NatsServerFixture nats) : IAsyncLifetime
 
         Assert.Equal(200, get.Status);
         Assert.Equal(503, post.Status);
+    }
+
+    [Fact]
+    public async Task ARequestBodyOverTheLimit_IsRefused_BeforeAnythingIsSent()
+    {
+        var before = _server.Requests;
+        var reply = await SendAsync(Grant($"POST {Base}/"), "POST", $"{Base}/upload", new byte[70 * 1024]);
+
+        Assert.Equal(Returned(3), reply.Message);
+        Assert.Equal(before, _server.Requests);
+    }
+
+    [Fact]
+    public async Task ASlowServer_CannotHoldTheFunctionPastItsWallTime()
+    {
+        Assert.True(RuleText.TryParseHttp($"GET {Base}/", out var rule, out _));
+        var token = _mesh.Grant("httpprobe", _probe, CapabilitySet.None with { Http = [rule!] }, new Limits(WallTimeMs: 1000));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var reply = await SendAsync(token, "GET", $"{Base}/slow");
+
+        // Either the request gave up when the invocation's time ran out (status -5) or the deadline
+        // stopped the guest just after: never the server's three seconds.
+        Assert.True(reply.Message == Returned(5) || reply.Status == ErrorCode.FunctionTimeout.ToWire(), reply.ToString());
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2.5), $"took {clock.Elapsed}");
     }
 
     [Fact]

@@ -70,6 +70,9 @@ public sealed class LoopbackHttpServer : IDisposable
                     response.StatusCode = 302;
                     response.RedirectLocation = "http://evil.example/steal";
                     break;
+                case "/slow":
+                    _ = Task.Delay(TimeSpan.FromSeconds(3)).ContinueWith(_ => response.Close(), TaskScheduler.Default);
+                    continue;
                 case "/huge":
                     var chunk = new byte[64 * 1024];
                     for (var i = 0; i < 80; i++)
