@@ -32,7 +32,7 @@ public sealed class KvCapabilityTests(NatsServerFixture nats) : IAsyncLifetime
     [Fact]
     public async Task ACounter_InAssemblyScript_SurvivesANodeRestart()
     {
-        var path = Path.Combine(RepositoryRoot(), "examples", "counter-as", "build", "counter-as.wasm");
+        var path = Path.Combine(MeshCluster.RepositoryRoot(), "examples", "counter-as", "build", "counter-as.wasm");
         Assert.True(File.Exists(path), $"{path} is missing: scripts/build-examples.sh builds it");
         var counter = await _mesh.DeployAsync(await File.ReadAllBytesAsync(path));
         var token = _mesh.Grant("counter", counter, CapabilitySet.None with { Kv = [new KvRule("counters", "hits.", KvOperations.Get | KvOperations.Put)] });
@@ -110,16 +110,5 @@ public sealed class KvCapabilityTests(NatsServerFixture nats) : IAsyncLifetime
 
         Assert.Equal(ErrorCode.CapabilityDenied.ToWire(), reply.Status);
         Assert.Contains("key-value", reply.Message);
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Mesh.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("Mesh.sln not found");
     }
 }

@@ -76,6 +76,18 @@ public sealed class MeshCluster : IAsyncDisposable
         _nodes.Remove(node);
     }
 
+    /// <summary>The repository's root (where Mesh.sln is), for built examples.</summary>
+    public static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Mesh.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("Mesh.sln not found above the test directory");
+    }
+
     public static byte[] Wat(string name) =>
         Wasmtime.Module.ConvertText(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "modules", name + ".wat")));
 

@@ -201,9 +201,7 @@ public sealed class HttpCapability : IDisposable
 
     private int Refuse(InvocationContext context, string target, string reason, int status)
     {
-        context.Deny($"http:{target}");
-        _stats.Denied("http");
-        Log.CapabilityRefused(_logger, context.Grant.Function, context.Grant.TokenId, context.InvocationId, "http", target, reason);
+        Refusal.Record(context, _stats, _logger, "http", target, reason);
         return status;
     }
 

@@ -131,9 +131,7 @@ public sealed class KvCapability(INatsConnection nats, NodeStats stats, IOptions
 
     private int Refuse(InvocationContext context, string capability, string target, string reason)
     {
-        context.Deny($"{capability}:{target}");
-        stats.Denied(capability);
-        Log.CapabilityRefused(logger, context.Grant.Function, context.Grant.TokenId, context.InvocationId, capability, target, reason);
+        Refusal.Record(context, stats, logger, capability, target, reason);
         return HostStatus.Denied;
     }
 

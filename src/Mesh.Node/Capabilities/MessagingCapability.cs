@@ -95,9 +95,7 @@ public sealed class MessagingCapability(INatsConnection nats, NodeStats stats, I
 
         if (refusal is not null)
         {
-            context.Deny($"{capability}:{subject}");
-            stats.Denied(capability);
-            Log.CapabilityRefused(logger, grant.Function, grant.TokenId, context.InvocationId, capability, subject, refusal);
+            Refusal.Record(context, stats, logger, capability, subject, refusal);
             return HostStatus.Denied;
         }
 
