@@ -110,6 +110,25 @@ public sealed class TokenVerificationTests : IDisposable
     }
 
     [Fact]
+    public void Audience_MovesAlongAChain_OnlyWhereTheCurrentFunctionMayCallTheNext()
+    {
+        var front = TokenFixture.Payments with { Function = "front", Capabilities = CapabilitySet.None with { Request = ["mesh.fn.back"] } };
+        var back = TokenFixture.Payments with { Function = "back", Capabilities = CapabilitySet.None };
+        var other = TokenFixture.Payments with { Function = "other", Capabilities = CapabilitySet.None };
+        var token = _f.Issue(_f.RootClaims(front, back, other));
+        var atFront = TokenFixture.Ok(TokenIssuer.Attenuate(token, new BlockClaims { Audience = "front" }));
+
+        var atBack = TokenIssuer.Attenuate(atFront, new BlockClaims { Audience = "back" });
+        var atOther = TokenIssuer.Attenuate(atFront, new BlockClaims { Audience = "other" });
+
+        Assert.True(atBack.IsOk, atBack.ToString());
+        Assert.True(_f.Verifier.Verify(atBack.Value!, "back", null).IsOk);
+        Assert.Equal(ErrorCode.TokenWrongSubject, _f.Verifier.Verify(atBack.Value!, "front", null).Error.Code);
+        Assert.Equal(ErrorCode.TokenWidened, atOther.Error.Code);
+        Assert.Equal(ErrorCode.TokenWidened, _f.Verifier.Verify(TokenFixture.AppendUnchecked(atFront, new BlockClaims { Audience = "other" })).Error.Code);
+    }
+
+    [Fact]
     public void Verify_ModuleNotGranted_IsWrongModule()
     {
         var other = Sha256Digest.Of("something else"u8);

@@ -117,6 +117,22 @@ public sealed class MeshCluster : IAsyncDisposable
         return issued.Value!;
     }
 
+    /// <summary>One token for several functions, as a chain needs.</summary>
+    public string GrantAll(IEnumerable<FunctionGrant> functions, int maxDepth = 4, bool seal = false)
+    {
+        var now = TimeProvider.System.GetUtcNow().ToUnixTimeSeconds();
+        var issued = TokenIssuer.Issue(Issuer, new BlockClaims
+        {
+            TokenId = TokenIssuer.NewTokenId(),
+            IssuedAt = now,
+            Expires = now + 3600,
+            MaxDepth = maxDepth,
+            Functions = [.. functions],
+        }, seal);
+        Assert.True(issued.IsOk, issued.ToString());
+        return TokenCodec.ToText(issued.Value!);
+    }
+
     public string Grant(string function, Sha256Digest module, CapabilitySet? capabilities = null, Limits? limits = null) =>
         TokenCodec.ToText(GrantBytes(function, module, capabilities, limits));
 

@@ -102,9 +102,9 @@ public sealed class TokenChain
             return Widened($"block {Blocks.Length} raises the maximum depth to {next.MaxDepth} from {MaxDepth}");
         }
 
-        if (next.Audience is not null && Audience is not null && next.Audience != Audience)
+        if (next.Audience is not null && Audience is not null && next.Audience != Audience && !MayHandOn(Audience, next.Audience))
         {
-            return Widened($"block {Blocks.Length} moves the audience from '{Audience}' to '{next.Audience}'");
+            return Widened($"block {Blocks.Length} moves the audience from '{Audience}' to '{next.Audience}', which '{Audience}' may not call");
         }
 
         if (next.Functions is { } functions)
@@ -137,6 +137,15 @@ public sealed class TokenChain
             maxDepth,
             next.Audience ?? Audience,
             next.Functions ?? Functions));
+    }
+
+    // A hop: the audience moves from one function to the next only where every block lets the first
+    // publish or request to the second's subject, which is the authority its holder already has.
+    private bool MayHandOn(string from, string to)
+    {
+        var subject = Subjects.ForFunction(to);
+        return Blocks.Where(b => b.Functions is not null).All(b => b.Functions!.Value.Any(f => f.Function == from
+            && (f.Capabilities.Publish.Any(p => Rules.SubjectPattern.Matches(p, subject)) || f.Capabilities.Request.Any(p => Rules.SubjectPattern.Matches(p, subject)))));
     }
 
     private static MeshError? ValidateCommon(BlockClaims block)

@@ -1,5 +1,8 @@
 using System.Text;
 using Mesh.Contracts.HostCalls;
+using Mesh.Contracts.Tokens;
+using Mesh.Contracts.Wire;
+using Mesh.Node.Chaining;
 using Mesh.Contracts.Tokens.Rules;
 using Mesh.Node.Messaging;
 using Mesh.Node.Sandbox;
@@ -14,7 +17,7 @@ namespace Mesh.Node.Capabilities;
 /// every block matches it, the subject is not a system one (whatever the grant), and the invocation
 /// has message budget and time left. Refusals are logged with what refused them and counted.
 /// </summary>
-public sealed class MessagingCapability(INatsConnection nats, NodeStats stats, IOptions<NodeOptions> options, ILogger<MessagingCapability> logger)
+public sealed class MessagingCapability(INatsConnection nats, NodeStats stats, TimeProvider time, IOptions<NodeOptions> options, ILogger<MessagingCapability> logger)
 {
     private readonly TimeSpan _requestTimeout = options.Value.Ceilings.RequestTimeout;
 
@@ -26,10 +29,15 @@ public sealed class MessagingCapability(INatsConnection nats, NodeStats stats, I
             return status;
         }
 
+        if (!TryHopHeaders(context, "publish", subject, out var headers))
+        {
+            return HostStatus.Denied;
+        }
+
         try
         {
             // Host calls are synchronous in Wasmtime's .NET API; a publish only waits for the socket buffer.
-            nats.PublishAsync(subject, data.ToArray()).AsTask().GetAwaiter().GetResult();
+            nats.PublishAsync(subject, data.ToArray(), headers).AsTask().GetAwaiter().GetResult();
             return HostStatus.Ok;
         }
         catch (NatsException)
@@ -52,12 +60,24 @@ public sealed class MessagingCapability(INatsConnection nats, NodeStats stats, I
             return HostStatus.Timeout;
         }
 
+        if (!TryHopHeaders(context, "request", subject, out var headers))
+        {
+            return HostStatus.Denied;
+        }
+
         try
         {
-            var reply = nats.RequestAsync<byte[], byte[]>(subject, data.ToArray(), replyOpts: new NatsSubOpts { Timeout = timeout })
+            var reply = nats.RequestAsync<byte[], byte[]>(subject, data.ToArray(), headers, replyOpts: new NatsSubOpts { Timeout = timeout })
                 .AsTask().GetAwaiter().GetResult();
             if (reply.HasNoResponders)
             {
+                return HostStatus.Unavailable;
+            }
+
+            // A called function that failed answers with its code: the caller's guest sees unavailable.
+            if (headers is not null && reply.Headers?.TryGetValue(MeshHeaders.Status, out var answered) == true && answered != "ok")
+            {
+                Log.CapabilityRefused(logger, context.Grant.Function, context.Grant.TokenId, context.InvocationId, "request", subject, $"the called function answered {answered}: {reply.Headers[MeshHeaders.Message]}");
                 return HostStatus.Unavailable;
             }
 
@@ -72,6 +92,26 @@ public sealed class MessagingCapability(INatsConnection nats, NodeStats stats, I
         {
             return HostStatus.Unavailable;
         }
+    }
+
+    // A message to another function carries the next hop's token; other subjects carry none.
+    private bool TryHopHeaders(InvocationContext context, string capability, string subject, out NatsHeaders? headers)
+    {
+        headers = null;
+        if (Subjects.FunctionOf(subject) is not { } target)
+        {
+            return true;
+        }
+
+        var hop = HopToken.For(context, target, time.GetUtcNow());
+        if (!hop.IsOk)
+        {
+            Refusal.Record(context, stats, logger, capability, subject, $"cannot hand the token on: {hop.Error}");
+            return false;
+        }
+
+        headers = new NatsHeaders { [MeshHeaders.Token] = TokenCodec.ToText(hop.Value) };
+        return true;
     }
 
     private int Check(InvocationContext context, string capability, ReadOnlySpan<byte> subjectBytes, ReadOnlySpan<byte> data, out string subject)

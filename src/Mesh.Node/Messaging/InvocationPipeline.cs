@@ -101,7 +101,10 @@ public sealed class InvocationPipeline(
             return Fail(refused.Code, refused.Message, grant.Value.TokenId);
         }
 
-        var context = new InvocationContext(grant.Value, input, EffectiveLimits.From(grant.Value.Limits, _options.Ceilings), invocationId);
+        var context = new InvocationContext(grant.Value, input, EffectiveLimits.From(grant.Value.Limits, _options.Ceilings), invocationId)
+        {
+            Token = tokenBytes.Value,
+        };
         var error = invoker.Invoke(module.Value, context);
         return new InvocationOutcome(invocationId, error, context, grant.Value.TokenId);
     }

@@ -27,6 +27,9 @@ public sealed class InvocationContext : IDisposable
 
     public Grant Grant { get; }
 
+    /// <summary>The token the invocation was called with, for handing on to functions it calls.</summary>
+    public byte[] Token { get; init; } = [];
+
     public ReadOnlyMemory<byte> Input { get; }
 
     public EffectiveLimits Limits { get; }

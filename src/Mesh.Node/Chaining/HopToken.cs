@@ -1,0 +1,27 @@
+using Mesh.Contracts.Tokens;
+using Mesh.Contracts.Wire;
+using Mesh.Node.Sandbox;
+
+namespace Mesh.Node.Chaining;
+
+/// <summary>
+/// The token a function's call to another function carries: the invocation's own token with one
+/// more block, audience the target, expiring no later than the token does nor than the invocation's
+/// time left, signed with the secret the token carries for its next block. The node holds no key:
+/// a sealed token cannot be handed on, and the verifier accepts the move only where the calling
+/// function's grant allows calling the target.
+/// </summary>
+public static class HopToken
+{
+    public static Result<byte[]> For(InvocationContext context, string targetFunction, DateTimeOffset now)
+    {
+        var remaining = (long)Math.Ceiling(Math.Max(1, context.Remaining.TotalSeconds));
+        var expires = Math.Min(context.Grant.Expires, now.ToUnixTimeSeconds() + remaining);
+        return TokenIssuer.Attenuate(context.Token, new BlockClaims
+        {
+            IssuedAt = now.ToUnixTimeSeconds(),
+            Expires = expires,
+            Audience = targetFunction,
+        });
+    }
+}
