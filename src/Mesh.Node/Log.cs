@@ -37,4 +37,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "{Function} invocation {InvocationId} (token {TokenId}) refused {Capability} to {Target}: {Reason}")]
     public static partial void CapabilityRefused(ILogger logger, string function, string tokenId, string invocationId, string capability, string target, string reason);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "{Function} invocation {InvocationId} called {Subject}, which answered {Code}: {Message}")]
+    public static partial void CalledFunctionFailed(ILogger logger, string function, string invocationId, string subject, string code, string message);
 }

@@ -126,7 +126,7 @@ public sealed class TokenVerifier
             }
         }
 
-        return Result<VerifiedToken>.Ok(new VerifiedToken(chain.Value!, envelope.RootKey, envelope.IsSealed));
+        return Result<VerifiedToken>.Ok(new VerifiedToken(chain.Value!, envelope));
     }
 
     // The proof shows possession of the last block's next key: without it, dropping trailing blocks

@@ -12,11 +12,12 @@ public sealed class VerifiedToken
 {
     private readonly FrozenDictionary<string, Grant> _grants;
 
-    internal VerifiedToken(TokenChain chain, byte[] rootKey, bool sealedToken)
+    internal VerifiedToken(TokenChain chain, TokenEnvelope envelope)
     {
         Chain = chain;
-        RootKey = rootKey;
-        IsSealed = sealedToken;
+        Envelope = envelope;
+        RootKey = envelope.RootKey;
+        IsSealed = envelope.IsSealed;
         TokenId = Convert.ToHexStringLower(chain.Root.TokenId.AsSpan());
         var restricting = chain.Blocks.Where(b => b.Functions is not null).Select(b => b.Functions!.Value).ToArray();
         _grants = chain.Functions.ToFrozenDictionary(
@@ -26,6 +27,9 @@ public sealed class VerifiedToken
     }
 
     public TokenChain Chain { get; }
+
+    /// <summary>The envelope this was verified from: what attenuating it appends to.</summary>
+    internal TokenEnvelope Envelope { get; }
 
     public string TokenId { get; }
 

@@ -137,8 +137,7 @@ public sealed class HttpCapability : IDisposable
                 .SelectMany(h => h.Value.Select(v => (h.Key, v)))
                 .Take(64)
                 .ToArray();
-            context.Result = HttpExchange.WriteResponse(new HttpExchange.Response((int)response.StatusCode, [.. headers], body));
-            return context.Result.Length;
+            return context.SetResult(HttpExchange.WriteResponse(new HttpExchange.Response((int)response.StatusCode, [.. headers], body)));
         }
         catch (HttpRequestException e) when (e.InnerException is AddressRefusedException refused)
         {

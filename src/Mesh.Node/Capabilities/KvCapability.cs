@@ -35,8 +35,7 @@ public sealed class KvCapability(INatsConnection nats, NodeStats stats, IOptions
             try
             {
                 var entry = await store.GetEntryAsync<byte[]>(key);
-                context.Result = entry.Value ?? [];
-                return context.Result.Length;
+                return context.SetResult(entry.Value ?? []);
             }
             catch (NatsKVKeyNotFoundException)
             {
@@ -109,8 +108,7 @@ public sealed class KvCapability(INatsConnection nats, NodeStats stats, IOptions
             }
 
             writer.Flush();
-            context.Result = buffer.WrittenSpan.ToArray();
-            return context.Result.Length;
+            return context.SetResult(buffer.WrittenSpan.ToArray());
         });
     }
 

@@ -77,12 +77,11 @@ public sealed class MessagingCapability(INatsConnection nats, NodeStats stats, T
             // A called function that failed answers with its code: the caller's guest sees unavailable.
             if (headers is not null && reply.Headers?.TryGetValue(MeshHeaders.Status, out var answered) == true && answered != "ok")
             {
-                Log.CapabilityRefused(logger, context.Grant.Function, context.Grant.TokenId, context.InvocationId, "request", subject, $"the called function answered {answered}: {reply.Headers[MeshHeaders.Message]}");
+                Log.CalledFunctionFailed(logger, context.Grant.Function, context.InvocationId, subject, answered.ToString(), reply.Headers[MeshHeaders.Message].ToString());
                 return HostStatus.Unavailable;
             }
 
-            context.Result = reply.Data ?? [];
-            return context.Result.Length;
+            return context.SetResult(reply.Data ?? []);
         }
         catch (NatsNoReplyException)
         {

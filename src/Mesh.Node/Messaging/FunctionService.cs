@@ -171,14 +171,16 @@ public sealed class FunctionService(
             return;
         }
 
+        // Header values cannot hold line breaks.
+        var message = error.Message.ReplaceLineEndings(" ");
         var headers = new NatsHeaders
         {
             [MeshHeaders.Status] = error.Code.ToWire(),
-            [MeshHeaders.Message] = error.Message.ReplaceLineEndings(" "),
+            [MeshHeaders.Message] = message,
         };
         try
         {
-            await msg.ReplyErrorAsync((int)error.Code, error.Message.ReplaceLineEndings(" "), headers: headers);
+            await msg.ReplyErrorAsync((int)error.Code, message, headers: headers);
         }
         catch (NatsException)
         {

@@ -84,7 +84,13 @@ public sealed class InvocationPipeline(
             return Fail(tokenBytes.Error.Code, tokenBytes.Error.Message);
         }
 
-        var grant = tokens.Authorize(tokenBytes.Value, function, requested);
+        var verified = tokens.Verify(tokenBytes.Value);
+        if (!verified.IsOk)
+        {
+            return Fail(verified.Error.Code, verified.Error.Message);
+        }
+
+        var grant = tokens.Authorize(verified.Value, function, requested);
         if (!grant.IsOk)
         {
             return Fail(grant.Error.Code, grant.Error.Message);
@@ -103,7 +109,7 @@ public sealed class InvocationPipeline(
 
         var context = new InvocationContext(grant.Value, input, EffectiveLimits.From(grant.Value.Limits, _options.Ceilings), invocationId)
         {
-            Token = tokenBytes.Value,
+            Token = verified.Value,
         };
         var error = invoker.Invoke(module.Value, context);
         return new InvocationOutcome(invocationId, error, context, grant.Value.TokenId);

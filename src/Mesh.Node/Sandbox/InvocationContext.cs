@@ -27,8 +27,8 @@ public sealed class InvocationContext : IDisposable
 
     public Grant Grant { get; }
 
-    /// <summary>The token the invocation was called with, for handing on to functions it calls.</summary>
-    public byte[] Token { get; init; } = [];
+    /// <summary>The verified token the invocation was called with, for handing on to functions it calls.</summary>
+    public VerifiedToken? Token { get; init; }
 
     public ReadOnlyMemory<byte> Input { get; }
 
@@ -84,8 +84,15 @@ public sealed class InvocationContext : IDisposable
     /// <summary>What is left of the invocation's wall time: host calls that wait must not outlive it.</summary>
     public TimeSpan Remaining => TimeSpan.FromMilliseconds(Limits.WallTimeMs) - System.Diagnostics.Stopwatch.GetElapsedTime(_started);
 
-    /// <summary>The result of the last host call that produced one (a reply), for <c>result_read</c>.</summary>
-    public byte[] Result { get; set; } = [];
+    /// <summary>The result of the last host call that produced one (a reply, a value), for <c>result_read</c>.</summary>
+    public byte[] Result { get; private set; } = [];
+
+    /// <summary>Keeps a result for <c>result_read</c> and returns its length, which is what the guest is told.</summary>
+    public int SetResult(byte[] result)
+    {
+        Result = result;
+        return result.Length;
+    }
 
     public void Dispose() => ReturnOutput();
 

@@ -36,6 +36,10 @@ public sealed class VerifiedTokenCache
         return verified.IsOk ? _verifier.Authorize(verified.Value, function, module) : verified.Error;
     }
 
+    /// <summary>This message's checks (time, audience, module) on a token verified before.</summary>
+    public Result<Grant> Authorize(VerifiedToken token, string function, Sha256Digest? module) =>
+        _verifier.Authorize(token, function, module);
+
     public Result<VerifiedToken> Verify(ReadOnlyMemory<byte> token)
     {
         if (token.IsEmpty || token.Length > _verifier.Options.MaxTokenBytes)

@@ -86,16 +86,7 @@ public static class RuleText
             return false;
         }
 
-        var candidate = new HttpRule(scheme, normalised, port, methods, path);
-        if (candidate.Validate() is { } invalid)
-        {
-            error = invalid;
-            return false;
-        }
-
-        rule = candidate;
-        error = "";
-        return true;
+        return Accept(new HttpRule(scheme, normalised, port, methods, path), r => r.Validate(), out rule, out error);
     }
 
     public static bool TryParseKv(string text, out KvRule? rule, out string error)
@@ -117,15 +108,17 @@ public static class RuleText
 
         var slash = text.IndexOf('/', StringComparison.Ordinal);
         var candidate = slash < 0 ? new KvRule(text, "", operations) : new KvRule(text[..slash], text[(slash + 1)..], operations);
-        if (candidate.Validate() is { } invalid)
-        {
-            error = invalid;
-            return false;
-        }
+        return Accept(candidate, r => r.Validate(), out rule, out error);
+    }
 
-        rule = candidate;
-        error = "";
-        return true;
+    // A parsed rule is returned only once the same validation a verifier runs has passed.
+    private static bool Accept<TRule>(TRule candidate, Func<TRule, string?> validate, out TRule? rule, out string error)
+        where TRule : class
+    {
+        var invalid = validate(candidate);
+        rule = invalid is null ? candidate : null;
+        error = invalid ?? "";
+        return invalid is null;
     }
 
     private static string FormatFlags((string Name, int Bit)[] names, int flags) =>
