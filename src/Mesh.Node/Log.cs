@@ -40,4 +40,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "{Function} invocation {InvocationId} called {Subject}, which answered {Code}: {Message}")]
     public static partial void CalledFunctionFailed(ILogger logger, string function, string invocationId, string subject, string code, string message);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "{Function} invocation {InvocationId} fanned out to {Target}, which did not answer within {Wait}")]
+    public static partial void BranchTimedOut(ILogger logger, string function, string invocationId, string target, TimeSpan wait);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "step {Step} of a chain ({Function}) failed with nobody to tell: {Code}: {Message}")]
+    public static partial void ChainStepLost(ILogger logger, int step, string function, string code, string message);
 }

@@ -1,8 +1,10 @@
 using Mesh.Contracts.Tokens;
 using Mesh.Node.Capabilities;
+using Mesh.Node.Chaining;
 using Mesh.Node.Messaging;
 using Mesh.Node.Modules;
 using Mesh.Node.Sandbox;
+using Mesh.Node.Telemetry;
 using Mesh.Node.Tokens;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,6 +12,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NATS.Client.Core;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 namespace Mesh.Node;
 
@@ -76,7 +80,28 @@ public static class NodeHost
         services.AddSingleton<ModuleCache>();
         services.AddSingleton<NodeStats>();
         services.AddSingleton<InvocationPipeline>();
+        services.AddSingleton<NextSteps>();
+        services.AddSingleton<NodeTelemetry>();
         services.AddHostedService<FunctionService>();
+        AddTracing(services, configuration);
         return services;
+    }
+
+    // Spans leave the node only when an OTLP endpoint is configured (Mesh:Tracing:OtlpEndpoint or
+    // the standard OTEL_EXPORTER_OTLP_ENDPOINT); otherwise nothing listens and none are built.
+    private static void AddTracing(IServiceCollection services, IConfiguration configuration)
+    {
+        var tracing = configuration.GetSection(NodeOptions.Section).GetSection("Tracing").Get<TracingOptions>() ?? new TracingOptions();
+        var endpoint = tracing.OtlpEndpoint ?? configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
+        if (string.IsNullOrWhiteSpace(endpoint))
+        {
+            return;
+        }
+
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(tracing.ServiceName))
+            .WithTracing(builder => builder
+                .AddSource(NodeTelemetry.SourceName)
+                .AddOtlpExporter(otlp => otlp.Endpoint = new Uri(endpoint)));
     }
 }

@@ -24,6 +24,8 @@ public sealed record NodeOptions
 
     public ModuleOptions Modules { get; init; } = new();
 
+    public TracingOptions Tracing { get; init; } = new();
+
     /// <summary>Null when valid, else what is wrong, naming the setting.</summary>
     public string? Validate()
     {
@@ -105,6 +107,18 @@ public sealed record CeilingOptions
 
     /// <summary>Largest HTTP response body a guest may receive.</summary>
     public long HttpResponseBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>Longest a fan-out step waits for its branches to answer, when the caller set no budget.</summary>
+    public TimeSpan FanOutWait { get; init; } = TimeSpan.FromSeconds(30);
+}
+
+public sealed record TracingOptions
+{
+    /// <summary>OTLP endpoint (e.g. http://collector:4317) to export a span per invocation to; none: spans are not exported.</summary>
+    public string? OtlpEndpoint { get; init; }
+
+    /// <summary>The service name spans carry.</summary>
+    public string ServiceName { get; init; } = "mesh-node";
 }
 
 public sealed record ModuleOptions

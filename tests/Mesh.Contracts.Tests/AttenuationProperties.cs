@@ -71,12 +71,14 @@ public sealed class AttenuationProperties : IDisposable
         from publish in Few(Gen.Elements(Patterns))
         from request in Few(Gen.Elements(Patterns))
         from limits in LimitsGen
-        select new FunctionGrant(name, modules, new CapabilitySet(log, http, kv, publish, request), limits);
+        from handsOn in Gen.Elements(true, false)
+        select new FunctionGrant(name, modules, new CapabilitySet(log, http, kv, publish, request), limits) { Then = handsOn && name == "f" ? ["g"] : [] };
 
+    // A declared chain only ever goes f -> g, and only where the block grants g (else it would not verify).
     private static Gen<ImmutableArray<FunctionGrant>> FunctionsGen =>
         from names in SubsetOf(Functions, nonEmpty: true)
         from grants in Gen.CollectToArray(names, FunctionGen)
-        select grants.ToImmutableArray();
+        select grants.Select(g => names.Contains("g") ? g : g with { Then = [] }).ToImmutableArray();
 
     /// <summary>Any block at all: wider, narrower, or unrelated.</summary>
     private static Gen<BlockClaims> AnyBlockGen =>
@@ -126,7 +128,9 @@ public sealed class AttenuationProperties : IDisposable
             from subject in Gen.Elements(ProbeSubjects)
             select ((Func<Grant, bool>)(g => g.AllowsPublish(subject)), $"publish {subject}"),
             from subject in Gen.Elements(ProbeSubjects)
-            select ((Func<Grant, bool>)(g => g.AllowsRequest(subject)), $"request {subject}"))
+            select ((Func<Grant, bool>)(g => g.AllowsRequest(subject)), $"request {subject}"),
+            from next in Gen.Elements(Functions)
+            select ((Func<Grant, bool>)(g => g.Then.Contains(next)), $"then {next}"))
         select new Probe(function, module, seconds, check.Item1, check.Item2);
 
     private bool Allowed(byte[] token, Probe probe)
@@ -205,6 +209,9 @@ public sealed class AttenuationProperties : IDisposable
                 narrower = [Narrow(c.functions[0], random)];
             }
 
+            // A block's next steps must be functions it grants: dropping a function drops the steps to it.
+            narrower = [.. narrower.Select(f => f with { Then = [.. f.Then.Where(t => narrower.Any(n => n.Function == t))] })];
+
             var result = TokenIssuer.Attenuate(token, new BlockClaims { Functions = narrower, Expires = _f.Now + 60 });
             return result.IsOk && _f.Verifier.Verify(result.Value).IsOk;
         }));
@@ -232,7 +239,10 @@ public sealed class AttenuationProperties : IDisposable
             grant.Function,
             modules.Length == 0 ? [grant.Modules[0]] : [.. modules],
             new CapabilitySet(caps.Log && random.Next(2) == 0, [.. http], [.. kv], [.. Some(caps.Publish).Select(NarrowSubject)], [.. Some(caps.Request).Select(NarrowSubject)]),
-            grant.Limits with { Fuel = grant.Limits.Fuel / 2 is var half && half > 0 ? half : grant.Limits.Fuel });
+            grant.Limits with { Fuel = grant.Limits.Fuel / 2 is var half && half > 0 ? half : grant.Limits.Fuel })
+        {
+            Then = [.. Some(grant.Then)],
+        };
     }
 
     private static HttpMethods NarrowFlags(HttpMethods flags, Random random)

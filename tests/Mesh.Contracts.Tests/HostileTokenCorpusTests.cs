@@ -148,7 +148,7 @@ public sealed class HostileTokenCorpusTests : IDisposable
         "another-host", "wildcard-host", "bare-domain-from-wildcard", "another-port", "more-methods", "shorter-path",
         "another-subject", "wider-subject", "another-kv-prefix", "more-kv-ops", "log-when-not-granted",
         "longer-expiry", "earlier-not-before", "bigger-limit", "dropped-limit", "another-module", "another-function",
-        "deeper", "moved-audience",
+        "deeper", "moved-audience", "added-next-step",
     };
 
     [Theory]
@@ -190,6 +190,7 @@ public sealed class HostileTokenCorpusTests : IDisposable
             "another-function" => new BlockClaims { Functions = TokenFixture.Only(narrow with { Function = "admin" }) },
             "deeper" => new BlockClaims { MaxDepth = root.MaxDepth + 1 },
             "moved-audience" => new BlockClaims { Audience = "refunds" },
+            "added-next-step" => new BlockClaims { Functions = [narrow with { Then = ["refunds"] }, narrow with { Function = "refunds" }] },
             _ => throw new ArgumentOutOfRangeException(nameof(widening)),
         };
 

@@ -20,6 +20,7 @@ public sealed class Grant
         var last = blocks[^1];
         Modules = [.. last.Modules.Where(m => blocks.All(b => b.Modules.Contains(m)))];
         Limits = blocks.Aggregate(Limits.None, (limits, block) => limits.Tighten(block.Limits));
+        Then = [.. last.Then.Where(next => blocks.All(b => b.Then.Contains(next)))];
     }
 
     public string Function { get; }
@@ -31,6 +32,9 @@ public sealed class Grant
 
     /// <summary>Module digests every block allows, in the order the last block lists them.</summary>
     public ImmutableArray<Sha256Digest> Modules { get; }
+
+    /// <summary>The declared next steps every block names, in the order the last block lists them.</summary>
+    public ImmutableArray<string> Then { get; }
 
     /// <summary>The tightest limit any block sets; the node's ceilings still apply on top.</summary>
     public Limits Limits { get; }

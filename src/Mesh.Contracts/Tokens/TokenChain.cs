@@ -107,6 +107,11 @@ public sealed class TokenChain
             return Widened($"block {Blocks.Length} moves the audience from '{Audience}' to '{next.Audience}', which '{Audience}' may not call");
         }
 
+        if (next.Audience is not null && next.Audience != Audience && Blocks.Any(b => b.Audience == next.Audience))
+        {
+            return Result<TokenChain>.Fail(ErrorCode.ChainLoop, $"block {Blocks.Length} moves the audience back to '{next.Audience}', which the chain already left");
+        }
+
         if (next.Functions is { } functions)
         {
             foreach (var child in functions)
@@ -139,13 +144,16 @@ public sealed class TokenChain
             next.Functions ?? Functions));
     }
 
-    // A hop: the audience moves from one function to the next only where every block lets the first
-    // publish or request to the second's subject, which is the authority its holder already has.
+    // A hop: the audience moves from one function to the next only where every block declares the
+    // second as a next step of the first, or lets the first publish or request to the second's
+    // subject: the authority its holder already has.
     private bool MayHandOn(string from, string to)
     {
         var subject = Subjects.ForFunction(to);
-        return Blocks.Where(b => b.Functions is not null).All(b => b.Functions!.Value.Any(f => f.Function == from
-            && (f.Capabilities.Publish.Any(p => Rules.SubjectPattern.Matches(p, subject)) || f.Capabilities.Request.Any(p => Rules.SubjectPattern.Matches(p, subject)))));
+        var blocks = Blocks.Where(b => b.Functions is not null).Select(b => b.Functions!.Value.FirstOrDefault(f => f.Function == from)).ToList();
+        return blocks.All(f => f is not null && f.Then.Contains(to))
+            || blocks.All(f => f is not null && (f.Capabilities.Publish.Any(p => Rules.SubjectPattern.Matches(p, subject))
+                || f.Capabilities.Request.Any(p => Rules.SubjectPattern.Matches(p, subject))));
     }
 
     private static MeshError? ValidateCommon(BlockClaims block)
@@ -168,9 +176,55 @@ public sealed class TokenChain
             }
         }
 
-        return functions.Select(f => f.Function).Distinct(StringComparer.Ordinal).Count() == functions.Length
-            ? null
-            : new MeshError(ErrorCode.TokenMalformed, "a block names the same function twice");
+        if (functions.Select(f => f.Function).Distinct(StringComparer.Ordinal).Count() != functions.Length)
+        {
+            return new MeshError(ErrorCode.TokenMalformed, "a block names the same function twice");
+        }
+
+        return DeclaredChainError(functions) is { } chainError ? new MeshError(ErrorCode.TokenMalformed, chainError) : null;
+    }
+
+    // A declared chain is checked where it is stated: every next step is a function of the same
+    // block, and following next steps never comes back (a loop would run until the depth ran out).
+    private static string? DeclaredChainError(ImmutableArray<FunctionGrant> functions)
+    {
+        var byName = functions.ToDictionary(f => f.Function, StringComparer.Ordinal);
+        foreach (var function in functions)
+        {
+            if (function.Then.FirstOrDefault(next => !byName.ContainsKey(next)) is { } missing)
+            {
+                return $"function '{function.Function}' hands its output to '{missing}', which the block does not grant";
+            }
+        }
+
+        var done = new HashSet<string>(StringComparer.Ordinal);
+        var onPath = new HashSet<string>(StringComparer.Ordinal);
+        string? Visit(string name)
+        {
+            if (done.Contains(name))
+            {
+                return null;
+            }
+
+            if (!onPath.Add(name))
+            {
+                return $"the declared chain comes back to '{name}'";
+            }
+
+            foreach (var next in byName[name].Then)
+            {
+                if (Visit(next) is { } loop)
+                {
+                    return loop;
+                }
+            }
+
+            onPath.Remove(name);
+            done.Add(name);
+            return null;
+        }
+
+        return functions.Select(f => Visit(f.Function)).FirstOrDefault(e => e is not null);
     }
 
     private static Result<TokenChain> Malformed(string message) => Result<TokenChain>.Fail(ErrorCode.TokenMalformed, message);

@@ -44,4 +44,8 @@ public enum ErrorCode
     NodeDraining = 601,
     NodeUnavailable = 602,
     NodeInternal = 603,
+
+    ChainLoop = 700,
+    ChainDeadline = 701,
+    ChainUndelivered = 702,
 }

@@ -37,6 +37,9 @@ public static class ErrorCodes
         ErrorCode.NodeDraining => "node.draining",
         ErrorCode.NodeUnavailable => "node.unavailable",
         ErrorCode.NodeInternal => "node.internal",
+        ErrorCode.ChainLoop => "chain.loop",
+        ErrorCode.ChainDeadline => "chain.deadline",
+        ErrorCode.ChainUndelivered => "chain.undelivered",
         _ => throw new ArgumentOutOfRangeException(nameof(code), code, "no wire name"),
     };
 

@@ -17,4 +17,24 @@ public static class MeshHeaders
 
     /// <summary>On replies: capabilities the function asked for and was refused, comma-separated.</summary>
     public const string Denied = "Mesh-Denied";
+
+    /// <summary>On calls made by a chain: the functions before this one, comma-separated, for loop detection and the step number.</summary>
+    public const string Path = "Mesh-Path";
+
+    /// <summary>Optional on calls: milliseconds the whole rest of the chain may take; each step passes on what it left.</summary>
+    public const string Budget = "Mesh-Budget";
+
+    /// <summary>On replies: the function that answered (for an error: the step that failed).</summary>
+    public const string Function = "Mesh-Function";
+
+    /// <summary>On replies: that function's place in the chain, 1 for the function the caller called.</summary>
+    public const string Step = "Mesh-Step";
+
+    /// <summary>On a fan-out's reply: the functions whose outputs the MessagePack map in the body holds, comma-separated.</summary>
+    public const string FanOut = "Mesh-Fanout";
+
+    /// <summary>W3C trace context, carried from step to step so a chain is one trace.</summary>
+    public const string TraceParent = "traceparent";
+
+    public const string TraceState = "tracestate";
 }

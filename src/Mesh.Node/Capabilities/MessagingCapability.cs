@@ -29,7 +29,7 @@ public sealed class MessagingCapability(INatsConnection nats, NodeStats stats, T
             return status;
         }
 
-        if (!TryHopHeaders(context, "publish", subject, out var headers))
+        if (!TryHopHeaders(context, "publish", subject, context.Remaining, out var headers))
         {
             return HostStatus.Denied;
         }
@@ -60,7 +60,7 @@ public sealed class MessagingCapability(INatsConnection nats, NodeStats stats, T
             return HostStatus.Timeout;
         }
 
-        if (!TryHopHeaders(context, "request", subject, out var headers))
+        if (!TryHopHeaders(context, "request", subject, timeout, out var headers))
         {
             return HostStatus.Denied;
         }
@@ -93,8 +93,9 @@ public sealed class MessagingCapability(INatsConnection nats, NodeStats stats, T
         }
     }
 
-    // A message to another function carries the next hop's token; other subjects carry none.
-    private bool TryHopHeaders(InvocationContext context, string capability, string subject, out NatsHeaders? headers)
+    // A message to another function carries the next hop's token and the chain's headers; other
+    // subjects carry none. A hop back to a function the chain already visited is refused.
+    private bool TryHopHeaders(InvocationContext context, string capability, string subject, TimeSpan lifetime, out NatsHeaders? headers)
     {
         headers = null;
         if (Subjects.FunctionOf(subject) is not { } target)
@@ -102,14 +103,20 @@ public sealed class MessagingCapability(INatsConnection nats, NodeStats stats, T
             return true;
         }
 
-        var hop = HopToken.For(context, target, time.GetUtcNow());
+        if (context.Position.WouldLoop(context.Grant.Function, target))
+        {
+            Refusal.Record(context, stats, logger, capability, subject, $"the chain already visited '{target}' ({ErrorCode.ChainLoop.ToWire()})");
+            return false;
+        }
+
+        var hop = HopToken.For(context.Token, target, time.GetUtcNow(), lifetime);
         if (!hop.IsOk)
         {
             Refusal.Record(context, stats, logger, capability, subject, $"cannot hand the token on: {hop.Error}");
             return false;
         }
 
-        headers = new NatsHeaders { [MeshHeaders.Token] = TokenCodec.ToText(hop.Value) };
+        headers = context.Position.HopHeaders(context.Grant.Function, TokenCodec.ToText(hop.Value), capability == "request" ? lifetime : null);
         return true;
     }
 

@@ -1,5 +1,9 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Threading.Channels;
 using Mesh.Contracts.Wire;
+using Mesh.Node.Chaining;
+using Mesh.Node.Telemetry;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -18,6 +22,8 @@ namespace Mesh.Node.Messaging;
 public sealed class FunctionService(
     INatsConnection nats,
     InvocationPipeline pipeline,
+    NextSteps nextSteps,
+    NodeTelemetry telemetry,
     NodeStats stats,
     IOptions<NodeOptions> options,
     ILogger<FunctionService> logger) : BackgroundService
@@ -26,7 +32,7 @@ public sealed class FunctionService(
     public const string EndpointName = "functions";
 
     private readonly ExecutionOptions _execution = options.Value.Execution;
-    private readonly Channel<NatsSvcMsg<NatsMemoryOwner<byte>>> _queue = Channel.CreateBounded<NatsSvcMsg<NatsMemoryOwner<byte>>>(
+    private readonly Channel<Admitted> _queue = Channel.CreateBounded<Admitted>(
         new BoundedChannelOptions(Math.Max(1, options.Value.Execution.QueueLength)) { SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -107,7 +113,7 @@ public sealed class FunctionService(
         // The endpoint's loop is the only writer: it never waits, it admits or refuses. A message
         // waits here at most until one of the workers, each running one invocation, is free.
         var allBusy = stats.InFlight >= _execution.Concurrency;
-        if ((Volatile.Read(ref _waiting) < _execution.QueueLength || !allBusy) && _queue.Writer.TryWrite(msg))
+        if ((Volatile.Read(ref _waiting) < _execution.QueueLength || !allBusy) && _queue.Writer.TryWrite(new Admitted(msg, Stopwatch.GetTimestamp())))
         {
             Interlocked.Increment(ref _waiting);
             return;
@@ -121,66 +127,116 @@ public sealed class FunctionService(
 
     private async Task WorkAsync()
     {
-        await foreach (var msg in _queue.Reader.ReadAllAsync())
+        await foreach (var admitted in _queue.Reader.ReadAllAsync())
         {
             Interlocked.Decrement(ref _waiting);
-            await ProcessAsync(msg);
+            await ProcessAsync(admitted.Msg, admitted.Arrived);
         }
     }
 
-    private async Task ProcessAsync(NatsSvcMsg<NatsMemoryOwner<byte>> msg)
+    // When the message arrived: a chain's budget counts the time it waited here.
+    private readonly record struct Admitted(NatsSvcMsg<NatsMemoryOwner<byte>> Msg, long Arrived);
+
+    private async Task ProcessAsync(NatsSvcMsg<NatsMemoryOwner<byte>> msg, long arrived)
     {
         using var data = msg.Data;
         try
         {
-            using var outcome = await pipeline.RunAsync(msg.Subject, Header(msg, MeshHeaders.Token), Header(msg, MeshHeaders.Module), data.Memory, _stopping.Token);
-            if (msg.ReplyTo is null)
+            var position = ChainPosition.Read(
+                Header(msg, MeshHeaders.Path), Header(msg, MeshHeaders.Budget), Header(msg, MeshHeaders.TraceParent), Header(msg, MeshHeaders.TraceState), arrived);
+            if (!position.IsOk)
             {
+                await ReplyErrorAsync(msg, new ChainAnswer(position.Error, Subjects.FunctionOf(msg.Subject) ?? msg.Subject, 1));
                 return;
             }
 
-            if (outcome.IsOk)
+            using var activity = telemetry.StartInvocation(msg.Subject, position.Value);
+            using var outcome = await pipeline.RunAsync(msg.Subject, Header(msg, MeshHeaders.Token), Header(msg, MeshHeaders.Module), data.Memory, position.Value, _stopping.Token);
+            NodeTelemetry.Complete(activity, outcome);
+            if (!outcome.IsOk)
             {
-                var headers = new NatsHeaders { [MeshHeaders.Status] = "ok" };
-                if (outcome.Denied is { } denied)
+                await ReplyErrorAsync(msg, new ChainAnswer(outcome.Error, outcome.Function, outcome.Step));
+                return;
+            }
+
+            if (!outcome.Then.IsEmpty)
+            {
+                if (await nextSteps.HandOnAsync(outcome, msg.ReplyTo, _stopping.Token) is { } answer)
                 {
-                    headers[MeshHeaders.Denied] = denied;
+                    await (answer.IsOk ? ReplyAsync(msg, answer.Body, OkHeaders(answer.Function, answer.Step, outcome.Denied, answer.FanOut)) : ReplyErrorAsync(msg, answer));
                 }
 
-                await msg.ReplyAsync(outcome.Output, headers, cancellationToken: _stopping.Token);
+                return;
             }
-            else
-            {
-                await ReplyErrorAsync(msg, outcome.Error);
-            }
+
+            await ReplyAsync(msg, outcome.Output, OkHeaders(outcome.Function, outcome.Step, outcome.Denied, fanOut: null));
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             Log.Internal(logger, e, msg.Subject);
-            await ReplyErrorAsync(msg, new MeshError(ErrorCode.NodeInternal, "the node failed to handle this call"));
+            await ReplyErrorAsync(msg, new ChainAnswer(new MeshError(ErrorCode.NodeInternal, "the node failed to handle this call"), Subjects.FunctionOf(msg.Subject) ?? msg.Subject, 1));
+        }
+    }
+
+    private static NatsHeaders OkHeaders(string function, int step, string? denied, string? fanOut)
+    {
+        var headers = new NatsHeaders
+        {
+            [MeshHeaders.Status] = "ok",
+            [MeshHeaders.Function] = function,
+            [MeshHeaders.Step] = step.ToString(CultureInfo.InvariantCulture),
+        };
+        if (denied is not null)
+        {
+            headers[MeshHeaders.Denied] = denied;
+        }
+
+        if (fanOut is not null)
+        {
+            headers[MeshHeaders.FanOut] = fanOut;
+        }
+
+        return headers;
+    }
+
+    private async ValueTask ReplyAsync(NatsSvcMsg<NatsMemoryOwner<byte>> msg, ReadOnlyMemory<byte> body, NatsHeaders headers)
+    {
+        if (msg.ReplyTo is not null)
+        {
+            await msg.ReplyAsync(body, headers, cancellationToken: _stopping.Token);
         }
     }
 
     private static string? Header(NatsSvcMsg<NatsMemoryOwner<byte>> msg, string name) =>
         msg.Headers is { } headers && headers.TryGetValue(name, out var value) ? value.ToString() : null;
 
-    private static async ValueTask ReplyErrorAsync(NatsSvcMsg<NatsMemoryOwner<byte>> msg, MeshError error)
+    private ValueTask ReplyErrorAsync(NatsSvcMsg<NatsMemoryOwner<byte>> msg, MeshError error) =>
+        ReplyErrorAsync(msg, new ChainAnswer(error, Subjects.FunctionOf(msg.Subject) ?? msg.Subject, 1));
+
+    private async ValueTask ReplyErrorAsync(NatsSvcMsg<NatsMemoryOwner<byte>> msg, ChainAnswer answer)
     {
+        // Header values cannot hold line breaks.
+        var message = answer.Error.Message.ReplaceLineEndings(" ");
         if (msg.ReplyTo is null)
         {
+            if (answer.Step > 1)
+            {
+                Log.ChainStepLost(logger, answer.Step, answer.Function, answer.Error.Code.ToWire(), message);
+            }
+
             return;
         }
 
-        // Header values cannot hold line breaks.
-        var message = error.Message.ReplaceLineEndings(" ");
         var headers = new NatsHeaders
         {
-            [MeshHeaders.Status] = error.Code.ToWire(),
+            [MeshHeaders.Status] = answer.Error.Code.ToWire(),
             [MeshHeaders.Message] = message,
+            [MeshHeaders.Function] = answer.Function,
+            [MeshHeaders.Step] = answer.Step.ToString(CultureInfo.InvariantCulture),
         };
         try
         {
-            await msg.ReplyErrorAsync((int)error.Code, message, headers: headers);
+            await msg.ReplyErrorAsync((int)answer.Error.Code, message, headers: headers);
         }
         catch (NatsException)
         {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Mesh.Contracts.Tokens;
 using Mesh.Contracts.Wire;
+using Mesh.Node.Chaining;
 using Mesh.Node.Modules;
 using Mesh.Node.Sandbox;
 using Mesh.Node.Tokens;
@@ -26,12 +27,16 @@ public sealed class InvocationPipeline(
     private readonly string _node = Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.Next()));
     private long _sequence;
 
-    public async ValueTask<InvocationOutcome> RunAsync(string subject, string? tokenText, string? moduleText, ReadOnlyMemory<byte> input, CancellationToken cancellationToken)
+    public ValueTask<InvocationOutcome> RunAsync(string subject, string? tokenText, string? moduleText, ReadOnlyMemory<byte> input, CancellationToken cancellationToken) =>
+        RunAsync(subject, tokenText, moduleText, input, ChainPosition.Start, cancellationToken);
+
+    public async ValueTask<InvocationOutcome> RunAsync(
+        string subject, string? tokenText, string? moduleText, ReadOnlyMemory<byte> input, ChainPosition position, CancellationToken cancellationToken)
     {
         var invocationId = $"{_node}-{Interlocked.Increment(ref _sequence):x}";
         var started = Stopwatch.GetTimestamp();
         stats.Started();
-        var outcome = await RunCoreAsync(invocationId, subject, tokenText, moduleText, input, cancellationToken);
+        var outcome = await RunCoreAsync(invocationId, subject, tokenText, moduleText, input, position, cancellationToken);
         var microseconds = (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds;
         stats.Completed(outcome.Error.Code, microseconds);
         if (outcome.IsOk)
@@ -52,14 +57,25 @@ public sealed class InvocationPipeline(
     }
 
     private async ValueTask<InvocationOutcome> RunCoreAsync(
-        string invocationId, string subject, string? tokenText, string? moduleText, ReadOnlyMemory<byte> input, CancellationToken cancellationToken)
+        string invocationId, string subject, string? tokenText, string? moduleText, ReadOnlyMemory<byte> input, ChainPosition position, CancellationToken cancellationToken)
     {
-        InvocationOutcome Fail(ErrorCode code, string message, string tokenId = "-") => new(invocationId, new MeshError(code, message), null, tokenId);
-
         var function = Subjects.FunctionOf(subject);
+        InvocationOutcome Fail(ErrorCode code, string message, string tokenId = "-") =>
+            new(invocationId, function ?? subject, position.Step, new MeshError(code, message), null, tokenId);
+
         if (function is null)
         {
             return Fail(ErrorCode.RequestMalformed, $"'{subject}' is not a function subject (mesh.fn.<name>)");
+        }
+
+        if (position.Path.Contains(function))
+        {
+            return Fail(ErrorCode.ChainLoop, $"the chain already ran '{function}' ({string.Join(" -> ", position.Path)})");
+        }
+
+        if (position.Remaining is { } left && left <= TimeSpan.Zero)
+        {
+            return Fail(ErrorCode.ChainDeadline, $"the chain's time budget ran out before step {position.Step} ('{function}') could start");
         }
 
         if (input.Length > _options.Execution.MaxInputBytes)
@@ -107,11 +123,19 @@ public sealed class InvocationPipeline(
             return Fail(refused.Code, refused.Message, grant.Value.TokenId);
         }
 
-        var context = new InvocationContext(grant.Value, input, EffectiveLimits.From(grant.Value.Limits, _options.Ceilings), invocationId)
+        // The chain's budget, when the caller set one, caps this step's wall time like any limit.
+        var limits = EffectiveLimits.From(grant.Value.Limits, _options.Ceilings);
+        if (position.Remaining is { } budget && budget.TotalMilliseconds < limits.WallTimeMs)
+        {
+            limits = limits with { WallTimeMs = Math.Max(1, (long)budget.TotalMilliseconds) };
+        }
+
+        var context = new InvocationContext(grant.Value, input, limits, invocationId)
         {
             Token = verified.Value,
+            Position = position,
         };
         var error = invoker.Invoke(module.Value, context);
-        return new InvocationOutcome(invocationId, error, context, grant.Value.TokenId);
+        return new InvocationOutcome(invocationId, function, position.Step, error, context, grant.Value.TokenId);
     }
 }

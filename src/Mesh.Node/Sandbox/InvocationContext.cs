@@ -30,6 +30,9 @@ public sealed class InvocationContext : IDisposable
     /// <summary>The verified token the invocation was called with, for handing on to functions it calls.</summary>
     public VerifiedToken? Token { get; init; }
 
+    /// <summary>Where the call stands in a chain: what its hops carry on.</summary>
+    public Chaining.ChainPosition Position { get; init; } = Chaining.ChainPosition.Start;
+
     public ReadOnlyMemory<byte> Input { get; }
 
     public EffectiveLimits Limits { get; }

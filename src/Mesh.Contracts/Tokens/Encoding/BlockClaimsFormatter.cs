@@ -8,7 +8,7 @@ namespace Mesh.Contracts.Tokens.Encoding;
 /// <summary>
 /// A block's payload:
 /// <c>[tokenId(16)|nil, issuedAt|nil, notBefore|nil, expires|nil, maxDepth|nil, audience|nil, [function...]|nil]</c>
-/// where a function is <c>[name, [sha256(32)...], capabilities, limits]</c>, capabilities
+/// where a function is <c>[name, [sha256(32)...], capabilities, limits, [next function...]]</c>, capabilities
 /// <c>[log, [http...], [kv...], [publish...], [request...]]</c>, http <c>[scheme, host, port, methods, pathPrefix]</c>,
 /// kv <c>[bucket, keyPrefix, operations]</c> and limits <c>[fuel, memory, wallTimeMs, output, hostCalls]</c>, each nil-able.
 /// </summary>
@@ -52,7 +52,7 @@ internal sealed class BlockClaimsFormatter : IMessagePackFormatter<BlockClaims>
         var digest = new byte[Sha256Digest.Length];
         foreach (var function in functions)
         {
-            writer.WriteArrayHeader(4);
+            writer.WriteArrayHeader(5);
             writer.Write(function.Function);
             writer.WriteArrayHeader(function.Modules.Length);
             foreach (var module in function.Modules)
@@ -63,6 +63,7 @@ internal sealed class BlockClaimsFormatter : IMessagePackFormatter<BlockClaims>
 
             WriteCapabilities(ref writer, function.Capabilities);
             WriteLimits(ref writer, function.Limits);
+            WriteStrings(ref writer, function.Then);
         }
     }
 
@@ -93,7 +94,7 @@ internal sealed class BlockClaimsFormatter : IMessagePackFormatter<BlockClaims>
         for (var i = 0; i < count; i++)
         {
             options.Security.DepthStep(ref reader);
-            StrictReader.Array(ref reader, 4, "function");
+            StrictReader.Array(ref reader, 5, "function");
             var name = StrictReader.String(ref reader, MaxText, "function name");
             var moduleCount = StrictReader.List(ref reader, MaxEntries, "modules");
             var modules = ImmutableArray.CreateBuilder<Sha256Digest>(moduleCount);
@@ -102,7 +103,9 @@ internal sealed class BlockClaimsFormatter : IMessagePackFormatter<BlockClaims>
                 modules.Add(Sha256Digest.FromBytes(StrictReader.Bytes(ref reader, Sha256Digest.Length, "module digest")));
             }
 
-            functions.Add(new FunctionGrant(name, modules.MoveToImmutable(), ReadCapabilities(ref reader, options), ReadLimits(ref reader)));
+            var capabilities = ReadCapabilities(ref reader, options);
+            var limits = ReadLimits(ref reader);
+            functions.Add(new FunctionGrant(name, modules.MoveToImmutable(), capabilities, limits) { Then = ReadStrings(ref reader, "next steps") });
             reader.Depth--;
         }
 

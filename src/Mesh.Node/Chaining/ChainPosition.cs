@@ -1,0 +1,108 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Globalization;
+using Mesh.Contracts.Wire;
+using NATS.Client.Core;
+
+namespace Mesh.Node.Chaining;
+
+/// <summary>
+/// Where one call stands in a chain, from its headers: the functions before it (<c>Mesh-Path</c>),
+/// the time the rest of the chain may still take (<c>Mesh-Budget</c>, counted from when the call
+/// reached this node, so time queued here counts) and the W3C trace context. Every hop the call
+/// makes writes the same headers on, one step further and with what is left of the budget.
+/// </summary>
+public sealed class ChainPosition
+{
+    /// <summary>A chain longer than this is refused as malformed, whatever the token's depth.</summary>
+    public const int MaxPath = 64;
+
+    private readonly long? _deadline;
+
+    private ChainPosition(ImmutableArray<string> path, long? deadline, string? traceParent, string? traceState)
+    {
+        Path = path;
+        _deadline = deadline;
+        TraceParent = traceParent;
+        TraceState = traceState;
+    }
+
+    /// <summary>A call from outside any chain, with no budget.</summary>
+    public static ChainPosition Start { get; } = new([], null, null, null);
+
+    /// <summary>The functions called before this one, first to last.</summary>
+    public ImmutableArray<string> Path { get; }
+
+    /// <summary>1 for the function the caller called, 2 for the one it handed on to, and so on.</summary>
+    public int Step => Path.Length + 1;
+
+    public string? TraceParent { get; }
+
+    public string? TraceState { get; }
+
+    public bool HasBudget => _deadline is not null;
+
+    /// <summary>What is left of the budget; null when the caller set none.</summary>
+    public TimeSpan? Remaining => _deadline is { } deadline ? Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline) : null;
+
+    public static Result<ChainPosition> Read(string? path, string? budget, string? traceParent, string? traceState, long arrived)
+    {
+        var functions = ImmutableArray<string>.Empty;
+        if (!string.IsNullOrEmpty(path))
+        {
+            functions = [.. path.Split(',')];
+            if (functions.Length > MaxPath || functions.Any(f => !FunctionName.IsValid(f)))
+            {
+                return Result<ChainPosition>.Fail(ErrorCode.RequestMalformed, $"{MeshHeaders.Path} must be at most {MaxPath} function names, comma-separated");
+            }
+        }
+
+        long? deadline = null;
+        if (budget is not null)
+        {
+            if (!long.TryParse(budget, NumberStyles.None, CultureInfo.InvariantCulture, out var milliseconds) || milliseconds > int.MaxValue)
+            {
+                return Result<ChainPosition>.Fail(ErrorCode.RequestMalformed, $"{MeshHeaders.Budget} must be a whole number of milliseconds");
+            }
+
+            deadline = arrived + (long)(milliseconds * (Stopwatch.Frequency / 1000.0));
+        }
+
+        // A traceparent that does not parse is dropped rather than refused: tracing never fails a call.
+        return Result<ChainPosition>.Ok(new ChainPosition(functions, deadline, traceParent, traceState));
+    }
+
+    /// <summary>Whether handing on from <paramref name="current"/> to <paramref name="target"/> would visit a function twice.</summary>
+    public bool WouldLoop(string current, string target) => target == current || Path.Contains(target);
+
+    /// <summary>
+    /// The headers of a hop from <paramref name="current"/>: one step further, the budget left, and
+    /// the trace context of this invocation's span (or, untraced here, the one that came in).
+    /// <paramref name="wait"/> caps the budget where the sender waits for the answer only so long.
+    /// </summary>
+    public NatsHeaders HopHeaders(string current, string token, TimeSpan? wait = null)
+    {
+        var headers = new NatsHeaders
+        {
+            [MeshHeaders.Token] = token,
+            [MeshHeaders.Path] = Path.IsEmpty ? current : string.Join(',', Path) + "," + current,
+        };
+        if ((Remaining, wait) switch { ({ } r, { } w) => r < w ? r : w, (var r, var w) => r ?? w } is { } remaining)
+        {
+            headers[MeshHeaders.Budget] = Math.Max(0, (long)remaining.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
+        }
+
+        var activity = Activity.Current;
+        var traceParent = activity is { IdFormat: ActivityIdFormat.W3C } ? activity.Id : TraceParent;
+        if (traceParent is not null)
+        {
+            headers[MeshHeaders.TraceParent] = traceParent;
+            if ((activity?.TraceStateString ?? TraceState) is { } state)
+            {
+                headers[MeshHeaders.TraceState] = state;
+            }
+        }
+
+        return headers;
+    }
+}
