@@ -56,6 +56,18 @@ public sealed class ChainingTests(NatsServerFixture nats) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AFunctionCallingItself_IsRefusedAsALoop()
+    {
+        var selfCalling = Front with { Capabilities = CapabilitySet.None with { Request = ["mesh.fn.front"] } };
+
+        var reply = await _mesh.CallAsync("front", _mesh.GrantAll([selfCalling]), "mesh.fn.front");
+
+        // The host refused the request (status -1), so the probe returned 1 instead of recursing to the depth limit.
+        Assert.Equal("the function returned 1", reply.Message);
+        Assert.Contains("request:mesh.fn.front", reply.Denied);
+    }
+
+    [Fact]
     public async Task ACapturedHopToken_IsRefusedOnAnyOtherSubject()
     {
         // Someone listening on the wire (a plain subscriber, outside the queue group) sees the hop.

@@ -136,9 +136,15 @@ public sealed class MeshCluster : IAsyncDisposable
     public string Grant(string function, Sha256Digest module, CapabilitySet? capabilities = null, Limits? limits = null) =>
         TokenCodec.ToText(GrantBytes(function, module, capabilities, limits));
 
-    public async Task<Reply> CallAsync(string function, string? token, string input = "", string? module = null, TimeSpan? timeout = null)
+    public async Task<Reply> CallAsync(
+        string function, string? token, string input = "", string? module = null, TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? extraHeaders = null)
     {
         var headers = new NatsHeaders();
+        foreach (var (name, value) in extraHeaders ?? new Dictionary<string, string>())
+        {
+            headers[name] = value;
+        }
+
         if (token is not null)
         {
             headers[MeshHeaders.Token] = token;
@@ -177,8 +183,23 @@ public sealed record Reply(string Status, string? Message, string Output, string
     public static Reply From(NatsMsg<byte[]> msg)
     {
         string? Header(string name) => msg.Headers?.TryGetValue(name, out var v) == true ? v.ToString() : null;
-        return new Reply(Header(MeshHeaders.Status) ?? "(none)", Header(MeshHeaders.Message), System.Text.Encoding.UTF8.GetString(msg.Data ?? []), Header(MeshHeaders.Denied));
+        return new Reply(Header(MeshHeaders.Status) ?? "(none)", Header(MeshHeaders.Message), System.Text.Encoding.UTF8.GetString(msg.Data ?? []), Header(MeshHeaders.Denied))
+        {
+            Function = Header(MeshHeaders.Function),
+            Step = Header(MeshHeaders.Step),
+            FanOut = Header(MeshHeaders.FanOut),
+            Data = msg.Data ?? [],
+        };
     }
+
+    /// <summary>The function that answered (for an error: the step that failed).</summary>
+    public string? Function { get; init; }
+
+    public string? Step { get; init; }
+
+    public string? FanOut { get; init; }
+
+    public byte[] Data { get; init; } = [];
 
     public ErrorCode Code => ErrorCodes.TryParse(Status, out var code) ? code : (ErrorCode)(-1);
 }

@@ -155,7 +155,7 @@ public sealed class FunctionService(
             NodeTelemetry.Complete(activity, outcome);
             if (!outcome.IsOk)
             {
-                await ReplyErrorAsync(msg, new ChainAnswer(outcome.Error, outcome.Function, outcome.Step));
+                await ReplyErrorAsync(msg, new ChainAnswer(outcome.Error, outcome.Function, outcome.Step, Denied: outcome.Denied));
                 return;
             }
 
@@ -234,6 +234,12 @@ public sealed class FunctionService(
             [MeshHeaders.Function] = answer.Function,
             [MeshHeaders.Step] = answer.Step.ToString(CultureInfo.InvariantCulture),
         };
+        if (answer.Denied is not null)
+        {
+            // Often the reason the function failed.
+            headers[MeshHeaders.Denied] = answer.Denied;
+        }
+
         try
         {
             await msg.ReplyErrorAsync((int)answer.Error.Code, message, headers: headers);
