@@ -207,6 +207,56 @@ public sealed class DeclaredChainTests(NatsServerFixture nats) : IAsyncLifetime
         Assert.Equal(chain[1].SpanId, chain[2].ParentSpanId);
     }
 
+    [Fact]
+    public async Task TheCli_GrantsAChain_AndCallsIt()
+    {
+        var seed = Path.Combine(Path.GetTempPath(), $"mesh-chain-{Guid.NewGuid():N}.seed");
+        Mesh.Cli.Parsing.SeedFile.Write(seed, _mesh.Issuer, force: false);
+        try
+        {
+            var (exit, token, _) = await CliAsync("grant", "--key", seed, "--function", "first", "--module", _suffix['A'].ToString(), "--then", "second",
+                "--step", $"second={_suffix['B']}>third", "--step", $"third={_suffix['C']}", "--step", $"stuck={_loop}");
+            Assert.Equal(0, exit);
+            var (fanExit, fanToken, _) = await CliAsync("grant", "--key", seed, "--function", "split", "--module", _suffix['A'].ToString(),
+                "--then", "left", "--then", "stuck", "--step", $"left={_suffix['B']}", "--step", $"stuck={_loop}");
+            Assert.Equal(0, fanExit);
+
+            var chain = await CliAsync("call", "first", "--token", token.Trim(), "--data", "x", "--nats", _mesh.Url);
+            var inspect = await CliAsync("token", "inspect", token.Trim());
+            var failed = await CliAsync("call", "split", "--token", fanToken.Trim(), "--data", "x", "--timeout", "2s", "--nats", _mesh.Url);
+
+            Assert.Equal((0, "xABC"), (chain.Exit, chain.Out.Trim()));
+            var first = System.Text.Json.JsonDocument.Parse(inspect.Out).RootElement.GetProperty("blocks")[0].GetProperty("functions")[0];
+            Assert.Equal(("first", "second"), (first.GetProperty("function").GetString(), first.GetProperty("then")[0].GetString()));
+            Assert.Equal(1, failed.Exit);
+            Assert.StartsWith("mesh: function.timeout: step 2 (stuck): ", failed.Error);
+        }
+        finally
+        {
+            File.Delete(seed);
+        }
+    }
+
+    [Fact]
+    public async Task TheCli_PrintsAFanOutAsJson()
+    {
+        var token = _mesh.GrantAll([Step("split", 'A', "left", "right"), Step("left", 'B'), Step("right", 'C')]);
+
+        var (exit, output, _) = await CliAsync("call", "split", "--token", token, "--data", "x", "--nats", _mesh.Url);
+
+        Assert.Equal(0, exit);
+        var outputs = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(output);
+        Assert.Equal(new Dictionary<string, string> { ["left"] = "xAB", ["right"] = "xAC" }, outputs);
+    }
+
+    private static async Task<(int Exit, string Out, string Error)> CliAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = await Mesh.Cli.MeshCli.RunAsync(args, new Mesh.Cli.CliContext(output, error, new StringReader(""), TimeProvider.System));
+        return (exit, output.ToString(), error.ToString());
+    }
+
     private static byte[] AppendUnchecked(byte[] token, BlockClaims claims)
     {
         var envelope = TokenCodec.Decode(token).Value!;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text;
+using Mesh.Cli.Output;
 using Mesh.Cli.Parsing;
 using Mesh.Contracts.Wire;
 using NATS.Client.Core;
@@ -7,8 +8,10 @@ using NATS.Client.Core;
 namespace Mesh.Cli.Commands;
 
 /// <summary>
-/// <c>mesh call NAME --token T</c>: a request to <c>mesh.fn.NAME</c>; the output on stdout, or the
-/// error code and message on stderr with a non-zero exit.
+/// <c>mesh call NAME --token T</c>: a request to <c>mesh.fn.NAME</c>; the output on stdout (of a
+/// chain: its last step's; of a fan-out: a JSON object of each branch's), or the error code, the
+/// step that failed and the message on stderr with a non-zero exit. 90% of the wait is sent as the
+/// chain's budget, so no step starts after the caller has given up.
 /// </summary>
 public static class CallCommand
 {
@@ -25,6 +28,8 @@ public static class CallCommand
             var headers = input.Headers(result, context);
             var data = await input.DataAsync(result, context, cancellationToken);
             var wait = Units.Duration(result.GetValue(timeout)!, "--timeout");
+            // 90% of the wait: a step that runs out of budget still has time to say so before we stop listening.
+            headers[MeshHeaders.Budget] = ((long)(wait.TotalMilliseconds * 0.9)).ToString(System.Globalization.CultureInfo.InvariantCulture);
             await using var nats = await NatsOption.ConnectAsync(result.GetValue(input.Nats)!, cancellationToken);
 
             NatsMsg<byte[]> reply;
@@ -46,19 +51,21 @@ public static class CallCommand
                 throw new CliException(ErrorCode.NodeUnavailable.ToWire(), $"no node is serving {subject} (is a node running on this NATS?)");
             }
 
-            var status = reply.Headers?.TryGetValue(MeshHeaders.Status, out var s) == true ? s.ToString() : null;
-            if (status != "ok")
-            {
-                var message = reply.Headers?.TryGetValue(MeshHeaders.Message, out var m) == true ? m.ToString() : "no Mesh-Status in the reply: is something else answering on this subject?";
-                throw new CliException(status ?? "reply.unknown", message);
-            }
-
-            if (reply.Headers?.TryGetValue(MeshHeaders.Denied, out var denied) == true)
+            string? Header(string name) => reply.Headers?.TryGetValue(name, out var value) == true ? value.ToString() : null;
+            if (Header(MeshHeaders.Denied) is { } denied)
             {
                 await context.Error.WriteLineAsync($"mesh: note: the function was refused: {denied}");
             }
 
-            await context.Out.WriteLineAsync(Encoding.UTF8.GetString(reply.Data ?? []));
+            var status = Header(MeshHeaders.Status);
+            if (status != "ok")
+            {
+                var message = Header(MeshHeaders.Message) ?? "no Mesh-Status in the reply: is something else answering on this subject?";
+                var step = Header(MeshHeaders.Step) is { } number && number != "1" ? $"step {number} ({Header(MeshHeaders.Function)}): " : "";
+                throw new CliException(status ?? "reply.unknown", step + message);
+            }
+
+            await context.Out.WriteLineAsync(Header(MeshHeaders.FanOut) is null ? Encoding.UTF8.GetString(reply.Data ?? []) : FanOutJson.From(reply.Data ?? []));
             return 0;
         });
         return command;

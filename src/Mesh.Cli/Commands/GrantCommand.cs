@@ -19,11 +19,16 @@ public static class GrantCommand
         var ttl = new Option<string>("--ttl") { Description = "How long the token is valid, e.g. 15m, 1h, 7d", DefaultValueFactory = _ => "1h" };
         var maxDepth = new Option<int>("--max-depth") { Description = "How many narrowing blocks may be appended (chain hops included)", DefaultValueFactory = _ => 4 };
         var seal = new Option<bool>("--seal") { Description = "Seal the token so nothing can be appended" };
+        var then = new Option<string[]>("--then") { Description = "A function the output goes to next (a declared chain; several fan out). Repeatable" };
+        var steps = new Option<string[]>("--step")
+        {
+            Description = "A further function of the chain, with no capabilities: 'NAME=MODULE' or 'NAME=MODULE>NEXT[,NEXT...]'. Repeatable",
+        };
         var capabilities = new CapabilityOptions();
 
         var command = new Command("grant", "Issue a token that lets a function run a module with the given capabilities; prints the token")
         {
-            key, function, modules, ttl, maxDepth, seal,
+            key, function, modules, ttl, maxDepth, seal, then, steps,
         };
         capabilities.AddTo(command);
         command.SetAction(result =>
@@ -44,7 +49,11 @@ public static class GrantCommand
                         name,
                         [.. result.GetValue(modules)!.Select(ModuleReference.Resolve).Distinct()],
                         values.Over(CapabilitySet.None),
-                        values.Limits),
+                        values.Limits)
+                    {
+                        Then = [.. result.GetValue(then) ?? []],
+                    },
+                    .. (result.GetValue(steps) ?? []).Select(ParseStep),
                 ],
             };
 
@@ -54,5 +63,21 @@ public static class GrantCommand
             return 0;
         });
         return command;
+    }
+
+    // 'NAME=MODULE>NEXT,NEXT': a chain step that only computes and hands on.
+    private static FunctionGrant ParseStep(string text)
+    {
+        var equals = text.IndexOf('=');
+        if (equals <= 0)
+        {
+            throw CliException.Usage($"--step '{text}': expected NAME=MODULE or NAME=MODULE>NEXT[,NEXT...]");
+        }
+
+        var rest = text[(equals + 1)..];
+        var arrow = rest.IndexOf('>');
+        var module = arrow < 0 ? rest : rest[..arrow];
+        var next = arrow < 0 ? [] : rest[(arrow + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return new FunctionGrant(text[..equals], [ModuleReference.Resolve(module)], CapabilitySet.None, Limits.None) { Then = [.. next] };
     }
 }

@@ -166,6 +166,7 @@ public sealed record TokenReport(string Json, bool Verified, MeshError Error)
         WriteStrings(json, "kv", caps.Kv.Select(RuleText.Format));
         WriteStrings(json, "publish", caps.Publish);
         WriteStrings(json, "request", caps.Request);
+        WriteStrings(json, "then", function.Then);
         WriteLimits(json, function.Limits);
         json.WriteEndObject();
     }
@@ -185,8 +186,24 @@ public sealed record TokenReport(string Json, bool Verified, MeshError Error)
         }
 
         WriteStrings(json, "functions", chain.Functions.Select(f => f.Function));
+        WriteStrings(json, "path", Path(chain));
         json.WriteString("rule", "an action is allowed only if every block that lists functions allows it");
         json.WriteEndObject();
+    }
+
+    // The functions the token was handed along, in order: each block that moved the audience.
+    private static List<string> Path(TokenChain chain)
+    {
+        var path = new List<string>();
+        foreach (var audience in chain.Blocks.Select(b => b.Audience).OfType<string>())
+        {
+            if (path.Count == 0 || path[^1] != audience)
+            {
+                path.Add(audience);
+            }
+        }
+
+        return path;
     }
 
     private static void WriteLimits(Utf8JsonWriter json, Limits limits)

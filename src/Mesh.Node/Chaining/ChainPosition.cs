@@ -77,8 +77,9 @@ public sealed class ChainPosition
 
     /// <summary>
     /// The headers of a hop from <paramref name="current"/>: one step further, the budget left, and
-    /// the trace context of this invocation's span (or, untraced here, the one that came in).
-    /// <paramref name="wait"/> caps the budget where the sender waits for the answer only so long.
+    /// the trace context of this invocation's span (or, untraced here, the one that came in). Where
+    /// the sender waits for the answer only <paramref name="wait"/>, the hop gets 90% of that at most,
+    /// so a step that runs out of time can still say so before the sender stops listening.
     /// </summary>
     public NatsHeaders HopHeaders(string current, string token, TimeSpan? wait = null)
     {
@@ -87,9 +88,14 @@ public sealed class ChainPosition
             [MeshHeaders.Token] = token,
             [MeshHeaders.Path] = Path.IsEmpty ? current : string.Join(',', Path) + "," + current,
         };
-        if ((Remaining, wait) switch { ({ } r, { } w) => r < w ? r : w, (var r, var w) => r ?? w } is { } remaining)
+        var budget = (Remaining, wait * 0.9) switch
         {
-            headers[MeshHeaders.Budget] = Math.Max(0, (long)remaining.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
+            ({ } r, { } w) => r < w ? r : w,
+            (var r, var w) => r ?? w,
+        };
+        if (budget is { } left)
+        {
+            headers[MeshHeaders.Budget] = Math.Max(0, (long)left.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
         }
 
         var activity = Activity.Current;

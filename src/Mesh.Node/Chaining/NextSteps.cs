@@ -31,6 +31,8 @@ public sealed class NextSteps(INatsConnection nats, TimeProvider time, IOptions<
     {
         var context = outcome.Context!;
         var targets = outcome.Then;
+        var gather = targets.Length > 1 && replyTo is not null;
+        var wait = context.Position.Remaining ?? _fanOutWait;
         var hops = new List<(string Target, NatsHeaders Headers)>(targets.Length);
         foreach (var target in targets)
         {
@@ -46,10 +48,10 @@ public sealed class NextSteps(INatsConnection nats, TimeProvider time, IOptions<
                 return Failed(outcome, hop.Error.Code, $"cannot hand the output on to '{target}': {hop.Error.Message}");
             }
 
-            hops.Add((target, context.Position.HopHeaders(outcome.Function, TokenCodec.ToText(hop.Value))));
+            hops.Add((target, context.Position.HopHeaders(outcome.Function, TokenCodec.ToText(hop.Value), gather ? wait : null)));
         }
 
-        if (hops.Count == 1 || replyTo is null)
+        if (!gather)
         {
             foreach (var (target, headers) in hops)
             {
@@ -59,7 +61,6 @@ public sealed class NextSteps(INatsConnection nats, TimeProvider time, IOptions<
             return null;
         }
 
-        var wait = context.Position.Remaining ?? _fanOutWait;
         var branches = await Task.WhenAll(hops.Select(h => CallBranchAsync(outcome, h.Target, h.Headers, wait, cancellationToken)));
         if (branches.FirstOrDefault(b => !b.IsOk) is { } failed)
         {
