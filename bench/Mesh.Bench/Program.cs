@@ -6,7 +6,7 @@ using BenchmarkDotNet.Loggers;
 using BenchmarkDotNet.Running;
 using Mesh.Bench;
 
-// Usage: dotnet run -c Release --project bench/Mesh.Bench -- tokens|node [docs/benchmarks.md]
+// Usage: dotnet run -c Release --project bench/Mesh.Bench -- tokens|node|chain [docs/benchmarks.md]
 var suite = args.FirstOrDefault() ?? "tokens";
 var document = args.Length > 1 ? args[1] : Path.Combine("docs", "benchmarks.md");
 
@@ -17,9 +17,16 @@ if (suite == "node")
     return 0;
 }
 
+if (suite == "chain")
+{
+    BenchmarksDocument.WriteSection(document, suite, await ChainBenchmark.RunAsync());
+    Console.WriteLine($"wrote the '{suite}' section of {document}");
+    return 0;
+}
+
 if (suite != "tokens")
 {
-    Console.Error.WriteLine($"unknown suite '{suite}' (known: tokens, node)");
+    Console.Error.WriteLine($"unknown suite '{suite}' (known: tokens, node, chain)");
     return 2;
 }
 

@@ -81,6 +81,7 @@ public static class NodeHost
         services.AddSingleton<NodeStats>();
         services.AddSingleton<InvocationPipeline>();
         services.AddSingleton<NextSteps>();
+        services.AddSingleton<HopTokens>();
         services.AddSingleton<NodeTelemetry>();
         services.AddHostedService<FunctionService>();
         AddTracing(services, configuration);

@@ -22,7 +22,7 @@ public sealed class SandboxTests : IDisposable
     {
         // Messaging is wired to a connection that is never opened: these modules do not message.
         var nats = new NATS.Client.Core.NatsConnection();
-        var messaging = new MessagingCapability(nats, new Mesh.Node.Messaging.NodeStats(), TimeProvider.System, Options.Create(_options), new ListLogger<MessagingCapability>());
+        var messaging = new MessagingCapability(nats, new Mesh.Node.Chaining.HopTokens(), new Mesh.Node.Messaging.NodeStats(), TimeProvider.System, Options.Create(_options), new ListLogger<MessagingCapability>());
         var kv = new KvCapability(nats, new Mesh.Node.Messaging.NodeStats(), Options.Create(_options), new ListLogger<KvCapability>());
         _http = new HttpCapability(new Mesh.Node.Messaging.NodeStats(), Options.Create(_options), new ListLogger<HttpCapability>());
         _engine = new WasmEngine(Options.Create(_options), new HostFunctions(new LogCapability(_log), messaging, kv, _http));

@@ -17,7 +17,7 @@ namespace Mesh.Node.Capabilities;
 /// every block matches it, the subject is not a system one (whatever the grant), and the invocation
 /// has message budget and time left. Refusals are logged with what refused them and counted.
 /// </summary>
-public sealed class MessagingCapability(INatsConnection nats, NodeStats stats, TimeProvider time, IOptions<NodeOptions> options, ILogger<MessagingCapability> logger)
+public sealed class MessagingCapability(INatsConnection nats, HopTokens hopTokens, NodeStats stats, TimeProvider time, IOptions<NodeOptions> options, ILogger<MessagingCapability> logger)
 {
     private readonly TimeSpan _requestTimeout = options.Value.Ceilings.RequestTimeout;
 
@@ -109,14 +109,14 @@ public sealed class MessagingCapability(INatsConnection nats, NodeStats stats, T
             return false;
         }
 
-        var hop = HopToken.For(context.Token, target, time.GetUtcNow(), lifetime);
+        var hop = hopTokens.For(context.Token, target, time.GetUtcNow(), lifetime);
         if (!hop.IsOk)
         {
             Refusal.Record(context, stats, logger, capability, subject, $"cannot hand the token on: {hop.Error}");
             return false;
         }
 
-        headers = context.Position.HopHeaders(context.Grant.Function, TokenCodec.ToText(hop.Value), capability == "request" ? lifetime : null);
+        headers = context.Position.HopHeaders(context.Grant.Function, hop.Value, capability == "request" ? lifetime : null);
         return true;
     }
 

@@ -20,12 +20,18 @@ public static class HopToken
             return Result<byte[]>.Fail(ErrorCode.TokenMissing, "this invocation has no token to hand on");
         }
 
-        var seconds = (long)Math.Ceiling(Math.Max(1, lifetime.TotalSeconds));
         return TokenIssuer.Attenuate(token, new BlockClaims
         {
             IssuedAt = now.ToUnixTimeSeconds(),
-            Expires = Math.Min(token.Chain.Expires, now.ToUnixTimeSeconds() + seconds),
+            Expires = Expiry(token, now, lifetime),
             Audience = targetFunction,
         });
+    }
+
+    /// <summary>Unix seconds: the token's own expiry, or sooner if the hop's <paramref name="lifetime"/> ends first.</summary>
+    public static long Expiry(VerifiedToken token, DateTimeOffset now, TimeSpan lifetime)
+    {
+        var seconds = (long)Math.Ceiling(Math.Clamp(lifetime.TotalSeconds, 1, TimeSpan.FromDays(3650).TotalSeconds));
+        return Math.Min(token.Chain.Expires, now.ToUnixTimeSeconds() + seconds);
     }
 }

@@ -21,7 +21,7 @@ namespace Mesh.Node.Chaining;
 /// published: nobody is waiting for them.</item>
 /// </list>
 /// </summary>
-public sealed class NextSteps(INatsConnection nats, TimeProvider time, IOptions<NodeOptions> options, ILogger<NextSteps> logger)
+public sealed class NextSteps(INatsConnection nats, HopTokens hopTokens, TimeProvider time, IOptions<NodeOptions> options, ILogger<NextSteps> logger)
 {
     private static readonly TimeSpan Unbounded = TimeSpan.FromDays(3650);
     private readonly TimeSpan _fanOutWait = options.Value.Ceilings.FanOutWait;
@@ -42,13 +42,13 @@ public sealed class NextSteps(INatsConnection nats, TimeProvider time, IOptions<
             }
 
             var lifetime = context.Position.Remaining ?? Unbounded;
-            var hop = HopToken.For(context.Token, target, time.GetUtcNow(), lifetime);
+            var hop = hopTokens.For(context.Token, target, time.GetUtcNow(), lifetime);
             if (!hop.IsOk)
             {
                 return Failed(outcome, hop.Error.Code, $"cannot hand the output on to '{target}': {hop.Error.Message}");
             }
 
-            hops.Add((target, context.Position.HopHeaders(outcome.Function, TokenCodec.ToText(hop.Value), gather ? wait : null)));
+            hops.Add((target, context.Position.HopHeaders(outcome.Function, hop.Value, gather ? wait : null)));
         }
 
         if (!gather)
