@@ -19,6 +19,8 @@ public sealed class DeclaredChainTests(NatsServerFixture nats) : IAsyncLifetime
     private MeshCluster _mesh = null!;
     private readonly Dictionary<char, Sha256Digest> _suffix = [];
     private Sha256Digest _loop;
+    private Sha256Digest _echo;
+    private Sha256Digest _publisher;
 
     public async Task InitializeAsync()
     {
@@ -30,6 +32,8 @@ public sealed class DeclaredChainTests(NatsServerFixture nats) : IAsyncLifetime
         }
 
         _loop = await _mesh.DeployAsync(MeshCluster.Wat("loop"));
+        _echo = await _mesh.DeployAsync(MeshCluster.Wat("echo"));
+        _publisher = await _mesh.DeployAsync(MeshCluster.Wat("publisher"));
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
@@ -115,6 +119,22 @@ public sealed class DeclaredChainTests(NatsServerFixture nats) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AFanOutWithNobodyWaiting_StillRunsEveryBranch()
+    {
+        // The branches publish "hello" to the subject they are given: the fanned-out output.
+        var branch = new FunctionGrant("left", [_publisher], CapabilitySet.None with { Publish = ["chain.out"] }, Limits.None);
+        var token = _mesh.GrantAll([new FunctionGrant("split", [_echo], CapabilitySet.None, Limits.None) { Then = ["left", "right"] }, branch, branch with { Function = "right" }]);
+        await using var outputs = await _mesh.Client.SubscribeCoreAsync<string>("chain.out");
+        await _mesh.Client.PingAsync();
+
+        await _mesh.Client.PublishAsync("mesh.fn.split", "chain.out"u8.ToArray(), new NatsHeaders { [MeshHeaders.Token] = token });
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        Assert.Equal("hello", (await outputs.Msgs.ReadAsync(timeout.Token)).Data);
+        Assert.Equal("hello", (await outputs.Msgs.ReadAsync(timeout.Token)).Data);
+    }
+
+    [Fact]
     public async Task AFailingBranch_AnswersWithTheBranchsStep()
     {
         var token = _mesh.GrantAll([Step("split", 'A', "left", "stuck"), Step("left", 'B'), Slow("stuck")]);
@@ -170,6 +190,8 @@ public sealed class DeclaredChainTests(NatsServerFixture nats) : IAsyncLifetime
         var redirected = AppendUnchecked(hop, new BlockClaims { Audience = "other" });
 
         Assert.True((await _mesh.CallAsync("second", TokenCodec.ToText(hop), "y")).IsOk);
+        var inspected = System.Text.Json.JsonDocument.Parse((await CliAsync("token", "inspect", TokenCodec.ToText(hop))).Out).RootElement;
+        Assert.Equal("second", inspected.GetProperty("effective").GetProperty("path")[0].GetString());
         Assert.Equal(ErrorCode.TokenWrongSubject, (await _mesh.CallAsync("other", TokenCodec.ToText(hop), "y")).Code);
         Assert.Equal(ErrorCode.TokenWidened, (await _mesh.CallAsync("second", TokenCodec.ToText(widened), "y")).Code);
         Assert.Equal(ErrorCode.TokenWidened, (await _mesh.CallAsync("other", TokenCodec.ToText(redirected), "y")).Code);
