@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using Mesh.Cli.Local;
-using Mesh.Contracts.Keys;
 using Mesh.Contracts.Tokens;
 using Mesh.Contracts.Wire;
 using Mesh.Node;
@@ -9,11 +7,8 @@ using Mesh.Node.Messaging;
 using Mesh.Node.Modules;
 using Mesh.Node.Sandbox;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using NATS.Client.Core;
-using NATS.Client.JetStream;
-using NATS.Client.ObjectStore;
 
 namespace Mesh.Bench;
 
@@ -28,26 +23,10 @@ public static class NodeBenchmark
 
     public static async Task<string> RunAsync()
     {
-        using var server = await NatsServerProcess.StartAsync();
-        using var issuer = SigningKey.Generate();
-        await using var client = new NatsConnection(new NatsOpts { Url = server.Url, RequestReplyMode = NatsRequestReplyMode.Direct });
-        await client.ConnectAsync();
-
-        await using var responder = await PlainResponder.StartAsync(server.Url);
-        using var node = NodeHost.Build([], new Dictionary<string, string?>
-        {
-            ["Mesh:Nats:Url"] = server.Url,
-            ["Mesh:Tokens:TrustedRoots:0"] = issuer.PublicKeyText,
-            ["Logging:LogLevel:Default"] = "Warning",
-        });
-        await node.StartAsync();
-        await node.Services.GetServices<IHostedService>().OfType<FunctionService>().Single().Ready;
-
-        var echo = Wasmtime.Module.ConvertText(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "modules", "echo.wat")));
-        var store = await new NatsObjContext(new NatsJSContext(client)).CreateObjectStoreAsync(new NatsObjConfig("mesh-modules"));
-        var digest = Sha256Digest.Of(echo);
-        await store.PutAsync(ModuleStore.ObjectName(digest), echo);
-        var token = Token(issuer, "echo", digest);
+        await using var mesh = await BenchMesh.StartAsync();
+        var client = mesh.Client;
+        await using var responder = await PlainResponder.StartAsync(mesh.Url);
+        var token = mesh.Token(mesh.Grant("echo"));
 
         var meshHeaders = new NatsHeaders { [MeshHeaders.Token] = token };
         var rows = new List<string>();
@@ -55,17 +34,16 @@ public static class NodeBenchmark
         {
             var plain = await LoadAsync(client, "bench.plain", null, concurrency, calls);
             var carried = await LoadAsync(client, "bench.plain", meshHeaders, concurrency, calls);
-            var mesh = await LoadAsync(client, "mesh.fn.echo", meshHeaders, concurrency, calls);
+            var node = await LoadAsync(client, "mesh.fn.echo", meshHeaders, concurrency, calls);
             rows.Add($"| {concurrency} | plain NATS responder (C#) | {plain.PerSecond:N0} | {plain.P50:N0} | {plain.P99:N0} | 1.00 |");
             rows.Add($"| {concurrency} | plain responder, same token header carried (not checked) | {carried.PerSecond:N0} | {carried.P50:N0} | {carried.P99:N0} | {carried.PerSecond / plain.PerSecond:0.00} |");
-            rows.Add($"| {concurrency} | Mesh node (token + sandbox) | {mesh.PerSecond:N0} | {mesh.P50:N0} | {mesh.P99:N0} | **{mesh.PerSecond / plain.PerSecond:0.00}** |");
+            rows.Add($"| {concurrency} | Mesh node (token + sandbox) | {node.PerSecond:N0} | {node.P50:N0} | {node.P99:N0} | **{node.PerSecond / plain.PerSecond:0.00}** |");
         }
 
-        var sandbox = SandboxCost(node.Services, digest, echo, issuer);
-        var pipeline = await PipelineCostAsync(node.Services, token);
-        var (first, cached) = await FirstCallAsync(client, store, issuer);
+        var sandbox = SandboxCost(mesh);
+        var pipeline = await PipelineCostAsync(mesh.Node.Services, token);
+        var (first, cached) = await FirstCallAsync(mesh);
 
-        await node.StopAsync();
         return $"""
             ## Node: calls end to end
 
@@ -101,66 +79,35 @@ public static class NodeBenchmark
             """;
     }
 
-    private static string Token(SigningKey issuer, string function, Sha256Digest module)
-    {
-        var now = TimeProvider.System.GetUtcNow().ToUnixTimeSeconds();
-        return TokenCodec.ToText(TokenIssuer.Issue(issuer, new BlockClaims
-        {
-            TokenId = TokenIssuer.NewTokenId(),
-            IssuedAt = now,
-            Expires = now + 3600,
-            MaxDepth = 1,
-            Functions = [new FunctionGrant(function, [module], CapabilitySet.None, new Limits(Fuel: 10_000_000))],
-        }).Value!);
-    }
-
-    private sealed record Load(double PerSecond, double P50, double P99);
-
-    private static async Task<Load> LoadAsync(NatsConnection client, string subject, NatsHeaders? headers, int concurrency, int calls)
+    private static Task<LoadRun> LoadAsync(NatsConnection client, string subject, NatsHeaders? headers, int concurrency, int calls)
     {
         var payload = Encoding.ASCII.GetBytes(new string('x', Payload));
-        await RunAsync(client, subject, headers, payload, concurrency, Math.Min(1_000, calls / 5));
-        var latencies = await RunAsync(client, subject, headers, payload, concurrency, calls);
-        return latencies;
-    }
-
-    private static async Task<Load> RunAsync(NatsConnection client, string subject, NatsHeaders? headers, byte[] payload, int concurrency, int calls)
-    {
-        var latencies = new double[calls];
-        var next = -1;
-        var clock = Stopwatch.StartNew();
-        var workers = Enumerable.Range(0, concurrency).Select(async _ =>
-        {
-            int i;
-            while ((i = Interlocked.Increment(ref next)) < calls)
+        return LoadRun.MeasureAsync(
+            async () =>
             {
-                var started = Stopwatch.GetTimestamp();
                 var reply = await client.RequestAsync<byte[], NatsMemoryOwner<byte>>(subject, payload, headers);
                 using var data = reply.Data;
                 if (data.Memory.Length != payload.Length)
                 {
                     throw new InvalidOperationException($"{subject} answered {data.Memory.Length} bytes: {reply.Headers?[MeshHeaders.Message]}");
                 }
-
-                latencies[i] = Stopwatch.GetElapsedTime(started).TotalMicroseconds;
-            }
-        });
-        await Task.WhenAll(workers);
-        var elapsed = clock.Elapsed;
-        Array.Sort(latencies);
-        return new Load(calls / elapsed.TotalSeconds, latencies[calls / 2], latencies[(int)(calls * 0.99)]);
+            },
+            concurrency,
+            calls);
     }
 
     private sealed record Cost(double Median, double Mean, int Count);
 
-    private static Cost SandboxCost(IServiceProvider services, Sha256Digest digest, byte[] wasm, SigningKey issuer)
+    private static Cost SandboxCost(BenchMesh mesh)
     {
+        var services = mesh.Node.Services;
+        var digest = mesh.Echo;
         var engine = services.GetRequiredService<WasmEngine>();
         var invoker = services.GetRequiredService<Invoker>();
         var options = services.GetRequiredService<IOptions<NodeOptions>>().Value;
-        using var module = ModuleCompiler.Compile(engine, digest, wasm).Value!;
-        var verifier = new TokenVerifier(new TokenVerifierOptions { TrustedRoots = [issuer.PublicKeyText] }, TimeProvider.System);
-        var grant = verifier.Verify(TokenCodec.FromText(Token(issuer, "echo", digest), 8192).Value!, "echo", digest).Value!;
+        using var module = ModuleCompiler.Compile(engine, digest, mesh.EchoWasm).Value!;
+        var verifier = new TokenVerifier(new TokenVerifierOptions { TrustedRoots = [mesh.Issuer.PublicKeyText] }, TimeProvider.System);
+        var grant = verifier.Verify(mesh.TokenBytes(mesh.Grant("echo")), "echo", digest).Value!;
         var limits = EffectiveLimits.From(grant.Limits, options.Ceilings);
         var input = new byte[Payload];
         const int count = 20_000;
@@ -211,22 +158,22 @@ public static class NodeBenchmark
         return new Cost(samples[count / 2], mean, count);
     }
 
-    private static async Task<(double FirstMs, double CachedMs)> FirstCallAsync(NatsConnection client, INatsObjStore store, SigningKey issuer)
+    private static async Task<(double FirstMs, double CachedMs)> FirstCallAsync(BenchMesh mesh)
     {
         var first = new List<double>();
         var cached = new List<double>();
-        var text = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "modules", "echo.wat"));
+        var text = BenchMesh.EchoText;
         for (var i = 0; i < 20; i++)
         {
             // A distinct module each time: same code, a data segment that changes its digest.
             var wasm = Wasmtime.Module.ConvertText(text.Replace("(memory (export \"memory\") 1)", $"(memory (export \"memory\") 1) (data (i32.const 0) \"variant {i} {Guid.NewGuid()}\")", StringComparison.Ordinal));
             var digest = Sha256Digest.Of(wasm);
-            await store.PutAsync(ModuleStore.ObjectName(digest), wasm);
-            var headers = new NatsHeaders { [MeshHeaders.Token] = Token(issuer, $"echo-{i}", digest) };
+            await mesh.Store.PutAsync(ModuleStore.ObjectName(digest), wasm);
+            var headers = new NatsHeaders { [MeshHeaders.Token] = mesh.Token(mesh.Grant($"echo-{i}", digest)) };
             for (var call = 0; call < 2; call++)
             {
                 var started = Stopwatch.GetTimestamp();
-                var reply = await client.RequestAsync<byte[], byte[]>($"mesh.fn.echo-{i}", "x"u8.ToArray(), headers);
+                var reply = await mesh.Client.RequestAsync<byte[], byte[]>($"mesh.fn.echo-{i}", "x"u8.ToArray(), headers);
                 if (reply.Headers?[MeshHeaders.Status].ToString() != "ok")
                 {
                     throw new InvalidOperationException($"echo-{i}: {reply.Headers?[MeshHeaders.Message]}");
