@@ -94,15 +94,27 @@ public static class NodeHost
     {
         var tracing = configuration.GetSection(NodeOptions.Section).GetSection("Tracing").Get<TracingOptions>() ?? new TracingOptions();
         var endpoint = tracing.OtlpEndpoint ?? configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
-        if (string.IsNullOrWhiteSpace(endpoint))
+        if (string.IsNullOrWhiteSpace(endpoint) || !Uri.TryCreate(endpoint, UriKind.Absolute, out var uri))
         {
+            // A malformed endpoint is refused at start by the options validator, with its name.
             return;
+        }
+
+        var http = tracing.Protocol == "http/protobuf";
+        if (http && uri.AbsolutePath == "/")
+        {
+            // Set in code, the HTTP exporter posts to the endpoint as given: name the traces path.
+            uri = new Uri(uri, "/v1/traces");
         }
 
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(tracing.ServiceName))
             .WithTracing(builder => builder
                 .AddSource(NodeTelemetry.SourceName)
-                .AddOtlpExporter(otlp => otlp.Endpoint = new Uri(endpoint)));
+                .AddOtlpExporter(otlp =>
+                {
+                    otlp.Endpoint = uri;
+                    otlp.Protocol = http ? OpenTelemetry.Exporter.OtlpExportProtocol.HttpProtobuf : OpenTelemetry.Exporter.OtlpExportProtocol.Grpc;
+                }));
     }
 }

@@ -44,6 +44,16 @@ public sealed record NodeOptions
             return "Mesh:Ceilings: every ceiling must be positive (memory at least one 64 KiB page)";
         }
 
+        if (Tracing.OtlpEndpoint is { } endpoint && !(Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) && (uri.Scheme == "http" || uri.Scheme == "https")))
+        {
+            return $"Mesh:Tracing:OtlpEndpoint '{endpoint}' must be an http or https URL, e.g. http://collector:4317";
+        }
+
+        if (Tracing.Protocol is not ("grpc" or "http/protobuf"))
+        {
+            return $"Mesh:Tracing:Protocol '{Tracing.Protocol}' must be grpc or http/protobuf";
+        }
+
         return null;
     }
 }
@@ -116,6 +126,9 @@ public sealed record TracingOptions
 {
     /// <summary>OTLP endpoint (e.g. http://collector:4317) to export a span per invocation to; none: spans are not exported.</summary>
     public string? OtlpEndpoint { get; init; }
+
+    /// <summary>OTLP transport: <c>grpc</c> (port 4317 by convention) or <c>http/protobuf</c> (4318).</summary>
+    public string Protocol { get; init; } = "grpc";
 
     /// <summary>The service name spans carry.</summary>
     public string ServiceName { get; init; } = "mesh-node";
