@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the example functions written in a real language from source: AssemblyScript, compiled
 # with the compiler from npm (pinned in sdk/assemblyscript/package-lock.json). The WAT examples
-# need no build: mesh deploy and mesh grant read .wat files directly.
+# need no build: mesh deploy and mesh grant read .wat files directly. An example whose .wasm is
+# newer than its sources and the SDK's is left alone, so a second run takes no time.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -12,9 +13,14 @@ if [ ! -x "$sdk/node_modules/.bin/asc" ]; then
 fi
 
 for example in hello-as counter-as payments-as notify-as quote-as; do
+  out="examples/$example/build/$example.wasm"
+  if [ -f "$out" ] && [ -z "$(find "examples/$example/assembly" "$sdk/assembly" -newer "$out" -print -quit)" ]; then
+    continue
+  fi
+
   mkdir -p "examples/$example/build"
   "$sdk/node_modules/.bin/asc" "examples/$example/assembly/index.ts" \
-    -o "examples/$example/build/$example.wasm" \
+    -o "$out" \
     --runtime stub -O3 --use abort=sdk/assemblyscript/assembly/index/abort
-  echo "build-examples: examples/$example/build/$example.wasm" >&2
+  echo "build-examples: $out" >&2
 done

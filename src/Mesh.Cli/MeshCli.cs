@@ -16,6 +16,7 @@ public static class MeshCli
         PublishCommand.Build(context),
         NodeCommand.Build(context),
         KvCommand.Build(context),
+        UpCommand.Build(context),
     };
 
     /// <summary>Runs a command line; returns the exit code. Never throws for user mistakes.</summary>

@@ -24,7 +24,11 @@ public static class NodeHost
     /// A node host. Settings come from appsettings.json, then the environment (<c>Mesh__...</c>),
     /// then the command line (<c>--Mesh:Nats:Url=...</c>), then <paramref name="overrides"/>.
     /// </summary>
-    public static IHost Build(string[] args, IEnumerable<KeyValuePair<string, string?>>? overrides = null)
+    /// <param name="embedded">
+    /// True when the node is one part of a larger program (<c>mesh up</c>): it does not take over
+    /// the process's Ctrl-C and SIGTERM; whoever embeds it stops it.
+    /// </param>
+    public static IHost Build(string[] args, IEnumerable<KeyValuePair<string, string?>>? overrides = null, bool embedded = false)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
         // Quiet defaults for the NATS client's connection chatter; any source can override them.
@@ -43,6 +47,11 @@ public static class NodeHost
             o.TimestampFormat = "HH:mm:ss.fff ";
         });
         AddNode(builder.Services, builder.Configuration);
+        if (embedded)
+        {
+            builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
+        }
+
         return builder.Build();
     }
 
@@ -86,6 +95,13 @@ public static class NodeHost
         services.AddHostedService<FunctionService>();
         AddTracing(services, configuration);
         return services;
+    }
+
+    private sealed class EmbeddedLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     // Spans leave the node only when an OTLP endpoint is configured (Mesh:Tracing:OtlpEndpoint or

@@ -1,9 +1,7 @@
 using System.CommandLine;
-using System.Text;
 using Mesh.Cli.Output;
 using Mesh.Cli.Parsing;
 using Mesh.Contracts.Wire;
-using NATS.Client.Core;
 
 namespace Mesh.Cli.Commands;
 
@@ -32,40 +30,13 @@ public static class CallCommand
             headers[MeshHeaders.Budget] = ((long)(wait.TotalMilliseconds * 0.9)).ToString(System.Globalization.CultureInfo.InvariantCulture);
             await using var nats = await NatsOption.ConnectAsync(result.GetValue(input.Nats)!, cancellationToken);
 
-            NatsMsg<byte[]> reply;
-            try
-            {
-                reply = await nats.RequestAsync<byte[], byte[]>(subject, data, headers, replyOpts: new NatsSubOpts { Timeout = wait }, cancellationToken: cancellationToken);
-            }
-            catch (NatsNoRespondersException)
-            {
-                throw new CliException(ErrorCode.NodeUnavailable.ToWire(), $"no node is serving {subject} (is a node running on this NATS?)");
-            }
-            catch (NatsNoReplyException)
-            {
-                throw new CliException("timeout", $"no answer from {subject} within {wait.TotalSeconds:0.###} s");
-            }
-
-            if (reply.HasNoResponders)
-            {
-                throw new CliException(ErrorCode.NodeUnavailable.ToWire(), $"no node is serving {subject} (is a node running on this NATS?)");
-            }
-
-            string? Header(string name) => reply.Headers?.TryGetValue(name, out var value) == true ? value.ToString() : null;
-            if (Header(MeshHeaders.Denied) is { } denied)
+            var reply = await CallReply.RequestAsync(nats, subject, data, headers, wait, cancellationToken);
+            if (CallReply.Header(reply, MeshHeaders.Denied) is { } denied)
             {
                 await context.Error.WriteLineAsync($"mesh: note: the function was refused: {denied}");
             }
 
-            var status = Header(MeshHeaders.Status);
-            if (status != "ok")
-            {
-                var message = Header(MeshHeaders.Message) ?? "no Mesh-Status in the reply: is something else answering on this subject?";
-                var step = Header(MeshHeaders.Step) is { } number && number != "1" ? $"step {number} ({Header(MeshHeaders.Function)}): " : "";
-                throw new CliException(status ?? "reply.unknown", step + message);
-            }
-
-            await context.Out.WriteLineAsync(Header(MeshHeaders.FanOut) is null ? Encoding.UTF8.GetString(reply.Data ?? []) : FanOutJson.From(reply.Data ?? []));
+            await context.Out.WriteLineAsync(CallReply.Text(reply));
             return 0;
         });
         return command;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Mesh.Cli.Manifest;
 using Mesh.Cli.Parsing;
 using Mesh.Contracts.Tokens;
 using Mesh.Node.Modules;
@@ -7,37 +8,92 @@ using NATS.Client.ObjectStore;
 
 namespace Mesh.Cli.Commands;
 
-/// <summary><c>mesh deploy FILE.wasm</c>: checks the module, stores it by digest, prints the digest.</summary>
+/// <summary>
+/// <c>mesh deploy FILE.wasm</c>: checks the module, stores it by digest, prints the digest.
+/// <c>mesh deploy -f mesh.yaml --key SEED</c>: builds, uploads and grants a whole manifest, writing
+/// one token per function (mode 0600) and printing how to call each.
+/// </summary>
 public static class DeployCommand
 {
     public const string DefaultBucket = "mesh-modules";
 
     public static Command Build(CliContext context)
     {
-        var file = new Argument<string>("FILE") { Description = "The module: a .wasm file, or a .wat text file" };
+        var file = new Argument<string?>("FILE") { Description = "The module: a .wasm file, or a .wat text file", Arity = ArgumentArity.ZeroOrOne };
         var nats = NatsOption.Create();
         var bucket = new Option<string>("--bucket") { Description = "Object store bucket nodes fetch modules from", DefaultValueFactory = _ => DefaultBucket };
-        var command = new Command("deploy", "Upload a module to the NATS object store under its digest; prints sha256:HEX for grants") { file, nats, bucket };
+        var manifest = new Option<string?>("--manifest", "-f") { Description = "Deploy a whole manifest (mesh.yaml) instead of one module" };
+        var key = new Option<string?>("--key") { Description = "With -f: issuer seed to sign each function's token with" };
+        var output = new Option<string>("--out") { Description = "With -f: directory for the tokens", DefaultValueFactory = _ => Path.Combine(".mesh", "tokens") };
+        var command = new Command("deploy", "Upload a module to the NATS object store under its digest (prints sha256:HEX), or build, upload and grant a manifest")
+        {
+            file, nats, bucket, manifest, key, output,
+        };
         command.SetAction(async (result, cancellationToken) =>
         {
-            var path = result.GetValue(file)!;
-            var bytes = ModuleReference.ReadBytes(path);
-            using (var engine = new Wasmtime.Engine())
+            if (result.GetValue(manifest) is { } manifestPath)
             {
-                if (Wasmtime.Module.Validate(engine, bytes) is { } invalid)
+                if (result.GetValue(file) is not null)
                 {
-                    throw new CliException("module.invalid", $"'{path}' is not a valid WebAssembly module: {invalid.Split('\n')[0]}");
+                    throw CliException.Usage("give a module FILE or -f MANIFEST, not both");
                 }
+
+                return await DeployManifestAsync(context, manifestPath, result.GetValue(key), result.GetValue(output)!, result.GetValue(nats)!, result.GetValue(bucket)!, cancellationToken);
             }
 
-            var digest = Sha256Digest.Of(bytes);
+            var path = result.GetValue(file) ?? throw CliException.Usage("give a module FILE, or -f MANIFEST");
+            var bytes = ModuleReference.ReadBytes(path);
             await using var connection = await NatsOption.ConnectAsync(result.GetValue(nats)!, cancellationToken);
-            var objects = new NatsObjContext(new NatsJSContext(connection));
-            var store = await objects.CreateObjectStoreAsync(new NatsObjConfig(result.GetValue(bucket)!), cancellationToken);
-            await store.PutAsync(ModuleStore.ObjectName(digest), bytes, cancellationToken);
+            var digest = await UploadAsync(connection, result.GetValue(bucket)!, path, bytes, cancellationToken);
             await context.Out.WriteLineAsync(digest.ToString());
             return 0;
         });
         return command;
+    }
+
+    private static async Task<int> DeployManifestAsync(CliContext context, string path, string? keyPath, string output, string url, string bucket, CancellationToken cancellationToken)
+    {
+        var app = ManifestReader.Read(path);
+        using var issuer = keyPath is null ? null : SeedFile.Read(keyPath);
+        await using var connection = await NatsOption.ConnectAsync(url, cancellationToken);
+        var deployed = await new ManifestDeployment(context).DeployAsync(app, connection, issuer, bucket, cancellationToken);
+        if (issuer is not null)
+        {
+            Directory.CreateDirectory(output);
+        }
+
+        foreach (var function in deployed)
+        {
+            if (function.Token is null)
+            {
+                await context.Out.WriteLineAsync($"{function.Spec.Name}\t{function.Module}");
+                continue;
+            }
+
+            var tokenPath = Path.Combine(output, function.Spec.Name + ".token");
+            SecretFile.Write(tokenPath, function.Token, replace: true);
+            var data = function.Spec.Example is { } example ? $" --data '{example.Replace("'", "'\\''", StringComparison.Ordinal)}'" : "";
+            await context.Out.WriteLineAsync($"{function.Spec.Name}\t{function.Module}\tmesh call {function.Spec.Name} --token @{tokenPath}{data} --nats {url}");
+        }
+
+        return 0;
+    }
+
+    /// <summary>Checks that <paramref name="bytes"/> are a valid module and stores them under their digest.</summary>
+    public static async Task<Sha256Digest> UploadAsync(NATS.Client.Core.INatsConnection connection, string bucket, string path, byte[] bytes, CancellationToken cancellationToken)
+    {
+        using (var engine = new Wasmtime.Engine())
+        {
+            if (Wasmtime.Module.Validate(engine, bytes) is { } invalid)
+            {
+                throw new CliException("module.invalid", $"'{path}' is not a valid WebAssembly module: {invalid.Split('\n')[0]}");
+            }
+        }
+
+        var digest = Sha256Digest.Of(bytes);
+        var objects = new NatsObjContext(new NatsJSContext(connection));
+        var store = await objects.CreateObjectStoreAsync(new NatsObjConfig(bucket), cancellationToken);
+        await store.PutAsync(ModuleStore.ObjectName(digest), bytes, cancellationToken);
+        return digest;
     }
 }

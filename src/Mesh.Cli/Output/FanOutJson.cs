@@ -13,7 +13,7 @@ public static class FanOutJson
 {
     private static readonly UTF8Encoding Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    public static string From(byte[] body)
+    public static string From(byte[] body, bool indented = true)
     {
         Dictionary<string, byte[]> outputs;
         try
@@ -26,7 +26,7 @@ public static class FanOutJson
         }
 
         var buffer = new ArrayBufferWriter<byte>();
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = indented }))
         {
             json.WriteStartObject();
             foreach (var (function, output) in outputs)

@@ -24,9 +24,13 @@ public sealed record KvRule(string Bucket, string KeyPrefix, KvOperations Operat
         && key.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '/' or '=' or '.')
         && !key.StartsWith('.') && !key.EndsWith('.') && !key.Contains("..", StringComparison.Ordinal);
 
+    /// <summary>1-64 letters, digits, '-' or '_'.</summary>
+    public static bool IsValidBucket(string bucket) =>
+        bucket.Length is > 0 and <= 64 && bucket.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+
     public string? Validate()
     {
-        if (Bucket.Length is 0 or > 64 || !Bucket.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+        if (!IsValidBucket(Bucket))
         {
             return $"kv rule bucket '{Bucket}' must be 1-64 letters, digits, '-' or '_'";
         }

@@ -1,0 +1,195 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using Mesh.Cli.Local;
+using Mesh.Cli.Manifest;
+using Mesh.Cli.Output;
+using Mesh.Cli.Parsing;
+using Mesh.Contracts.Keys;
+using Mesh.Contracts.Wire;
+using Mesh.Node;
+using Mesh.Node.Messaging;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using NATS.Client.Core;
+
+namespace Mesh.Cli.Commands;
+
+/// <summary>
+/// <c>mesh up</c>: a whole local mesh in one command. Its own nats-server with JetStream on a free
+/// port and temporary storage (unless <c>--nats</c>), N nodes in this process, a throw-away issuer,
+/// the manifest built, deployed and granted, each example called, and ready-to-paste
+/// <c>mesh call</c> lines. Ctrl-C or SIGTERM stops what it started and deletes what it wrote.
+/// </summary>
+public static class UpCommand
+{
+    public static Command Build(CliContext context)
+    {
+        var manifest = new Option<string>("--manifest", "-f") { Description = "The application to run", DefaultValueFactory = _ => Path.Combine("examples", "mesh.yaml") };
+        var nodes = new Option<int>("--nodes") { Description = "Nodes to start", DefaultValueFactory = _ => 2 };
+        var nats = new Option<string?>("--nats") { Description = "Use this NATS (with JetStream) instead of starting a nats-server" };
+        var once = new Option<bool>("--once") { Description = "Call the examples, then stop (exit 1 if any failed)" };
+        var command = new Command("up", "Run a local mesh: nats-server, nodes, the example functions; Ctrl-C stops it all") { manifest, nodes, nats, once };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            if (result.GetValue(nodes) is < 1 or > 16)
+            {
+                throw CliException.Usage("--nodes must be between 1 and 16");
+            }
+
+            var app = ManifestReader.Read(result.GetValue(manifest)!);
+
+            // Ctrl-C and SIGTERM end the wait; the cleanup below still runs.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            void Stop(PosixSignalContext signal)
+            {
+                signal.Cancel = true;
+                stop.Cancel();
+            }
+
+            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+            using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+            await using var mesh = new LocalMesh(context);
+            try
+            {
+                return await mesh.RunAsync(app, result.GetValue(nodes), result.GetValue(nats), result.GetValue(once), stop.Token) ? 0 : 1;
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                // Stopped while starting: what started is stopped on the way out all the same.
+                await context.Error.WriteLineAsync("mesh up: stopped before it was ready");
+                return 130;
+            }
+        });
+        return command;
+    }
+
+    /// <summary>Everything <c>mesh up</c> started, stopped and removed in reverse order on dispose.</summary>
+    private sealed class LocalMesh(CliContext context) : IAsyncDisposable
+    {
+        private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("mesh-up-");
+        private readonly List<IHost> _nodes = [];
+        private NatsServerProcess? _server;
+        private NatsConnection? _client;
+
+        public async Task<bool> RunAsync(AppManifest app, int nodeCount, string? url, bool once, CancellationToken cancellationToken)
+        {
+            if (url is null)
+            {
+                _server = await NatsServerProcess.StartAsync();
+                url = _server.Url;
+                await Say($"nats-server on {url} (JetStream, temporary storage)");
+            }
+
+            using var issuer = SigningKey.Generate();
+            var seed = Path.Combine(_directory.FullName, "issuer.seed");
+            SeedFile.Write(seed, issuer, force: false);
+            for (var i = 0; i < nodeCount; i++)
+            {
+                _nodes.Add(await StartNodeAsync(url, issuer.PublicKeyText, i, cancellationToken));
+            }
+
+            await Say($"{nodeCount} node{(nodeCount == 1 ? "" : "s")} serving mesh.fn.>, trusting only a throw-away issuer {issuer.PublicKeyText} (seed: {seed})");
+            _client = new NatsConnection(new NatsOpts { Url = url, Name = "mesh-up" });
+            await _client.ConnectAsync();
+            var deployed = await new ManifestDeployment(context).DeployAsync(app, _client, issuer, DeployCommand.DefaultBucket, cancellationToken);
+            var tokens = Directory.CreateDirectory(Path.Combine(_directory.FullName, "tokens")).FullName;
+            foreach (var function in deployed)
+            {
+                SecretFile.Write(Path.Combine(tokens, function.Spec.Name + ".token"), function.Token!, replace: true);
+            }
+
+            var failures = 0;
+            await Say("calling each example:");
+            foreach (var function in deployed.Where(f => f.Spec.Example is not null))
+            {
+                failures += await TryAsync(function, cancellationToken) ? 0 : 1;
+            }
+
+            await context.Out.WriteLineAsync();
+            await Say($"try them yourself (tokens in {tokens}):");
+            foreach (var function in deployed.Where(f => f.Spec.Example is not null))
+            {
+                var token = Path.Combine(tokens, function.Spec.Name + ".token");
+                await context.Out.WriteLineAsync($"  ./mesh call {function.Spec.Name} --token @{token} --data '{function.Spec.Example}' --nats {url}");
+            }
+
+            if (once)
+            {
+                return failures == 0;
+            }
+
+            await context.Out.WriteLineAsync();
+            await Say("running; Ctrl-C stops it and removes what it made");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                await Say("stopping");
+            }
+
+            return failures == 0;
+        }
+
+        private static async Task<IHost> StartNodeAsync(string url, string trusted, int index, CancellationToken cancellationToken)
+        {
+            var node = NodeHost.Build([], new Dictionary<string, string?>
+            {
+                ["Mesh:Nats:Url"] = url,
+                ["Mesh:Nats:Name"] = $"mesh-up-node-{index + 1}",
+                ["Mesh:Tokens:TrustedRoots:0"] = trusted,
+                ["Mesh:Execution:DrainTimeout"] = "00:00:02",
+                ["Logging:LogLevel:Default"] = "Warning",
+            }, embedded: true);
+            await node.StartAsync(cancellationToken);
+            await node.Services.GetServices<IHostedService>().OfType<FunctionService>().Single().Ready.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+            return node;
+        }
+
+        private async Task<bool> TryAsync(DeployedFunction function, CancellationToken cancellationToken)
+        {
+            var spec = function.Spec;
+            var headers = new NatsHeaders { [MeshHeaders.Token] = function.Token! };
+            var started = Stopwatch.GetTimestamp();
+            string shown;
+            var ok = true;
+            try
+            {
+                var reply = await CallReply.RequestAsync(_client!, Subjects.ForFunction(spec.Name), Encoding.UTF8.GetBytes(spec.Example!), headers, TimeSpan.FromSeconds(30), cancellationToken);
+                shown = CallReply.Text(reply, indented: false);
+            }
+            catch (CliException e)
+            {
+                shown = $"FAILED {e.Code}: {e.Message}";
+                ok = false;
+            }
+
+            var chain = spec.Then.IsEmpty ? "" : $"   (then {string.Join(", ", spec.Then)})";
+            await context.Out.WriteLineAsync($"  {spec.Name}('{spec.Example}') -> {shown}   [{Stopwatch.GetElapsedTime(started).TotalMilliseconds:0.0} ms]{chain}");
+            return ok;
+        }
+
+        private Task Say(string line) => context.Out.WriteLineAsync($"mesh up: {line}");
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_client is not null)
+            {
+                await _client.DisposeAsync();
+            }
+
+            foreach (var node in _nodes)
+            {
+                using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await node.StopAsync(stop.Token);
+                node.Dispose();
+            }
+
+            _server?.Dispose();
+            _directory.Delete(recursive: true);
+        }
+    }
+}

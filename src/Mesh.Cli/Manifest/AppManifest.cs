@@ -1,0 +1,66 @@
+using System.Collections.Immutable;
+using Mesh.Contracts.Tokens;
+
+namespace Mesh.Cli.Manifest;
+
+/// <summary>
+/// A <c>mesh.yaml</c>: the functions of an application, each with its module (and how to build
+/// it), its capabilities, limits and next steps; the key-value buckets it needs; and how long the
+/// tokens issued for it live. Paths are absolute, resolved against the manifest's directory.
+/// </summary>
+public sealed record AppManifest(
+    string Path,
+    ImmutableArray<FunctionSpec> Functions,
+    ImmutableArray<string> Buckets,
+    TimeSpan TokenTtl,
+    int MaxDepth)
+{
+    public string Directory => System.IO.Path.GetDirectoryName(Path)!;
+
+    /// <summary>
+    /// The functions a token for <paramref name="entry"/> must grant: itself, its next steps, and
+    /// the functions it calls by literal subject, transitively. Nothing else: each entry point gets
+    /// a token with exactly the authority its calls need.
+    /// </summary>
+    public ImmutableArray<FunctionSpec> Reachable(FunctionSpec entry)
+    {
+        var byName = Functions.ToDictionary(f => f.Name);
+        var seen = new List<FunctionSpec>();
+        var pending = new Queue<FunctionSpec>([entry]);
+        while (pending.TryDequeue(out var function))
+        {
+            if (seen.Contains(function))
+            {
+                continue;
+            }
+
+            seen.Add(function);
+            foreach (var next in function.Calls().Where(byName.ContainsKey))
+            {
+                pending.Enqueue(byName[next]);
+            }
+        }
+
+        return [.. seen];
+    }
+}
+
+/// <summary>One function of a manifest; <see cref="Line"/> is where it is declared, for messages.</summary>
+public sealed record FunctionSpec(
+    string Name,
+    string Module,
+    string? Build,
+    CapabilitySet Capabilities,
+    Limits Limits,
+    ImmutableArray<string> Then,
+    int Line)
+{
+    /// <summary>An input to show the function working with (<c>mesh up</c> calls it; printed call lines use it).</summary>
+    public string? Example { get; init; }
+
+    /// <summary>Functions this one hands on to or calls: its next steps, and publish or request rules on a literal mesh.fn.NAME.</summary>
+    public IEnumerable<string> Calls() => Then.Concat(Capabilities.Publish.Concat(Capabilities.Request)
+        .Select(Contracts.Wire.Subjects.FunctionOf).OfType<string>().Where(name => Contracts.Wire.FunctionName.IsValid(name)));
+
+    public FunctionGrant Grant(Sha256Digest module) => new(Name, [module], Capabilities, Limits) { Then = Then };
+}

@@ -1,0 +1,217 @@
+using System.Collections.Immutable;
+using Mesh.Cli.Parsing;
+using Mesh.Contracts.Tokens;
+using Mesh.Contracts.Tokens.Rules;
+using Mesh.Contracts.Wire;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Mesh.Cli.Manifest;
+
+/// <summary>
+/// Reads a <c>mesh.yaml</c> strictly: unknown fields are errors (an ignored capability line would
+/// be a surprise), and every error names the file, line, column and field, as
+/// <c>mesh.yaml:12:11: functions.hello.limits.fuel: '12x' is not a positive whole number</c>.
+/// Capability rules use the same text as <c>mesh grant</c>.
+/// </summary>
+public static class ManifestReader
+{
+    private static readonly string[] TopFields = ["functions", "buckets", "tokens"];
+    private static readonly string[] FunctionFields = ["module", "build", "log", "http", "kv", "publish", "request", "limits", "then", "example"];
+    private static readonly string[] LimitFields = ["fuel", "memory", "wallTime", "output", "hostCalls"];
+    private static readonly string[] TokenFields = ["ttl", "maxDepth"];
+
+    public static AppManifest Read(string path)
+    {
+        path = Path.GetFullPath(path);
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException("io", $"cannot read '{path}': {e.Message}");
+        }
+
+        return Parse(text, path);
+    }
+
+    public static AppManifest Parse(string text, string path)
+    {
+        var file = Path.GetFileName(path);
+        var yaml = new YamlStream();
+        try
+        {
+            yaml.Load(new StringReader(text));
+        }
+        catch (YamlException e)
+        {
+            throw Error(file, e.Start, "", e.InnerException?.Message ?? e.Message);
+        }
+
+        if (yaml.Documents.Count == 0 || yaml.Documents[0].RootNode is not YamlMappingNode root)
+        {
+            throw new CliException("manifest", $"{file}: expected a mapping with 'functions'");
+        }
+
+        var reader = new Reader(file, Path.GetDirectoryName(path)!);
+        reader.Fields(root, "", TopFields);
+        var functionsNode = reader.Required<YamlMappingNode>(root, "functions", "");
+        var functions = functionsNode.Children.Select(entry => reader.Function(entry.Key, entry.Value)).ToImmutableArray();
+        if (functions.IsEmpty)
+        {
+            throw Error(file, functionsNode.Start, "functions", "declares no function");
+        }
+
+        foreach (var function in functions)
+        {
+            foreach (var next in function.Then.Where(n => functions.All(f => f.Name != n)))
+            {
+                throw new CliException("manifest", $"{file}:{function.Line}: functions.{function.Name}.then: '{next}' is not a function of this manifest");
+            }
+        }
+
+        var buckets = root.Children.TryGetValue("buckets", out var bucketsNode)
+            ? reader.Strings(bucketsNode, "buckets", b => KvRule.IsValidBucket(b) ? null : "is not a valid bucket name (letters, digits, - and _)")
+            : [];
+        var ttl = TimeSpan.FromDays(1);
+        var maxDepth = 4;
+        if (root.Children.TryGetValue("tokens", out var tokensNode))
+        {
+            var tokens = reader.Expect<YamlMappingNode>(tokensNode, "tokens");
+            reader.Fields(tokens, "tokens", TokenFields);
+            if (tokens.Children.TryGetValue("ttl", out var ttlNode))
+            {
+                ttl = reader.Convert(ttlNode, "tokens.ttl", (v, f) => Units.Duration(v, f));
+            }
+
+            if (tokens.Children.TryGetValue("maxDepth", out var depthNode))
+            {
+                maxDepth = (int)reader.Convert(depthNode, "tokens.maxDepth", (v, f) => Units.Count(v, f));
+            }
+        }
+
+        return new AppManifest(path, functions, buckets, ttl, maxDepth);
+    }
+
+    private static CliException Error(string file, Mark mark, string field, string message) =>
+        new("manifest", $"{file}:{mark.Line}:{mark.Column}: {(field.Length == 0 ? "" : field + ": ")}{message}");
+
+    private sealed class Reader(string file, string directory)
+    {
+        public FunctionSpec Function(YamlNode key, YamlNode value)
+        {
+            var name = Scalar(key, "functions");
+            var field = $"functions.{name}";
+            if (!FunctionName.IsValid(name))
+            {
+                throw Error(file, key.Start, field, $"'{name}' is not a valid function name (letters, digits, - and _)");
+            }
+
+            var spec = Expect<YamlMappingNode>(value, field);
+            Fields(spec, field, FunctionFields);
+            var module = Path.GetFullPath(Path.Combine(directory, Scalar(Required<YamlScalarNode>(spec, "module", field), field + ".module")));
+            string? build = spec.Children.TryGetValue("build", out var buildNode) ? Scalar(buildNode, field + ".build") : null;
+            var log = spec.Children.TryGetValue("log", out var logNode) && Convert(logNode, field + ".log", (v, f) => v switch
+            {
+                "true" => true,
+                "false" => false,
+                _ => throw CliException.Usage($"{f}: '{v}' is not true or false"),
+            });
+            ImmutableArray<T> List<T>(string name, Func<string, string, T> parse) =>
+                spec.Children.TryGetValue(name, out var node) ? [.. Items(node, $"{field}.{name}").Select(item => Convert(item, $"{field}.{name}", parse))] : [];
+
+            var capabilities = new CapabilitySet(
+                log,
+                List("http", (v, f) => RuleText.TryParseHttp(v, out var rule, out var error) ? rule! : throw CliException.Usage($"{f}: '{v}': {error}")),
+                List("kv", (v, f) => RuleText.TryParseKv(v, out var rule, out var error) ? rule! : throw CliException.Usage($"{f}: '{v}': {error}")),
+                List("publish", Subject),
+                List("request", Subject));
+            if (capabilities.Validate() is { } invalid)
+            {
+                throw Error(file, value.Start, field, invalid);
+            }
+
+            var then = List("then", (v, f) => FunctionName.IsValid(v) ? v : throw CliException.Usage($"{f}: '{v}' is not a valid function name"));
+            return new FunctionSpec(name, module, build, capabilities, Limits(spec, field), then, (int)key.Start.Line)
+            {
+                Example = spec.Children.TryGetValue("example", out var example) ? Scalar(example, field + ".example") : null,
+            };
+        }
+
+        private Limits Limits(YamlMappingNode spec, string field)
+        {
+            if (!spec.Children.TryGetValue("limits", out var node))
+            {
+                return Contracts.Tokens.Limits.None;
+            }
+
+            var limits = Expect<YamlMappingNode>(node, field + ".limits");
+            Fields(limits, field + ".limits", LimitFields);
+            long? Get(string name, Func<string, string, long> parse) =>
+                limits.Children.TryGetValue(name, out var value) ? Convert(value, $"{field}.limits.{name}", parse) : null;
+            return new Limits(
+                Get("fuel", Units.Count),
+                Get("memory", Units.Size),
+                Get("wallTime", (v, f) => (long)Units.Duration(v, f).TotalMilliseconds),
+                Get("output", Units.Size),
+                Get("hostCalls", Units.Count));
+        }
+
+        private static string Subject(string value, string field) =>
+            SubjectPattern.IsValid(value) ? value : throw CliException.Usage($"{field}: '{value}' is not a valid subject pattern");
+
+        public void Fields(YamlMappingNode node, string field, string[] known)
+        {
+            foreach (var key in node.Children.Keys)
+            {
+                var name = Scalar(key, field);
+                if (!known.Contains(name))
+                {
+                    var where = field.Length == 0 ? name : $"{field}.{name}";
+                    throw Error(file, key.Start, where, $"unknown field (known here: {string.Join(", ", known)})");
+                }
+            }
+        }
+
+        public T Required<T>(YamlMappingNode node, string name, string field)
+            where T : YamlNode
+        {
+            var where = field.Length == 0 ? name : $"{field}.{name}";
+            return node.Children.TryGetValue(name, out var value) ? Expect<T>(value, where) : throw Error(file, node.Start, where, "is required");
+        }
+
+        public T Expect<T>(YamlNode node, string field)
+            where T : YamlNode =>
+            node as T ?? throw Error(file, node.Start, field, $"expected {(typeof(T) == typeof(YamlMappingNode) ? "a mapping" : typeof(T) == typeof(YamlSequenceNode) ? "a list" : "a value")}");
+
+        public string Scalar(YamlNode node, string field) => Expect<YamlScalarNode>(node, field).Value ?? "";
+
+        public IEnumerable<YamlNode> Items(YamlNode node, string field) => Expect<YamlSequenceNode>(node, field).Children;
+
+        public ImmutableArray<string> Strings(YamlNode node, string field, Func<string, string?> check) =>
+        [
+            .. Items(node, field).Select(item =>
+            {
+                var value = Scalar(item, field);
+                return check(value) is { } problem ? throw Error(file, item.Start, field, $"'{value}' {problem}") : value;
+            }),
+        ];
+
+        /// <summary>A scalar through a parser that throws usage errors; the error gets this node's place.</summary>
+        public T Convert<T>(YamlNode node, string field, Func<string, string, T> parse)
+        {
+            var value = Scalar(node, field);
+            try
+            {
+                return parse(value, field);
+            }
+            catch (CliException e)
+            {
+                var message = e.Message.StartsWith(field + ": ", StringComparison.Ordinal) ? e.Message[(field.Length + 2)..] : e.Message;
+                throw Error(file, node.Start, field, message);
+            }
+        }
+    }
+}

@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Mesh.Cli;
+using Mesh.Cli.Parsing;
+using NATS.Client.Core;
+
+namespace Mesh.IntegrationTests;
+
+/// <summary>
+/// The newcomer's path: <c>mesh up</c> runs the example application on its own nats-server and
+/// nodes and shows every example working; SIGTERM leaves nothing behind; <c>mesh deploy -f</c>
+/// puts the same manifest on an existing mesh.
+/// </summary>
+[Collection(NatsServerDefinition.Name)]
+public sealed partial class MeshUpTests(NatsServerFixture nats)
+{
+    private static string Manifest => Path.Combine(MeshCluster.RepositoryRoot(), "examples", "mesh.yaml");
+
+    private static async Task<(int Exit, string Out, string Error)> CliAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = await MeshCli.RunAsync(args, new CliContext(output, error, new StringReader(""), TimeProvider.System));
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public async Task MeshUp_RunsEveryExample_AndPrintsCallsThatWork()
+    {
+        var (exit, output, error) = await CliAsync("up", "-f", Manifest, "--nodes", "2", "--once");
+
+        Assert.True(exit == 0, output + error);
+        Assert.Contains("hello('Mesh') -> Hello, Mesh!", output);
+        Assert.Contains("counter('ada') -> 1", output);
+        Assert.Contains("shout('mesh') -> Hello, MESH!", output);
+        Assert.Contains("split('mesh') -> {\"loud-only\":\"MESH\",\"hello\":\"Hello, mesh!\"}", output);
+        Assert.DoesNotContain("FAILED", output);
+        var tokens = TokensLine().Match(output).Groups[1].Value;
+        Assert.False(Directory.Exists(tokens), "the temporary directory outlived mesh up");
+    }
+
+    [Fact]
+    public async Task Sigterm_StopsTheServerAndNodes_AndRemovesWhatItMade()
+    {
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "mesh.dll"), "up", "-f", Manifest, "--nodes", "1"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(start)!;
+        var lines = new List<string>();
+        string? line;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        while ((line = await process.StandardOutput.ReadLineAsync(timeout.Token)) is not null && !line.Contains("Ctrl-C stops it", StringComparison.Ordinal))
+        {
+            lines.Add(line);
+        }
+
+        var output = string.Join('\n', lines);
+        var url = NatsLine().Match(output).Groups[1].Value;
+        var tokens = TokensLine().Match(output).Groups[1].Value;
+        Assert.True(Directory.Exists(tokens), output);
+        await using (var client = new NatsConnection(new NatsOpts { Url = url }))
+        {
+            await client.ConnectAsync();
+        }
+
+        Process.Start("kill", ["-TERM", process.Id.ToString()])!.WaitForExit();
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.Equal(0, process.ExitCode);
+        Assert.False(Directory.Exists(Path.GetDirectoryName(tokens)), "the temporary directory outlived mesh up");
+        await using var after = new NatsConnection(new NatsOpts { Url = url, MaxReconnectRetry = 0 });
+        await Assert.ThrowsAnyAsync<NatsException>(async () => await after.ConnectAsync());
+    }
+
+    [Fact]
+    public async Task DeployManifest_BuildsUploadsAndGrants_OnAnExistingMesh()
+    {
+        var mesh = await nats.SharedMeshAsync();
+        var directory = Directory.CreateTempSubdirectory("mesh-deploy-");
+        try
+        {
+            var seed = Path.Combine(directory.FullName, "issuer.seed");
+            SeedFile.Write(seed, mesh.Issuer, force: false);
+            var outDir = Path.Combine(directory.FullName, "tokens");
+
+            var (exit, output, error) = await CliAsync("deploy", "-f", Manifest, "--key", seed, "--out", outDir, "--nats", mesh.Url);
+            Assert.True(exit == 0, error);
+
+            // Every line ends with a call that works when run.
+            var shout = output.Split('\n').Single(l => l.StartsWith("shout\t", StringComparison.Ordinal));
+            var call = shout.Split('\t')[2].Split(' ');
+            Assert.Equal("mesh", call[0]);
+            var (callExit, callOut, callError) = await CliAsync([.. call[1..].Select(a => a.Trim('\''))]);
+            Assert.True(callExit == 0, callError);
+            Assert.Equal("Hello, MESH!", callOut.Trim());
+            if (!OperatingSystem.IsWindows())
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(outDir, "shout.token")));
+            }
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [GeneratedRegex(@"tokens in (\S+)\)")]
+    private static partial Regex TokensLine();
+
+    [GeneratedRegex(@"nats-server on (\S+) ")]
+    private static partial Regex NatsLine();
+}
