@@ -19,6 +19,12 @@ if ! command -v npm >/dev/null 2>&1; then
   missing+=(nodejs npm)
 fi
 
+# docker-compose (Debian's, v1), only so the tests can validate docker-compose.yml with
+# `docker-compose config`, which needs no Docker engine.
+if ! command -v docker-compose >/dev/null 2>&1; then
+  missing+=(docker-compose)
+fi
+
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-prerequisites: installing ${missing[*]}" >&2
   sudo=""

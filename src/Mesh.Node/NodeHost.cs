@@ -92,7 +92,9 @@ public static class NodeHost
         services.AddSingleton<NextSteps>();
         services.AddSingleton<HopTokens>();
         services.AddSingleton<NodeTelemetry>();
-        services.AddHostedService<FunctionService>();
+        services.AddSingleton<FunctionService>();
+        services.AddHostedService(sp => sp.GetRequiredService<FunctionService>());
+        services.AddHostedService<Health.ReadyFile>();
         AddTracing(services, configuration);
         return services;
     }

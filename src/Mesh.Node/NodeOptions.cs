@@ -26,6 +26,8 @@ public sealed record NodeOptions
 
     public TracingOptions Tracing { get; init; } = new();
 
+    public HealthOptions Health { get; init; } = new();
+
     /// <summary>Null when valid, else what is wrong, naming the setting.</summary>
     public string? Validate()
     {
@@ -120,6 +122,12 @@ public sealed record CeilingOptions
 
     /// <summary>Longest a fan-out step waits for its branches to answer, when the caller set no budget.</summary>
     public TimeSpan FanOutWait { get; init; } = TimeSpan.FromSeconds(30);
+}
+
+public sealed record HealthOptions
+{
+    /// <summary>A file that exists while the node serves (for container health checks); none by default.</summary>
+    public string? ReadyFile { get; init; }
 }
 
 public sealed record TracingOptions

@@ -1,0 +1,18 @@
+# A Mesh node. Build: docker build -t mesh-node .  (or: docker compose build)
+# The node holds no key and no per-function settings: give it a NATS URL and the issuer keys it
+# trusts, through the environment (Mesh__Nats__Url, Mesh__Tokens__TrustedRoots__0).
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /src
+COPY global.json Directory.Build.props Directory.Packages.props BannedSymbols.txt .editorconfig ./
+COPY src/ src/
+RUN dotnet publish src/Mesh.Node/Mesh.Node.csproj -c Release -o /app --nologo
+
+FROM mcr.microsoft.com/dotnet/runtime:10.0
+WORKDIR /app
+COPY --from=build /app .
+ENV Mesh__Nats__Url=nats://nats:4222 \
+    Mesh__Health__ReadyFile=/tmp/mesh-node.ready
+# The file exists exactly while the node is subscribed and serving; it goes when draining starts.
+HEALTHCHECK --interval=5s --timeout=2s --start-period=20s CMD ["test", "-f", "/tmp/mesh-node.ready"]
+USER app
+ENTRYPOINT ["dotnet", "Mesh.Node.dll"]
