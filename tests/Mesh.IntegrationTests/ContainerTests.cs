@@ -49,6 +49,21 @@ public sealed partial class ContainerTests
     }
 
     [Fact]
+    public async Task TheClusterComposeFile_IsValid_AndEveryServerRunsTheTestedConfig()
+    {
+        var (exit, output, error) = await RunAsync(DockerCompose, ["-f", "deploy/nats-cluster/docker-compose.yml", "config"], new Dictionary<string, string> { ["MESH_TRUSTED_ROOT"] = "OTESTKEY" });
+
+        Assert.True(exit == 0, error);
+        foreach (var server in new[] { "n1", "n2", "n3" })
+        {
+            Assert.Contains($"NATS_NAME: {server}", output);
+        }
+
+        Assert.Equal(3, output.Split("deploy/nats-cluster/nats.conf:/etc/nats/nats.conf:ro").Length - 1);
+        Assert.Contains("Mesh__Nats__Url: nats://n1:4222,nats://n2:4222,nats://n3:4222", output);
+    }
+
+    [Fact]
     public async Task WithoutATrustedKey_ComposeRefusesToStart()
     {
         var (exit, _, error) = await RunAsync(DockerCompose, ["config"]);

@@ -24,10 +24,11 @@ public static class DeployCommand
         var bucket = new Option<string>("--bucket") { Description = "Object store bucket nodes fetch modules from", DefaultValueFactory = _ => DefaultBucket };
         var manifest = new Option<string?>("--manifest", "-f") { Description = "Deploy a whole manifest (mesh.yaml) instead of one module" };
         var key = new Option<string?>("--key") { Description = "With -f: issuer seed to sign each function's token with" };
+        var replicas = new Option<int>("--replicas") { Description = "Copies JetStream keeps of the buckets this creates (3 in a three-server cluster)", DefaultValueFactory = _ => 1 };
         var output = new Option<string>("--out") { Description = "With -f: directory for the tokens", DefaultValueFactory = _ => Path.Combine(".mesh", "tokens") };
         var command = new Command("deploy", "Upload a module to the NATS object store under its digest (prints sha256:HEX), or build, upload and grant a manifest")
         {
-            file, nats, bucket, manifest, key, output,
+            file, nats, bucket, manifest, key, output, replicas,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -38,25 +39,25 @@ public static class DeployCommand
                     throw CliException.Usage("give a module FILE or -f MANIFEST, not both");
                 }
 
-                return await DeployManifestAsync(context, manifestPath, result.GetValue(key), result.GetValue(output)!, result.GetValue(nats)!, result.GetValue(bucket)!, cancellationToken);
+                return await DeployManifestAsync(context, manifestPath, result.GetValue(key), result.GetValue(output)!, result.GetValue(nats)!, new Buckets(result.GetValue(bucket)!, result.GetValue(replicas)), cancellationToken);
             }
 
             var path = result.GetValue(file) ?? throw CliException.Usage("give a module FILE, or -f MANIFEST");
             var bytes = ModuleReference.ReadBytes(path);
             await using var connection = await NatsOption.ConnectAsync(result.GetValue(nats)!, cancellationToken);
-            var digest = await UploadAsync(connection, result.GetValue(bucket)!, path, bytes, cancellationToken);
+            var digest = await UploadAsync(connection, new Buckets(result.GetValue(bucket)!, result.GetValue(replicas)), path, bytes, cancellationToken);
             await context.Out.WriteLineAsync(digest.ToString());
             return 0;
         });
         return command;
     }
 
-    private static async Task<int> DeployManifestAsync(CliContext context, string path, string? keyPath, string output, string url, string bucket, CancellationToken cancellationToken)
+    private static async Task<int> DeployManifestAsync(CliContext context, string path, string? keyPath, string output, string url, Buckets buckets, CancellationToken cancellationToken)
     {
         var app = ManifestReader.Read(path);
         using var issuer = keyPath is null ? null : SeedFile.Read(keyPath);
         await using var connection = await NatsOption.ConnectAsync(url, cancellationToken);
-        var deployed = await new ManifestDeployment(context).DeployAsync(app, connection, issuer, bucket, cancellationToken);
+        var deployed = await new ManifestDeployment(context).DeployAsync(app, connection, issuer, buckets, cancellationToken);
         if (issuer is not null)
         {
             Directory.CreateDirectory(output);
@@ -79,8 +80,11 @@ public static class DeployCommand
         return 0;
     }
 
+    /// <summary>Where modules go, and how many copies JetStream keeps of the buckets deploy creates.</summary>
+    public sealed record Buckets(string Modules, int Replicas = 1);
+
     /// <summary>Checks that <paramref name="bytes"/> are a valid module and stores them under their digest.</summary>
-    public static async Task<Sha256Digest> UploadAsync(NATS.Client.Core.INatsConnection connection, string bucket, string path, byte[] bytes, CancellationToken cancellationToken)
+    public static async Task<Sha256Digest> UploadAsync(NATS.Client.Core.INatsConnection connection, Buckets buckets, string path, byte[] bytes, CancellationToken cancellationToken)
     {
         using (var engine = new Wasmtime.Engine())
         {
@@ -92,7 +96,7 @@ public static class DeployCommand
 
         var digest = Sha256Digest.Of(bytes);
         var objects = new NatsObjContext(new NatsJSContext(connection));
-        var store = await objects.CreateObjectStoreAsync(new NatsObjConfig(bucket), cancellationToken);
+        var store = await objects.CreateObjectStoreAsync(new NatsObjConfig(buckets.Modules) { NumberOfReplicas = buckets.Replicas }, cancellationToken);
         await store.PutAsync(ModuleStore.ObjectName(digest), bytes, cancellationToken);
         return digest;
     }

@@ -27,17 +27,34 @@ public sealed class NatsServerProcess : IDisposable
 
     public string Url => $"nats://127.0.0.1:{Port}";
 
-    public static async Task<NatsServerProcess> StartAsync()
+    public static Task<NatsServerProcess> StartAsync()
+    {
+        var directory = Directory.CreateTempSubdirectory("mesh-nats-").FullName;
+        var port = FreePort();
+        return StartAsync(["-js", "-a", "127.0.0.1", "-p", port.ToString(), "-sd", directory], new Dictionary<string, string>(), directory, port);
+    }
+
+    /// <summary>
+    /// A server run from a configuration file (such as deploy/nats-cluster/nats.conf) with the given
+    /// environment; <c>NATS_STORE</c> is set to a temporary directory of its own.
+    /// </summary>
+    public static Task<NatsServerProcess> StartWithConfigAsync(string config, int port, IReadOnlyDictionary<string, string> environment)
+    {
+        var directory = Directory.CreateTempSubdirectory("mesh-nats-").FullName;
+        return StartAsync(["-c", config], new Dictionary<string, string>(environment) { ["NATS_STORE"] = directory }, directory, port);
+    }
+
+    private static async Task<NatsServerProcess> StartAsync(string[] arguments, Dictionary<string, string> environment, string directory, int port)
     {
         var binary = Locations.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("nats-server is not installed: run scripts/install-prerequisites.sh (apt-get install nats-server)");
-        var directory = Directory.CreateTempSubdirectory("mesh-nats-").FullName;
-        var port = FreePort();
-        var process = Process.Start(new ProcessStartInfo(binary, ["-js", "-a", "127.0.0.1", "-p", port.ToString(), "-sd", directory])
+        var start = new ProcessStartInfo(binary, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment)
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        }) ?? throw new InvalidOperationException("nats-server did not start");
+            start.Environment[name] = value;
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("nats-server did not start");
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var server = new NatsServerProcess(process, directory, port);
