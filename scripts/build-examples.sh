@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the example functions written in a real language from source: AssemblyScript, compiled
-# with the compiler from npm (pinned in sdk/assemblyscript/package-lock.json). The WAT examples
+# with the compiler from npm (pinned in sdk/assemblyscript/package-lock.json), and C, compiled by
+# clang for wasm32 against sdk/c/mesh.h. The WAT examples
 # need no build: mesh deploy and mesh grant read .wat files directly. An example whose .wasm is
 # newer than its sources and the SDK's is left alone, so a second run takes no time.
 set -euo pipefail
@@ -22,5 +23,16 @@ for example in hello-as counter-as payments-as notify-as quote-as; do
   "$sdk/node_modules/.bin/asc" "examples/$example/assembly/index.ts" \
     -o "$out" \
     --runtime stub -O3 --use abort=sdk/assemblyscript/assembly/index/abort
+  echo "build-examples: $out" >&2
+done
+
+for example in reverse-c; do
+  out="examples/$example/build/$example.wasm"
+  if [ -f "$out" ] && [ -z "$(find "examples/$example" sdk/c -name '*.[ch]' -newer "$out" -print -quit)" ]; then
+    continue
+  fi
+
+  mkdir -p "examples/$example/build"
+  clang --target=wasm32 -O2 -nostdlib -ffreestanding -Wl,--no-entry -o "$out" "examples/$example"/*.c
   echo "build-examples: $out" >&2
 done

@@ -19,6 +19,11 @@ if ! command -v npm >/dev/null 2>&1; then
   missing+=(nodejs npm)
 fi
 
+# clang and lld (wasm-ld), for the C example built against sdk/c/mesh.h.
+if ! command -v clang >/dev/null 2>&1 || ! command -v wasm-ld >/dev/null 2>&1; then
+  missing+=(clang lld)
+fi
+
 # docker-compose (Debian's, v1), only so the tests can validate docker-compose.yml with
 # `docker-compose config`, which needs no Docker engine.
 if ! command -v docker-compose >/dev/null 2>&1; then

@@ -17,6 +17,7 @@ public static class MeshCli
         NodeCommand.Build(context),
         KvCommand.Build(context),
         UpCommand.Build(context),
+        NewCommand.Build(context),
     };
 
     /// <summary>Runs a command line; returns the exit code. Never throws for user mistakes.</summary>

@@ -32,11 +32,34 @@ public sealed partial class MeshUpTests(NatsServerFixture nats)
         Assert.True(exit == 0, output + error);
         Assert.Contains("hello('Mesh') -> Hello, Mesh!", output);
         Assert.Contains("counter('ada') -> 1", output);
+        Assert.Contains("reverse('stressed') -> desserts", output);
         Assert.Contains("shout('mesh') -> Hello, MESH!", output);
         Assert.Contains("split('mesh') -> {\"loud-only\":\"MESH\",\"hello\":\"Hello, mesh!\"}", output);
         Assert.DoesNotContain("FAILED", output);
         var tokens = TokensLine().Match(output).Groups[1].Value;
         Assert.False(Directory.Exists(tokens), "the temporary directory outlived mesh up");
+    }
+
+    [Fact]
+    public async Task MeshNew_ScaffoldsAFunctionThatBuildsAndRuns()
+    {
+        var directory = Directory.CreateTempSubdirectory("mesh-new-");
+        try
+        {
+            var (newExit, made, newError) = await CliAsync("new", "greeter", "--dir", directory.FullName);
+            Assert.True(newExit == 0, newError);
+
+            // mesh up runs the manifest's build (npm run build) and calls the example.
+            var (exit, output, error) = await CliAsync("up", "-f", Path.Combine(made.Trim(), "mesh.yaml"), "--nodes", "1", "--once");
+
+            Assert.True(exit == 0, output + error);
+            Assert.Contains("greeter('world') -> Hello from greeter, world!", output);
+            Assert.True(File.Exists(Path.Combine(made.Trim(), "build", "greeter.wasm")));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
     }
 
     [Fact]
