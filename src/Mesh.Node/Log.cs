@@ -46,4 +46,19 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "step {Step} of a chain ({Function}) failed with nobody to tell: {Code}: {Message}")]
     public static partial void ChainStepLost(ILogger logger, int step, string function, string code, string message);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Warning, Message = "revoked: {Kind} {Id}")]
+    public static partial void Revoked(ILogger logger, string kind, string id);
+
+    [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "revocation lifted: {Kind} {Id}")]
+    public static partial void RevocationLifted(ILogger logger, string kind, string id);
+
+    [LoggerMessage(EventId = 17, Level = LogLevel.Warning, Message = "ignored revocation key '{Key}': neither token.<id> nor issuer.<public key>")]
+    public static partial void RevocationIgnored(ILogger logger, string key);
+
+    [LoggerMessage(EventId = 18, Level = LogLevel.Information, Message = "revocations loaded: {Tokens} token(s), {Issuers} issuer(s) from bucket {Bucket}")]
+    public static partial void RevocationsLoaded(ILogger logger, int tokens, int issuers, string bucket);
+
+    [LoggerMessage(EventId = 19, Level = LogLevel.Warning, Message = "cannot see the revocation bucket {Bucket}: {Reason}")]
+    public static partial void RevocationFeedLost(ILogger logger, string bucket, string reason);
 }

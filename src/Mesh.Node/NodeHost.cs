@@ -92,6 +92,8 @@ public static class NodeHost
         services.AddSingleton<NextSteps>();
         services.AddSingleton<HopTokens>();
         services.AddSingleton<NodeTelemetry>();
+        services.AddSingleton<Revocation.RevocationList>();
+        services.AddHostedService(sp => sp.GetRequiredService<Revocation.RevocationList>());
         services.AddSingleton<FunctionService>();
         services.AddHostedService(sp => sp.GetRequiredService<FunctionService>());
         services.AddHostedService<Health.ReadyFile>();

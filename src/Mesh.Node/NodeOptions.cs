@@ -28,6 +28,8 @@ public sealed record NodeOptions
 
     public HealthOptions Health { get; init; } = new();
 
+    public Revocation.RevocationOptions Revocation { get; init; } = new();
+
     /// <summary>Null when valid, else what is wrong, naming the setting.</summary>
     public string? Validate()
     {

@@ -7,11 +7,11 @@ using Mesh.Contracts.Wire;
 
 namespace Mesh.Cli.Commands;
 
-/// <summary><c>mesh token attenuate</c> and <c>mesh token inspect</c>.</summary>
+/// <summary><c>mesh token attenuate</c>, <c>mesh token inspect</c> and <c>mesh token revoke</c>.</summary>
 public static class TokenCommand
 {
     public static Command Build(CliContext context) =>
-        new("token", "Work with tokens you hold: narrow them, look inside them") { Attenuate(context), Inspect(context) };
+        new("token", "Work with tokens: narrow them, look inside them, revoke them") { Attenuate(context), Inspect(context), RevokeCommand.Build(context) };
 
     private static Argument<string> TokenArgumentOf() =>
         new("TOKEN") { Description = "The token: its text, @FILE, or - for standard input" };

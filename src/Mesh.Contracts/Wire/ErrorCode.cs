@@ -21,6 +21,7 @@ public enum ErrorCode
     TokenDepth = 110,
     TokenWidened = 111,
     TokenSealed = 112,
+    TokenRevoked = 113,
 
     RequestTooLarge = 200,
     RequestMalformed = 201,
@@ -44,6 +45,7 @@ public enum ErrorCode
     NodeDraining = 601,
     NodeUnavailable = 602,
     NodeInternal = 603,
+    NodeRevocationUnknown = 604,
 
     ChainLoop = 700,
     ChainDeadline = 701,

@@ -21,6 +21,7 @@ namespace Mesh.Node.Messaging;
 /// </summary>
 public sealed class FunctionService(
     INatsConnection nats,
+    Revocation.RevocationList revocations,
     InvocationPipeline pipeline,
     NextSteps nextSteps,
     NodeTelemetry telemetry,
@@ -45,6 +46,9 @@ public sealed class FunctionService(
     {
         _workers = [.. Enumerable.Range(0, _execution.Concurrency).Select(_ => Task.Run(WorkAsync, CancellationToken.None))];
         await nats.ConnectAsync();
+
+        // A node that has not read the revocations yet would accept a revoked token: wait.
+        await revocations.Synced.WaitAsync(stoppingToken);
         var service = new NatsSvcContext(nats);
         _server = await service.AddServiceAsync(
             new NatsSvcConfig(ServiceName, "0.1.0")

@@ -3,6 +3,7 @@ using Mesh.Contracts.Tokens;
 using Mesh.Contracts.Wire;
 using Mesh.Node.Chaining;
 using Mesh.Node.Modules;
+using Mesh.Node.Revocation;
 using Mesh.Node.Sandbox;
 using Mesh.Node.Tokens;
 using Microsoft.Extensions.Logging;
@@ -17,6 +18,7 @@ namespace Mesh.Node.Messaging;
 /// </summary>
 public sealed class InvocationPipeline(
     VerifiedTokenCache tokens,
+    RevocationList revocations,
     ModuleCache modules,
     Invoker invoker,
     NodeStats stats,
@@ -104,6 +106,11 @@ public sealed class InvocationPipeline(
         if (!verified.IsOk)
         {
             return Fail(verified.Error.Code, verified.Error.Message);
+        }
+
+        if (revocations.Check(verified.Value) is { } revoked)
+        {
+            return Fail(revoked.Code, revoked.Message, verified.Value.TokenId);
         }
 
         var grant = tokens.Authorize(verified.Value, function, requested);

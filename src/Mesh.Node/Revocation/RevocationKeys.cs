@@ -1,0 +1,17 @@
+namespace Mesh.Node.Revocation;
+
+/// <summary>
+/// Keys of the revocation bucket: <c>token.&lt;token id hex&gt;</c> revokes one token (every block
+/// and hop of it), <c>issuer.&lt;public key&gt;</c> everything an issuer signed. The value is a
+/// note for people (who, why); deleting the key lifts the revocation.
+/// </summary>
+public static class RevocationKeys
+{
+    public const string DefaultBucket = "mesh-revocations";
+    public const string TokenPrefix = "token.";
+    public const string IssuerPrefix = "issuer.";
+
+    public static string Token(string tokenIdHex) => TokenPrefix + tokenIdHex;
+
+    public static string Issuer(string publicKeyText) => IssuerPrefix + publicKeyText;
+}
