@@ -13,6 +13,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NATS.Client.Core;
 using OpenTelemetry.Resources;
+using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
 namespace Mesh.Node;
@@ -92,6 +93,8 @@ public static class NodeHost
         services.AddSingleton<NextSteps>();
         services.AddSingleton<HopTokens>();
         services.AddSingleton<NodeTelemetry>();
+        services.AddMetrics();
+        services.AddSingleton<NodeMetrics>();
         services.AddSingleton<Revocation.RevocationList>();
         services.AddHostedService(sp => sp.GetRequiredService<Revocation.RevocationList>());
         services.AddSingleton<FunctionService>();
@@ -121,20 +124,21 @@ public static class NodeHost
         }
 
         var http = tracing.Protocol == "http/protobuf";
-        if (http && uri.AbsolutePath == "/")
-        {
-            // Set in code, the HTTP exporter posts to the endpoint as given: name the traces path.
-            uri = new Uri(uri, "/v1/traces");
-        }
 
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(tracing.ServiceName))
             .WithTracing(builder => builder
                 .AddSource(NodeTelemetry.SourceName)
-                .AddOtlpExporter(otlp =>
-                {
-                    otlp.Endpoint = uri;
-                    otlp.Protocol = http ? OpenTelemetry.Exporter.OtlpExportProtocol.HttpProtobuf : OpenTelemetry.Exporter.OtlpExportProtocol.Grpc;
-                }));
+                .AddOtlpExporter(otlp => Configure(otlp, uri, http, "/v1/traces")))
+            .WithMetrics(builder => builder
+                .AddMeter(NodeMetrics.MeterName)
+                .AddOtlpExporter(otlp => Configure(otlp, uri, http, "/v1/metrics")));
+
+        static void Configure(OpenTelemetry.Exporter.OtlpExporterOptions otlp, Uri endpoint, bool http, string path)
+        {
+            // Set in code, the HTTP exporter posts to the endpoint as given: name the signal's path.
+            otlp.Endpoint = http && endpoint.AbsolutePath == "/" ? new Uri(endpoint, path) : endpoint;
+            otlp.Protocol = http ? OpenTelemetry.Exporter.OtlpExportProtocol.HttpProtobuf : OpenTelemetry.Exporter.OtlpExportProtocol.Grpc;
+        }
     }
 }

@@ -248,6 +248,7 @@ public sealed class NodeCallTests(NatsServerFixture nats) : IAsyncLifetime
         var endpoint = stats.GetProperty("endpoints")[0];
         Assert.True(endpoint.GetProperty("num_requests").GetInt64() > 0);
         Assert.True(endpoint.GetProperty("data").GetProperty("invocations").GetInt64() > 0);
+        Assert.True(endpoint.GetProperty("data").GetProperty("ready").GetBoolean());
     }
 
     [Fact]

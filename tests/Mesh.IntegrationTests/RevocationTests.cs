@@ -129,6 +129,9 @@ public sealed class RevocationTests(ITestOutputHelper output) : IAsyncLifetime
         // Deleting the bucket would lift every revocation in it; the nodes refuse instead.
         await new NatsKVContext(new NatsJSContext(_mesh.Client)).DeleteStoreAsync(RevocationKeys.DefaultBucket);
         await WaitUntilAsync(async () => (await _mesh.CallAsync("echo", token, "x")).Code == ErrorCode.NodeRevocationUnknown);
+        Assert.All(Lists, l => Assert.False(l.IsCurrent));
+        var stats = System.Text.Json.JsonDocument.Parse((await _mesh.Client.RequestAsync<string>("$SRV.STATS.mesh-node")).Data!).RootElement;
+        Assert.False(stats.GetProperty("endpoints")[0].GetProperty("data").GetProperty("ready").GetBoolean());
 
         // Back when an operator restores it.
         Assert.Equal(0, (await CliAsync("token", "revoke", "--id", new string('0', 32))).Exit);

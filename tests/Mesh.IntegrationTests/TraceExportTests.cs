@@ -27,6 +27,7 @@ public sealed class TraceExportTests : IAsyncLifetime, IDisposable
             ["Mesh:Tracing:ServiceName"] = "mesh-node-under-test",
             // Export within a fraction of a second instead of the default five.
             ["OTEL_BSP_SCHEDULE_DELAY"] = "100",
+            ["OTEL_METRIC_EXPORT_INTERVAL"] = "200",
         });
     }
 
@@ -39,7 +40,7 @@ public sealed class TraceExportTests : IAsyncLifetime, IDisposable
     public void Dispose() => _receiver.Dispose();
 
     [Fact]
-    public async Task AChainsSpans_ReachTheCollector()
+    public async Task AChainsSpans_AndTheNodesMetrics_ReachTheCollector()
     {
         var suffix = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "modules", "suffix.wat"));
         var first = await _mesh.DeployAsync(Wasmtime.Module.ConvertText(suffix));
@@ -65,12 +66,22 @@ public sealed class TraceExportTests : IAsyncLifetime, IDisposable
         Assert.Contains("invoke traced-second", exported);
         Assert.Contains("mesh-node-under-test", exported);
         Assert.Contains("mesh.token_id", exported);
+
+        while (!_receiver.Metrics.Contains("mesh.invocation.duration") && waited.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Contains("mesh.invocations", _receiver.Metrics);
+        Assert.Contains("mesh.invocation.duration", _receiver.Metrics);
+        Assert.Contains("mesh.token_cache.lookups", _receiver.Metrics);
     }
 
     private sealed class OtlpReceiver : IDisposable
     {
         private readonly HttpListener _listener = new();
         private readonly ConcurrentQueue<string> _bodies = new();
+        private readonly ConcurrentQueue<string> _metrics = new();
         private readonly Task _loop;
 
         public OtlpReceiver()
@@ -91,6 +102,10 @@ public sealed class TraceExportTests : IAsyncLifetime, IDisposable
                         {
                             _bodies.Enqueue(Encoding.Latin1.GetString(body.ToArray()));
                         }
+                        else if (context.Request.Url.AbsolutePath == "/v1/metrics")
+                        {
+                            _metrics.Enqueue(Encoding.Latin1.GetString(body.ToArray()));
+                        }
 
                         context.Response.StatusCode = 200;
                         context.Response.ContentType = "application/x-protobuf";
@@ -107,6 +122,8 @@ public sealed class TraceExportTests : IAsyncLifetime, IDisposable
         public int Port { get; }
 
         public string Received => string.Concat(_bodies);
+
+        public string Metrics => string.Concat(_metrics);
 
         public void Dispose()
         {

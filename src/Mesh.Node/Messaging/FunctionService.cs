@@ -54,7 +54,13 @@ public sealed class FunctionService(
             new NatsSvcConfig(ServiceName, "0.1.0")
             {
                 Description = "Mesh node: runs WebAssembly functions with exactly the authority of each message's token",
-                StatsHandler = _ => stats.ToJson(),
+                // "ready": serving and current on revocations; false while it fails closed.
+                StatsHandler = _ =>
+                {
+                    var json = stats.ToJson();
+                    json["ready"] = !_draining && revocations.IsCurrent;
+                    return json;
+                },
             },
             stoppingToken);
         await _server.AddEndpointAsync<NatsMemoryOwner<byte>>(

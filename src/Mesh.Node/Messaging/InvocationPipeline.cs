@@ -4,6 +4,7 @@ using Mesh.Contracts.Wire;
 using Mesh.Node.Chaining;
 using Mesh.Node.Modules;
 using Mesh.Node.Revocation;
+using Mesh.Node.Telemetry;
 using Mesh.Node.Sandbox;
 using Mesh.Node.Tokens;
 using Microsoft.Extensions.Logging;
@@ -22,6 +23,7 @@ public sealed class InvocationPipeline(
     ModuleCache modules,
     Invoker invoker,
     NodeStats stats,
+    NodeMetrics metrics,
     IOptions<NodeOptions> options,
     ILogger<InvocationPipeline> logger)
 {
@@ -39,8 +41,10 @@ public sealed class InvocationPipeline(
         var started = Stopwatch.GetTimestamp();
         stats.Started();
         var outcome = await RunCoreAsync(invocationId, subject, tokenText, moduleText, input, position, cancellationToken);
-        var microseconds = (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds;
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        var microseconds = (long)elapsed.TotalMicroseconds;
         stats.Completed(outcome.Error.Code, microseconds);
+        metrics.Completed(outcome.Error.Code, elapsed.TotalSeconds);
         if (outcome.IsOk)
         {
             Log.Invoked(logger, subject, invocationId, outcome.TokenId, microseconds);

@@ -41,6 +41,11 @@ public sealed class NodeStats
 
     public long ErrorsOf(ErrorCode code) => _errors.GetValueOrDefault(code);
 
+    public long OverloadedCount => Interlocked.Read(ref _overloaded);
+
+    /// <summary>Refusals by capability so far, for metrics.</summary>
+    public IEnumerable<KeyValuePair<string, long>> DeniedByCapability => _denied;
+
     public JsonNode ToJson()
     {
         var invocations = Invocations;

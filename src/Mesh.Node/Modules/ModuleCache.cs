@@ -33,13 +33,21 @@ public sealed class ModuleCache(ModuleStore store, WasmEngine engine, IOptions<N
         _modules.Clear();
     }
 
+    private long _hits;
+    private long _misses;
+
+    /// <summary>Lookups answered from the cache, and those that fetched and compiled (for metrics).</summary>
+    public (long Hits, long Misses) Lookups => (Interlocked.Read(ref _hits), Interlocked.Read(ref _misses));
+
     public ValueTask<Result<CompiledModule>> GetAsync(Sha256Digest digest, CancellationToken cancellationToken)
     {
         if (_modules.TryGetValue(digest, out var existing) && existing.IsValueCreated && existing.Value.IsCompletedSuccessfully)
         {
+            Interlocked.Increment(ref _hits);
             return ValueTask.FromResult(existing.Value.Result);
         }
 
+        Interlocked.Increment(ref _misses);
         return new ValueTask<Result<CompiledModule>>(LoadAsync(digest, cancellationToken));
     }
 

@@ -37,13 +37,17 @@ public sealed class RevocationList(
 
     public bool IsRevoked(string tokenId) => _tokens.ContainsKey(tokenId);
 
+    /// <summary>Whether the node has read the bucket and seen it within the grace period: if not, it refuses calls.</summary>
+    public bool IsCurrent => _synced.Task.IsCompleted
+        && time.GetUtcNow().ToUnixTimeMilliseconds() - Interlocked.Read(ref _confirmed) <= _options.GracePeriod.TotalMilliseconds;
+
     /// <summary>Null when the token may be used; else why not.</summary>
     public MeshError? Check(VerifiedToken token)
     {
-        var silent = time.GetUtcNow().ToUnixTimeMilliseconds() - Interlocked.Read(ref _confirmed);
-        if (silent > _options.GracePeriod.TotalMilliseconds)
+        if (!IsCurrent)
         {
-            return new MeshError(ErrorCode.NodeRevocationUnknown, $"this node has not seen the revocation feed for {silent / 1000} s; it refuses calls until it does");
+            var silent = (time.GetUtcNow().ToUnixTimeMilliseconds() - Interlocked.Read(ref _confirmed)) / 1000;
+            return new MeshError(ErrorCode.NodeRevocationUnknown, $"this node has not seen the revocation feed for {silent} s; it refuses calls until it does");
         }
 
         if (_tokens.ContainsKey(token.TokenId))

@@ -40,6 +40,12 @@ public sealed class VerifiedTokenCache
     public Result<Grant> Authorize(VerifiedToken token, string function, Sha256Digest? module) =>
         _verifier.Authorize(token, function, module);
 
+    private long _hits;
+    private long _misses;
+
+    /// <summary>Verifications answered from the cache, and those that checked signatures (for metrics).</summary>
+    public (long Hits, long Misses) Lookups => (Interlocked.Read(ref _hits), Interlocked.Read(ref _misses));
+
     public Result<VerifiedToken> Verify(ReadOnlyMemory<byte> token)
     {
         if (token.IsEmpty || token.Length > _verifier.Options.MaxTokenBytes)
@@ -52,11 +58,14 @@ public sealed class VerifiedTokenCache
         {
             if (!IsExpired(cached))
             {
+                Interlocked.Increment(ref _hits);
                 return Result<VerifiedToken>.Ok(cached);
             }
 
             _entries.TryRemove(key, out _);
         }
+
+        Interlocked.Increment(ref _misses);
 
         var verified = _verifier.Verify(token);
         if (verified.IsOk && !IsExpired(verified.Value))
