@@ -34,6 +34,13 @@ public sealed class CallInput
         return FunctionName.IsValid(name) ? Subjects.ForFunction(name) : throw CliException.Usage($"'{name}' is not a valid function name");
     }
 
+    public string Function(ParseResult result) => Subjects.FunctionOf(Subject(result))!;
+
+    /// <summary>The token in its wire form, read and checked for shape (not verified).</summary>
+    public string Token(ParseResult result, CliContext context) => TokenCodec.ToText(TokenArgument.Read(result.GetValue(_token)!, context));
+
+    public string? Module(ParseResult result) => result.GetValue(_module);
+
     public NatsHeaders Headers(ParseResult result, CliContext context)
     {
         var token = TokenArgument.Read(result.GetValue(_token)!, context);

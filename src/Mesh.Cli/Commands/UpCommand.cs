@@ -6,6 +6,7 @@ using Mesh.Cli.Local;
 using Mesh.Cli.Manifest;
 using Mesh.Cli.Output;
 using Mesh.Cli.Parsing;
+using Mesh.Client;
 using Mesh.Contracts.Keys;
 using Mesh.Contracts.Wire;
 using Mesh.Node;
@@ -152,13 +153,12 @@ public static class UpCommand
         private async Task<bool> TryAsync(DeployedFunction function, CancellationToken cancellationToken)
         {
             var spec = function.Spec;
-            var headers = new NatsHeaders { [MeshHeaders.Token] = function.Token! };
             var started = Stopwatch.GetTimestamp();
             string shown;
             var ok = true;
             try
             {
-                var reply = await CallReply.RequestAsync(_client!, Subjects.ForFunction(spec.Name), Encoding.UTF8.GetBytes(spec.Example!), headers, TimeSpan.FromSeconds(30), cancellationToken);
+                var reply = await new MeshClient(_client!).CallAsync(spec.Name, function.Token!, Encoding.UTF8.GetBytes(spec.Example!), cancellationToken: cancellationToken);
                 shown = CallReply.Text(reply, indented: false);
             }
             catch (CliException e)

@@ -25,6 +25,7 @@ public enum ErrorCode
 
     RequestTooLarge = 200,
     RequestMalformed = 201,
+    RequestTimeout = 202,
 
     ModuleNotFound = 300,
     ModuleDigestMismatch = 301,

@@ -22,6 +22,7 @@ public static class ErrorCodes
         ErrorCode.TokenRevoked => "token.revoked",
         ErrorCode.RequestTooLarge => "request.too_large",
         ErrorCode.RequestMalformed => "request.malformed",
+        ErrorCode.RequestTimeout => "request.timeout",
         ErrorCode.ModuleNotFound => "module.not_found",
         ErrorCode.ModuleDigestMismatch => "module.digest_mismatch",
         ErrorCode.ModuleInvalid => "module.invalid",

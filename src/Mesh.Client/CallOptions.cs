@@ -1,0 +1,23 @@
+namespace Mesh.Client;
+
+/// <summary>How to make one call.</summary>
+public sealed record CallOptions
+{
+    /// <summary>How long to wait for each attempt's answer; 90% of it goes to the chain as its budget.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Whether running the function twice is harmless. Only then are attempts that may have run
+    /// (a timeout) tried again; attempts no node admitted are retried either way.
+    /// </summary>
+    public bool Idempotent { get; init; }
+
+    /// <summary>Further attempts after the first, with exponential backoff and jitter.</summary>
+    public int Retries { get; init; } = 2;
+
+    /// <summary>First backoff; each next one doubles, with jitter.</summary>
+    public TimeSpan Backoff { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Which granted module to run (<c>sha256:HEX</c>); null for the grant's first.</summary>
+    public string? Module { get; init; }
+}

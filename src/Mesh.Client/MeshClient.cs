@@ -1,0 +1,105 @@
+using System.Globalization;
+using Mesh.Contracts.Wire;
+using NATS.Client.Core;
+using Polly;
+using Polly.Retry;
+
+namespace Mesh.Client;
+
+/// <summary>
+/// Calls functions over any NATS connection, the way any language could: a request to
+/// <c>mesh.fn.NAME</c> with the token in <c>Mesh-Token</c>. Retries, with exponential backoff
+/// and jitter (Polly), what is safe to retry: calls no node admitted (no responders,
+/// <c>node.overloaded</c>, <c>node.draining</c>, <c>node.revocation_unknown</c>) always, and calls
+/// that may have run (timeouts) only when the caller says the call is idempotent. Never token,
+/// request, module, capability or function errors: trying again would fail the same way.
+/// </summary>
+public sealed class MeshClient(INatsConnection nats)
+{
+    private static readonly ErrorCode[] NotAdmitted = [ErrorCode.NodeUnavailable, ErrorCode.NodeOverloaded, ErrorCode.NodeDraining, ErrorCode.NodeRevocationUnknown];
+
+    public async Task<MeshReply> CallAsync(string function, string token, ReadOnlyMemory<byte> input, CallOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new CallOptions();
+        var subject = Subjects.ForFunction(function);
+        var attempts = 0;
+        var retry = new ResiliencePipelineBuilder<MeshReply>()
+            .AddRetry(new RetryStrategyOptions<MeshReply>
+            {
+                MaxRetryAttempts = Math.Max(0, options.Retries),
+                Delay = options.Backoff,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result is { } reply && ShouldRetry(reply, options.Idempotent)),
+            })
+            .Build();
+        if (options.Retries <= 0)
+        {
+            retry = ResiliencePipeline<MeshReply>.Empty;
+        }
+
+        var reply = await retry.ExecuteAsync(
+            async ct =>
+            {
+                attempts++;
+                return await AttemptAsync(subject, token, input, options, ct);
+            },
+            cancellationToken);
+        return reply with { Attempts = attempts };
+    }
+
+    /// <summary>Whether another attempt could end differently and cannot do harm.</summary>
+    public static bool ShouldRetry(MeshReply reply, bool idempotent) =>
+        NotAdmitted.Contains(reply.Code) || (reply.Code == ErrorCode.RequestTimeout && idempotent);
+
+    private async Task<MeshReply> AttemptAsync(string subject, string token, ReadOnlyMemory<byte> input, CallOptions options, CancellationToken cancellationToken)
+    {
+        var headers = new NatsHeaders
+        {
+            [MeshHeaders.Token] = token,
+            // 90% of the wait: a step that runs out of budget can still say so before we stop listening.
+            [MeshHeaders.Budget] = ((long)(options.Timeout.TotalMilliseconds * 0.9)).ToString(CultureInfo.InvariantCulture),
+        };
+        if (options.Module is not null)
+        {
+            headers[MeshHeaders.Module] = options.Module;
+        }
+
+        try
+        {
+            var msg = await nats.RequestAsync<ReadOnlyMemory<byte>, byte[]>(subject, input, headers, replyOpts: new NatsSubOpts { Timeout = options.Timeout }, cancellationToken: cancellationToken);
+            return msg.HasNoResponders ? NoNode(subject) : Read(msg);
+        }
+        catch (NatsNoRespondersException)
+        {
+            return NoNode(subject);
+        }
+        catch (NatsNoReplyException)
+        {
+            return new MeshReply(ErrorCode.RequestTimeout, ErrorCode.RequestTimeout.ToWire(), $"no answer from {subject} within {options.Timeout.TotalSeconds:0.###} s", default);
+        }
+    }
+
+    private static MeshReply Read(NatsMsg<byte[]> msg)
+    {
+        string? Header(string name) => msg.Headers?.TryGetValue(name, out var value) == true ? value.ToString() : null;
+        var status = Header(MeshHeaders.Status);
+        var code = status switch
+        {
+            "ok" => ErrorCode.None,
+            not null when ErrorCodes.TryParse(status, out var parsed) => parsed,
+            _ => ErrorCode.NodeInternal,
+        };
+        return new MeshReply(code, status ?? "reply.unknown", status is null ? "no Mesh-Status in the reply: is something else answering on this subject?" : Header(MeshHeaders.Message), msg.Data ?? [])
+        {
+            Function = Header(MeshHeaders.Function),
+            Step = int.TryParse(Header(MeshHeaders.Step), NumberStyles.None, CultureInfo.InvariantCulture, out var step) ? step : null,
+            FanOut = Header(MeshHeaders.FanOut),
+            Denied = Header(MeshHeaders.Denied),
+        };
+    }
+
+    // "No responders" means no node received it: as safe to retry as an overloaded node.
+    private static MeshReply NoNode(string subject) =>
+        new(ErrorCode.NodeUnavailable, ErrorCode.NodeUnavailable.ToWire(), $"no node is serving {subject} (is a node running on this NATS?)", default);
+}

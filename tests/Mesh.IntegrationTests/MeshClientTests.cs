@@ -1,0 +1,107 @@
+using Mesh.Cli.Local;
+using Mesh.Client;
+using Mesh.Contracts.Tokens;
+using Mesh.Contracts.Wire;
+
+namespace Mesh.IntegrationTests;
+
+/// <summary>
+/// The client's retries against real nodes: what no node admitted is tried again, what may have
+/// run only when the caller says it is idempotent, and token errors never. Own nats-server: these
+/// tests start and stop nodes.
+/// </summary>
+public sealed class MeshClientTests : IAsyncLifetime
+{
+    private NatsServerProcess _nats = null!;
+    private MeshCluster _mesh = null!;
+    private Sha256Digest _echo;
+    private Sha256Digest _loop;
+
+    public async Task InitializeAsync()
+    {
+        _nats = await NatsServerProcess.StartAsync();
+        _mesh = await MeshCluster.StartAsync(_nats.Url, nodes: 0);
+        _echo = await _mesh.DeployAsync(MeshCluster.Wat("echo"));
+        _loop = await _mesh.DeployAsync(MeshCluster.Wat("loop"));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _mesh.DisposeAsync();
+        _nats.Dispose();
+    }
+
+    private MeshClient Client => new(_mesh.Client);
+
+    [Fact]
+    public async Task NoNodeYet_IsRetried_UntilOneServes()
+    {
+        var call = Client.CallAsync("echo", _mesh.Grant("echo", _echo), "waited"u8.ToArray(), new CallOptions { Retries = 8, Backoff = TimeSpan.FromMilliseconds(200) });
+        await Task.Delay(300);
+        await _mesh.StartNodeAsync();
+
+        var reply = await call;
+
+        Assert.True(reply.IsOk, reply.ToString());
+        Assert.True(reply.Attempts > 1, $"{reply.Attempts} attempts");
+    }
+
+    [Fact]
+    public async Task NoNodeAtAll_EndsAsUnavailable_AfterEveryRetry()
+    {
+        var reply = await Client.CallAsync("echo", _mesh.Grant("echo", _echo), "x"u8.ToArray(), new CallOptions { Retries = 2, Backoff = TimeSpan.FromMilliseconds(10) });
+
+        Assert.Equal((ErrorCode.NodeUnavailable, 3), (reply.Code, reply.Attempts));
+    }
+
+    [Fact]
+    public async Task ATokenError_IsNeverRetried()
+    {
+        await _mesh.StartNodeAsync();
+
+        var reply = await Client.CallAsync("other", _mesh.Grant("echo", _echo), "x"u8.ToArray(), new CallOptions { Retries = 5, Idempotent = true });
+
+        Assert.Equal((ErrorCode.TokenWrongSubject, 1), (reply.Code, reply.Attempts));
+    }
+
+    [Theory]
+    [InlineData(false, 1)]
+    [InlineData(true, 3)]
+    public async Task ATimeout_IsRetriedOnlyWhenTheCallIsIdempotent(bool idempotent, int attempts)
+    {
+        // Something that takes calls and never answers: a node that died holding them looks the same.
+        await using var blackhole = await _mesh.Client.SubscribeCoreAsync<byte[]>("mesh.fn.blackhole");
+        await _mesh.Client.PingAsync();
+
+        var reply = await Client.CallAsync("blackhole", _mesh.Grant("blackhole", _echo), "x"u8.ToArray(), new CallOptions
+        {
+            Timeout = TimeSpan.FromMilliseconds(200),
+            Retries = 2,
+            Backoff = TimeSpan.FromMilliseconds(10),
+            Idempotent = idempotent,
+        });
+
+        Assert.Equal((ErrorCode.RequestTimeout, attempts), (reply.Code, reply.Attempts));
+        var received = 0;
+        while (blackhole.Msgs.TryRead(out _))
+        {
+            received++;
+        }
+
+        Assert.Equal(attempts, received);
+    }
+
+    [Fact]
+    public async Task AnOverloadedNode_IsRetried_AndTheCallGetsThrough()
+    {
+        await _mesh.StartNodeAsync(new Dictionary<string, string?> { ["Mesh:Execution:Concurrency"] = "1", ["Mesh:Execution:QueueLength"] = "0" });
+        var busy = _mesh.CallAsync("slow", _mesh.Grant("slow", _loop, limits: new Limits(WallTimeMs: 800)), "x");
+        await Task.Delay(200);
+
+        var reply = await Client.CallAsync("echo", _mesh.Grant("echo", _echo), "through"u8.ToArray(), new CallOptions { Retries = 6, Backoff = TimeSpan.FromMilliseconds(200) });
+
+        Assert.True(reply.IsOk, reply.ToString());
+        Assert.True(reply.Attempts > 1, $"{reply.Attempts} attempts: the node was never overloaded");
+        Assert.Equal(ErrorCode.FunctionTimeout, (await busy).Code);
+    }
+}
