@@ -2,6 +2,8 @@ using Mesh.Cli.Local;
 using Mesh.Client;
 using Mesh.Contracts.Tokens;
 using Mesh.Contracts.Wire;
+using Mesh.Node.Messaging;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Mesh.IntegrationTests;
 
@@ -94,9 +96,14 @@ public sealed class MeshClientTests : IAsyncLifetime
     [Fact]
     public async Task AnOverloadedNode_IsRetried_AndTheCallGetsThrough()
     {
-        await _mesh.StartNodeAsync(new Dictionary<string, string?> { ["Mesh:Execution:Concurrency"] = "1", ["Mesh:Execution:QueueLength"] = "0" });
-        var busy = _mesh.CallAsync("slow", _mesh.Grant("slow", _loop, limits: new Limits(WallTimeMs: 800)), "x");
-        await Task.Delay(200);
+        var node = await _mesh.StartNodeAsync(new Dictionary<string, string?> { ["Mesh:Execution:Concurrency"] = "1", ["Mesh:Execution:QueueLength"] = "0" });
+        var stats = node.Services.GetRequiredService<NodeStats>();
+        var busy = _mesh.CallAsync("slow", _mesh.Grant("slow", _loop, limits: new Limits(WallTimeMs: 1500)), "x");
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (stats.InFlight == 0 && waited.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            await Task.Delay(5);
+        }
 
         var reply = await Client.CallAsync("echo", _mesh.Grant("echo", _echo), "through"u8.ToArray(), new CallOptions { Retries = 6, Backoff = TimeSpan.FromMilliseconds(200) });
 
