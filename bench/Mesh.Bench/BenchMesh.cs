@@ -20,12 +20,12 @@ public sealed class BenchMesh : IAsyncDisposable
 {
     private readonly NatsServerProcess _server;
 
-    private BenchMesh(NatsServerProcess server, SigningKey issuer, NatsConnection client, IHost node, INatsObjStore store, byte[] echoWasm)
+    private BenchMesh(NatsServerProcess server, SigningKey issuer, NatsConnection client, IReadOnlyList<IHost> nodes, INatsObjStore store, byte[] echoWasm)
     {
         _server = server;
         Issuer = issuer;
         Client = client;
-        Node = node;
+        Nodes = nodes;
         Store = store;
         EchoWasm = echoWasm;
         Echo = Sha256Digest.Of(echoWasm);
@@ -37,7 +37,9 @@ public sealed class BenchMesh : IAsyncDisposable
 
     public NatsConnection Client { get; }
 
-    public IHost Node { get; }
+    public IHost Node => Nodes[0];
+
+    public IReadOnlyList<IHost> Nodes { get; }
 
     public INatsObjStore Store { get; }
 
@@ -47,25 +49,30 @@ public sealed class BenchMesh : IAsyncDisposable
 
     public static string EchoText => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "modules", "echo.wat"));
 
-    public static async Task<BenchMesh> StartAsync()
+    public static async Task<BenchMesh> StartAsync(int nodeCount = 1)
     {
         var server = await NatsServerProcess.StartAsync();
         var issuer = SigningKey.Generate();
         var client = new NatsConnection(new NatsOpts { Url = server.Url, RequestReplyMode = NatsRequestReplyMode.Direct });
         await client.ConnectAsync();
-        var node = NodeHost.Build([], new Dictionary<string, string?>
+        var nodes = new List<IHost>();
+        for (var i = 0; i < nodeCount; i++)
         {
-            ["Mesh:Nats:Url"] = server.Url,
-            ["Mesh:Tokens:TrustedRoots:0"] = issuer.PublicKeyText,
-            ["Logging:LogLevel:Default"] = "Warning",
-        });
-        await node.StartAsync();
-        await node.Services.GetServices<IHostedService>().OfType<FunctionService>().Single().Ready;
+            var node = NodeHost.Build([], new Dictionary<string, string?>
+            {
+                ["Mesh:Nats:Url"] = server.Url,
+                ["Mesh:Tokens:TrustedRoots:0"] = issuer.PublicKeyText,
+                ["Logging:LogLevel:Default"] = "Warning",
+            });
+            await node.StartAsync();
+            await node.Services.GetServices<IHostedService>().OfType<FunctionService>().Single().Ready;
+            nodes.Add(node);
+        }
 
         var echo = Wasmtime.Module.ConvertText(EchoText);
         var store = await new NatsObjContext(new NatsJSContext(client)).CreateObjectStoreAsync(new NatsObjConfig("mesh-modules"));
         await store.PutAsync(ModuleStore.ObjectName(Sha256Digest.Of(echo)), echo);
-        return new BenchMesh(server, issuer, client, node, store, echo);
+        return new BenchMesh(server, issuer, client, nodes, store, echo);
     }
 
     /// <summary>A function running <paramref name="module"/> (echo by default) with a fuel limit, handing on to <paramref name="then"/>.</summary>
@@ -89,8 +96,12 @@ public sealed class BenchMesh : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Node.StopAsync();
-        Node.Dispose();
+        foreach (var node in Nodes)
+        {
+            await node.StopAsync();
+            node.Dispose();
+        }
+
         await Client.DisposeAsync();
         Issuer.Dispose();
         _server.Dispose();

@@ -6,13 +6,20 @@ using BenchmarkDotNet.Loggers;
 using BenchmarkDotNet.Running;
 using Mesh.Bench;
 
-// Usage: dotnet run -c Release --project bench/Mesh.Bench -- tokens|node|chain [docs/benchmarks.md]
+// Usage: dotnet run -c Release --project bench/Mesh.Bench -- tokens|node|chain|soak [docs/benchmarks.md]
 var suite = args.FirstOrDefault() ?? "tokens";
 var document = args.Length > 1 ? args[1] : Path.Combine("docs", "benchmarks.md");
 
 if (suite == "node")
 {
     BenchmarksDocument.WriteSection(document, suite, await NodeBenchmark.RunAsync());
+    Console.WriteLine($"wrote the '{suite}' section of {document}");
+    return 0;
+}
+
+if (suite == "soak")
+{
+    BenchmarksDocument.WriteSection(document, suite, await SoakBenchmark.RunAsync());
     Console.WriteLine($"wrote the '{suite}' section of {document}");
     return 0;
 }
@@ -26,7 +33,7 @@ if (suite == "chain")
 
 if (suite != "tokens")
 {
-    Console.Error.WriteLine($"unknown suite '{suite}' (known: tokens, node, chain)");
+    Console.Error.WriteLine($"unknown suite '{suite}' (known: tokens, node, chain, soak)");
     return 2;
 }
 
