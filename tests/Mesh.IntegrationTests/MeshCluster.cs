@@ -48,6 +48,12 @@ public sealed class MeshCluster : IAsyncDisposable
         return cluster;
     }
 
+    /// <summary>A cluster whose NATS is not up yet: nodes may start; the client connects later (<see cref="ConnectClientAsync"/>).</summary>
+    public static Task<MeshCluster> StartWithoutServerAsync(string url) =>
+        Task.FromResult(new MeshCluster(url, SigningKey.Generate(), new NatsConnection(new NatsOpts { Url = url, Name = "mesh-test-client", RequestReplyMode = NatsRequestReplyMode.Direct })));
+
+    public async Task ConnectClientAsync() => await Client.ConnectAsync();
+
     public async Task<IHost> StartNodeAsync(IDictionary<string, string?>? settings = null)
     {
         var overrides = new Dictionary<string, string?>

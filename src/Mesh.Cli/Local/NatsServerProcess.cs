@@ -13,13 +13,17 @@ public sealed class NatsServerProcess : IDisposable
     // Debian's package installs to /usr/sbin, which is not on every PATH.
     private static readonly string[] Locations = ["/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"];
 
-    private readonly Process _process;
     private readonly string _directory;
+    private readonly string[] _arguments;
+    private readonly Dictionary<string, string> _environment;
+    private Process _process;
 
-    private NatsServerProcess(Process process, string directory, int port)
+    private NatsServerProcess(Process process, string directory, int port, string[] arguments, Dictionary<string, string> environment)
     {
         _process = process;
         _directory = directory;
+        _arguments = arguments;
+        _environment = environment;
         Port = port;
     }
 
@@ -27,11 +31,12 @@ public sealed class NatsServerProcess : IDisposable
 
     public string Url => $"nats://127.0.0.1:{Port}";
 
-    public static Task<NatsServerProcess> StartAsync()
+    /// <param name="port">A port to listen on; by default a free one.</param>
+    public static Task<NatsServerProcess> StartAsync(int? port = null)
     {
         var directory = Directory.CreateTempSubdirectory("mesh-nats-").FullName;
-        var port = FreePort();
-        return StartAsync(["-js", "-a", "127.0.0.1", "-p", port.ToString(), "-sd", directory], new Dictionary<string, string>(), directory, port);
+        port ??= FreePort();
+        return StartAsync(["-js", "-a", "127.0.0.1", "-p", port.Value.ToString(), "-sd", directory], new Dictionary<string, string>(), directory, port.Value);
     }
 
     /// <summary>
@@ -46,6 +51,23 @@ public sealed class NatsServerProcess : IDisposable
 
     private static async Task<NatsServerProcess> StartAsync(string[] arguments, Dictionary<string, string> environment, string directory, int port)
     {
+        var server = new NatsServerProcess(Launch(arguments, environment), directory, port, arguments, environment);
+        await WaitForPortAsync(port, TimeSpan.FromSeconds(10));
+        return server;
+    }
+
+    /// <summary>Kills the server and starts it again on the same port with the same storage, as a crash and restart would.</summary>
+    public async Task RestartAsync(TimeSpan downtime)
+    {
+        Kill();
+        _process.Dispose();
+        await Task.Delay(downtime);
+        _process = Launch(_arguments, _environment);
+        await WaitForPortAsync(Port, TimeSpan.FromSeconds(10));
+    }
+
+    private static Process Launch(string[] arguments, Dictionary<string, string> environment)
+    {
         var binary = Locations.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("nats-server is not installed: run scripts/install-prerequisites.sh (apt-get install nats-server)");
         var start = new ProcessStartInfo(binary, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -57,9 +79,20 @@ public sealed class NatsServerProcess : IDisposable
         var process = Process.Start(start) ?? throw new InvalidOperationException("nats-server did not start");
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new NatsServerProcess(process, directory, port);
-        await WaitForPortAsync(port, TimeSpan.FromSeconds(10));
-        return server;
+        return process;
+    }
+
+    private void Kill()
+    {
+        try
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(5000);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
     }
 
     public static int FreePort()
@@ -71,16 +104,7 @@ public sealed class NatsServerProcess : IDisposable
 
     public void Dispose()
     {
-        try
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit(5000);
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-
+        Kill();
         _process.Dispose();
         try
         {
