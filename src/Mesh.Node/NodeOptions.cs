@@ -86,6 +86,12 @@ public sealed record ExecutionOptions
 
     /// <summary>How long a stopping node lets in-flight invocations finish.</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Most calls of one function admitted at once (waiting or running); past it, that function's
+    /// calls get <c>node.overloaded</c> while other functions still get workers. 0: no limit.
+    /// </summary>
+    public int MaxPerFunction { get; init; }
 }
 
 /// <summary>The node's own maximum for every limit: a token can ask for less, never more.</summary>

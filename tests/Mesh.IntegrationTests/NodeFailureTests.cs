@@ -132,6 +132,32 @@ public sealed class NodeFailureTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ASlowFunction_DoesNotStarveTheOthers_WhenItsShareIsCapped()
+    {
+        var node = await _mesh.StartNodeAsync(new Dictionary<string, string?>
+        {
+            ["Mesh:Execution:Concurrency"] = "3",
+            ["Mesh:Execution:MaxPerFunction"] = "2",
+        });
+        var loop = await _mesh.DeployAsync(MeshCluster.Wat("loop"));
+        var slowToken = _mesh.Grant("slow", loop, limits: new Limits(WallTimeMs: 2000));
+
+        // Five slow calls at once: two are admitted, three told to retry; a worker stays free.
+        var slow = Enumerable.Range(0, 5).Select(_ => _mesh.CallAsync("slow", slowToken, "x")).ToList();
+        await Task.Delay(300);
+        var quick = await _mesh.CallAsync("echo", _token, "not starved");
+
+        Assert.True(quick.IsOk, quick.ToString());
+
+        // It did not wait for a slow call to free a worker: none had run out of time yet.
+        Assert.DoesNotContain(slow, s => s.IsCompleted && s.Result.Code == ErrorCode.FunctionTimeout);
+        var codes = (await Task.WhenAll(slow)).Select(r => r.Code).ToList();
+        Assert.Equal(2, codes.Count(c => c == ErrorCode.FunctionTimeout));
+        Assert.Equal(3, codes.Count(c => c == ErrorCode.NodeOverloaded));
+        await _mesh.StopNodeAsync(node);
+    }
+
+    [Fact]
     public async Task AnInputLargerThanTheNodeAccepts_IsRefused()
     {
         await _mesh.StartNodeAsync(new Dictionary<string, string?> { ["Mesh:Execution:MaxInputBytes"] = "1000" });

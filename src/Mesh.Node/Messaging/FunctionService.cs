@@ -39,6 +39,7 @@ public sealed class FunctionService(
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task[] _workers = [];
     private INatsSvcServer? _server;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _perFunction = new(StringComparer.Ordinal);
     private int _waiting;
     private volatile bool _draining;
 
@@ -120,12 +121,26 @@ public sealed class FunctionService(
             return;
         }
 
+        // One slow function must not take every worker: past its share, only its calls are refused.
+        if (_execution.MaxPerFunction > 0 && _perFunction.GetValueOrDefault(msg.Subject) >= _execution.MaxPerFunction)
+        {
+            msg.Data.Dispose();
+            stats.Overloaded();
+            await ReplyErrorAsync(msg, new MeshError(ErrorCode.NodeOverloaded, $"{msg.Subject} already has {_execution.MaxPerFunction} calls on this node; retry"));
+            return;
+        }
+
         // The endpoint's loop is the only writer: it never waits, it admits or refuses. A message
         // waits here at most until one of the workers, each running one invocation, is free.
         var allBusy = stats.InFlight >= _execution.Concurrency;
         if ((Volatile.Read(ref _waiting) < _execution.QueueLength || !allBusy) && _queue.Writer.TryWrite(new Admitted(msg, Stopwatch.GetTimestamp())))
         {
             Interlocked.Increment(ref _waiting);
+            if (_execution.MaxPerFunction > 0)
+            {
+                _perFunction.AddOrUpdate(msg.Subject, 1, (_, n) => n + 1);
+            }
+
             return;
         }
 
@@ -140,7 +155,17 @@ public sealed class FunctionService(
         await foreach (var admitted in _queue.Reader.ReadAllAsync())
         {
             Interlocked.Decrement(ref _waiting);
+            var subject = admitted.Msg.Subject;
             await ProcessAsync(admitted.Msg, admitted.Arrived);
+            if (_execution.MaxPerFunction > 0)
+            {
+                // Drop the entry at zero (only if still zero), so any number of subjects costs nothing.
+                var left = _perFunction.AddOrUpdate(subject, 0, (_, n) => n - 1);
+                if (left <= 0)
+                {
+                    _perFunction.TryRemove(KeyValuePair.Create(subject, left));
+                }
+            }
         }
     }
 
