@@ -18,6 +18,7 @@ public static class MeshCli
         KvCommand.Build(context),
         UpCommand.Build(context),
         NewCommand.Build(context),
+        JobsCommand.Build(context),
     };
 
     /// <summary>Runs a command line; returns the exit code. Never throws for user mistakes.</summary>

@@ -61,4 +61,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 19, Level = LogLevel.Warning, Message = "cannot see the revocation bucket {Bucket}: {Reason}")]
     public static partial void RevocationFeedLost(ILogger logger, string bucket, string reason);
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "taking jobs from stream {Stream}, {Concurrency} at once")]
+    public static partial void JobsServing(ILogger logger, string stream, int concurrency);
+
+    [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "job on {Subject} failed on delivery {Delivery} ({Code}); delivered again in {Delay}")]
+    public static partial void JobRetried(ILogger logger, string subject, int delivery, string code, TimeSpan delay);
+
+    [LoggerMessage(EventId = 22, Level = LogLevel.Warning, Message = "job on {Subject} is dead after {Deliveries} deliveries: {Code}: {Message}")]
+    public static partial void JobDead(ILogger logger, string subject, int deliveries, string code, string message);
 }

@@ -100,6 +100,7 @@ public static class NodeHost
         services.AddSingleton<FunctionService>();
         services.AddHostedService(sp => sp.GetRequiredService<FunctionService>());
         services.AddHostedService<Health.ReadyFile>();
+        services.AddHostedService<Jobs.JobService>();
         AddTracing(services, configuration);
         return services;
     }

@@ -30,6 +30,8 @@ public sealed record NodeOptions
 
     public Revocation.RevocationOptions Revocation { get; init; } = new();
 
+    public Jobs.JobOptions Jobs { get; init; } = new();
+
     /// <summary>Null when valid, else what is wrong, naming the setting.</summary>
     public string? Validate()
     {

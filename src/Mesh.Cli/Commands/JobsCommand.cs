@@ -1,0 +1,43 @@
+using System.CommandLine;
+using System.Text;
+using Mesh.Contracts.Wire;
+using Mesh.Node.Jobs;
+using NATS.Client.JetStream;
+
+namespace Mesh.Cli.Commands;
+
+/// <summary><c>mesh jobs dead</c>: the durable jobs that will not run again, with why (oldest first).</summary>
+public static class JobsCommand
+{
+    public static Command Build(CliContext context)
+    {
+        var nats = NatsOption.Create();
+        var limit = new Option<int>("--limit") { Description = "At most this many", DefaultValueFactory = _ => 100 };
+        var dead = new Command("dead", "List dead letters: jobs that failed for good, with their code, deliveries and input") { nats, limit };
+        dead.SetAction(async (result, cancellationToken) =>
+        {
+            await using var connection = await NatsOption.ConnectAsync(result.GetValue(nats)!, cancellationToken);
+            var js = new NatsJSContext(connection);
+            INatsJSConsumer consumer;
+            try
+            {
+                consumer = await js.CreateOrderedConsumerAsync(JobSubjects.DeadStream, cancellationToken: cancellationToken);
+            }
+            catch (NatsJSApiException e) when (e.Error.Code == 404)
+            {
+                return 0;
+            }
+
+            await foreach (var msg in consumer.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = Math.Max(1, result.GetValue(limit)) }, cancellationToken: cancellationToken))
+            {
+                string Header(string name) => msg.Headers?.TryGetValue(name, out var value) == true ? value.ToString() : "-";
+                var function = msg.Subject[JobSubjects.DeadPrefix.Length..];
+                await context.Out.WriteLineAsync(
+                    $"{function}\t{Header(MeshHeaders.Status)}\tdeliveries={Header(JobSubjects.DeliveriesHeader)}\t{Header(MeshHeaders.Message)}\tinput={Encoding.UTF8.GetString(msg.Data ?? [])}");
+            }
+
+            return 0;
+        });
+        return new Command("jobs", "Durable jobs (mesh publish --durable)") { dead };
+    }
+}

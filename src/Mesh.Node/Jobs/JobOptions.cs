@@ -1,0 +1,23 @@
+namespace Mesh.Node.Jobs;
+
+/// <summary>Bound from <c>Mesh__Jobs__...</c>: durable triggers through JetStream.</summary>
+public sealed record JobOptions
+{
+    /// <summary>Whether the node takes jobs from the <c>MESH_JOBS</c> stream at all.</summary>
+    public bool Enabled { get; init; } = true;
+
+    /// <summary>Jobs this node runs at once (besides request/reply calls).</summary>
+    public int Concurrency { get; init; } = 2;
+
+    /// <summary>Deliveries of one job before it goes to the dead letters.</summary>
+    public int MaxDeliveries { get; init; } = 5;
+
+    /// <summary>Waits before the second, third, ... delivery of a job that failed (the last one repeats).</summary>
+    public TimeSpan[] Backoff { get; init; } = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30)];
+
+    /// <summary>How long a delivered job may go unacknowledged before another node gets it (a node died holding it).</summary>
+    public TimeSpan AckWait { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long JetStream remembers a message id, so a job published twice runs once.</summary>
+    public TimeSpan DuplicateWindow { get; init; } = TimeSpan.FromMinutes(2);
+}

@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using System.Globalization;
+using Mesh.Contracts.Wire;
+using Mesh.Node.Chaining;
+using Mesh.Node.Messaging;
+using Mesh.Node.Revocation;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+
+namespace Mesh.Node.Jobs;
+
+/// <summary>
+/// Durable triggers: jobs from the <c>MESH_JOBS</c> stream, through the same pipeline as calls,
+/// acknowledged only after the invocation. A job that failed for a reason that may pass (the
+/// function failed or ran out of time, a node-side problem) is delivered again after a backoff;
+/// one that cannot succeed (token, request, module or capability errors) is terminated at once.
+/// Either way, a job that will not run again is published to <c>mesh.dead.NAME</c> with its code,
+/// so nothing is lost silently. A node that dies holding a job leaves it unacknowledged, and
+/// another node gets it after the ack wait.
+/// </summary>
+public sealed class JobService(
+    INatsConnection nats,
+    RevocationList revocations,
+    InvocationPipeline pipeline,
+    NextSteps nextSteps,
+    IOptions<NodeOptions> options,
+    ILogger<JobService> logger) : BackgroundService
+{
+    private static readonly ErrorCode[] Permanent =
+    [
+        ErrorCode.TokenMissing, ErrorCode.TokenMalformed, ErrorCode.TokenTooLarge, ErrorCode.TokenVersion, ErrorCode.TokenSignature,
+        ErrorCode.TokenUntrustedIssuer, ErrorCode.TokenExpired, ErrorCode.TokenWrongSubject, ErrorCode.TokenWrongModule,
+        ErrorCode.TokenDepth, ErrorCode.TokenWidened, ErrorCode.TokenSealed, ErrorCode.TokenRevoked,
+        ErrorCode.RequestTooLarge, ErrorCode.RequestMalformed, ErrorCode.ModuleDigestMismatch, ErrorCode.ModuleInvalid,
+        ErrorCode.CapabilityDenied, ErrorCode.ChainLoop,
+    ];
+
+    private readonly JobOptions _options = options.Value.Jobs;
+    private readonly TimeSpan _wallTime = TimeSpan.FromMilliseconds(options.Value.Ceilings.WallTimeMs);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!_options.Enabled)
+        {
+            return;
+        }
+
+        await nats.ConnectAsync();
+        await revocations.Synced.WaitAsync(stoppingToken);
+        var js = new NatsJSContext(nats);
+        var consumer = await PrepareAsync(js, stoppingToken);
+        using var slots = new SemaphoreSlim(Math.Max(1, _options.Concurrency));
+        var running = new List<Task>();
+        Log.JobsServing(logger, JobSubjects.JobStream, _options.Concurrency);
+        try
+        {
+            await foreach (var msg in consumer.ConsumeAsync<NatsMemoryOwner<byte>>(opts: new NatsJSConsumeOpts { MaxMsgs = Math.Max(1, _options.Concurrency) }, cancellationToken: stoppingToken))
+            {
+                await slots.WaitAsync(stoppingToken);
+                running.RemoveAll(t => t.IsCompleted);
+                running.Add(Task.Run(
+                    async () =>
+                    {
+                        try
+                        {
+                            await RunAsync(js, msg, stoppingToken);
+                        }
+                        finally
+                        {
+                            slots.Release();
+                        }
+                    },
+                    CancellationToken.None));
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: jobs in hand finish below; unacknowledged ones go to another node.
+        }
+
+        await Task.WhenAll(running);
+    }
+
+    private async Task<INatsJSConsumer> PrepareAsync(NatsJSContext js, CancellationToken stoppingToken)
+    {
+        // Streams and the shared consumer are declared by whichever node starts first; the same
+        // declaration from every node is idempotent.
+        await js.CreateOrUpdateStreamAsync(
+            new StreamConfig(JobSubjects.JobStream, [JobSubjects.JobPrefix + ">"])
+            {
+                Retention = StreamConfigRetention.Workqueue,
+                DuplicateWindow = _options.DuplicateWindow,
+                Storage = StreamConfigStorage.File,
+            },
+            stoppingToken);
+        await js.CreateOrUpdateStreamAsync(
+            new StreamConfig(JobSubjects.DeadStream, [JobSubjects.DeadPrefix + ">"]) { MaxAge = TimeSpan.FromDays(14), Storage = StreamConfigStorage.File },
+            stoppingToken);
+        return await js.CreateOrUpdateConsumerAsync(
+            JobSubjects.JobStream,
+            new ConsumerConfig(JobSubjects.Consumer)
+            {
+                AckPolicy = ConsumerConfigAckPolicy.Explicit,
+                AckWait = Max(_options.AckWait, _wallTime + TimeSpan.FromSeconds(5)),
+                MaxDeliver = _options.MaxDeliveries,
+                MaxAckPending = 1000,
+            },
+            stoppingToken);
+    }
+
+    private async Task RunAsync(NatsJSContext js, INatsJSMsg<NatsMemoryOwner<byte>> msg, CancellationToken stoppingToken)
+    {
+        using var data = msg.Data;
+        var function = JobSubjects.FunctionOf(msg.Subject) ?? "";
+        var deliveries = (int)(msg.Metadata?.NumDelivered ?? 1);
+        string? Header(string name) => msg.Headers is { } headers && headers.TryGetValue(name, out var value) ? value.ToString() : null;
+        try
+        {
+            var position = ChainPosition.Read(Header(MeshHeaders.Path), Header(MeshHeaders.Budget), Header(MeshHeaders.TraceParent), Header(MeshHeaders.TraceState), Stopwatch.GetTimestamp());
+            MeshError error;
+            if (!position.IsOk)
+            {
+                error = position.Error;
+            }
+            else
+            {
+                using var outcome = await pipeline.RunAsync(Subjects.ForFunction(function), Header(MeshHeaders.Token), Header(MeshHeaders.Module), data.Memory, position.Value, stoppingToken);
+                error = outcome.Error;
+                if (outcome.IsOk && !outcome.Then.IsEmpty && await nextSteps.HandOnAsync(outcome, replyTo: null, stoppingToken) is { IsOk: false } handOn)
+                {
+                    error = handOn.Error;
+                }
+            }
+
+            if (error.Code == ErrorCode.None)
+            {
+                await msg.AckAsync(cancellationToken: stoppingToken);
+                return;
+            }
+
+            if (!Permanent.Contains(error.Code) && deliveries < _options.MaxDeliveries)
+            {
+                var delay = _options.Backoff.Length == 0 ? TimeSpan.Zero : _options.Backoff[Math.Min(deliveries - 1, _options.Backoff.Length - 1)];
+                Log.JobRetried(logger, msg.Subject, deliveries, error.Code.ToWire(), delay);
+                await msg.NakAsync(new AckOpts { NakDelay = delay }, stoppingToken);
+                return;
+            }
+
+            await DeadLetterAsync(js, msg, function, deliveries, error, stoppingToken);
+            await msg.AckTerminateAsync(cancellationToken: stoppingToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Unacknowledged: JetStream delivers it again after the ack wait.
+            Log.Internal(logger, e, msg.Subject);
+        }
+    }
+
+    private async Task DeadLetterAsync(NatsJSContext js, INatsJSMsg<NatsMemoryOwner<byte>> msg, string function, int deliveries, MeshError error, CancellationToken stoppingToken)
+    {
+        var headers = new NatsHeaders();
+        foreach (var (name, value) in msg.Headers ?? new NatsHeaders())
+        {
+            headers[name] = value;
+        }
+
+        headers[MeshHeaders.Status] = error.Code.ToWire();
+        headers[MeshHeaders.Message] = error.Message.ReplaceLineEndings(" ");
+        headers[JobSubjects.DeliveriesHeader] = deliveries.ToString(CultureInfo.InvariantCulture);
+        headers.Remove("Nats-Msg-Id");
+        Log.JobDead(logger, msg.Subject, deliveries, error.Code.ToWire(), error.Message);
+        await js.PublishAsync(JobSubjects.DeadPrefix + (FunctionName.IsValid(function) ? function : "_invalid"), msg.Data.Memory, headers: headers, cancellationToken: stoppingToken);
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+}
