@@ -72,6 +72,36 @@ public sealed class NodeFailureTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ANodeKilledMidLoad_CostsNothing_WhenIdempotentCallsAreRetried()
+    {
+        using var doomed = await NodeProcess.StartAsync(_nats.Url, _mesh.Issuer.PublicKeyText);
+        using var survivor = await NodeProcess.StartAsync(_nats.Url, _mesh.Issuer.PublicKeyText);
+        var client = new Mesh.Client.MeshClient(_mesh.Client);
+        var options = new Mesh.Client.CallOptions { Timeout = TimeSpan.FromSeconds(2), Retries = 5, Backoff = TimeSpan.FromMilliseconds(100), Idempotent = true };
+        var done = 0;
+
+        var replies = await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
+        {
+            var mine = new List<Mesh.Client.MeshReply>();
+            int n;
+            while ((n = Interlocked.Increment(ref done)) <= 600)
+            {
+                if (n == 200)
+                {
+                    doomed.Kill();
+                }
+
+                mine.Add(await client.CallAsync("echo", _token, "retried"u8.ToArray(), options));
+            }
+
+            return mine;
+        }));
+
+        Assert.True(doomed.HasExited);
+        Assert.All(replies.SelectMany(r => r), r => Assert.True(r.IsOk, r.ToString()));
+    }
+
+    [Fact]
     public async Task ANodeStartedOnAnEmptyDisk_ServesTheSameFunctions()
     {
         using (var before = await NodeProcess.StartAsync(_nats.Url, _mesh.Issuer.PublicKeyText))
