@@ -271,13 +271,7 @@ public sealed class DeclaredChainTests(NatsServerFixture nats) : IAsyncLifetime
         Assert.Equal(new Dictionary<string, string> { ["left"] = "xAB", ["right"] = "xAC" }, outputs);
     }
 
-    private static async Task<(int Exit, string Out, string Error)> CliAsync(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var exit = await Mesh.Cli.MeshCli.RunAsync(args, new Mesh.Cli.CliContext(output, error, new StringReader(""), TimeProvider.System));
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static Task<(int Exit, string Out, string Error)> CliAsync(params string[] args) => Cli.RunAsync(args);
 
     private static byte[] AppendUnchecked(byte[] token, BlockClaims claims)
     {

@@ -47,13 +47,7 @@ public sealed class JobTests : IAsyncLifetime
     private string CounterToken(Sha256Digest? module = null) =>
         _mesh.Grant("counter", module ?? _counter, CapabilitySet.None with { Kv = [new KvRule("counters", "hits.", KvOperations.Get | KvOperations.Put)] });
 
-    private async Task<(int Exit, string Out, string Error)> CliAsync(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var exit = await MeshCli.RunAsync([.. args, "--nats", _mesh.Url], new CliContext(output, error, new StringReader(""), TimeProvider.System));
-        return (exit, output.ToString(), error.ToString());
-    }
+    private Task<(int Exit, string Out, string Error)> CliAsync(params string[] args) => Cli.RunAsync([.. args, "--nats", _mesh.Url]);
 
     private async Task<long> CountAsync(string key)
     {

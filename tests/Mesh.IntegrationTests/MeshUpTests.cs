@@ -16,13 +16,7 @@ public sealed partial class MeshUpTests(NatsServerFixture nats)
 {
     private static string Manifest => Path.Combine(MeshCluster.RepositoryRoot(), "examples", "mesh.yaml");
 
-    private static async Task<(int Exit, string Out, string Error)> CliAsync(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var exit = await MeshCli.RunAsync(args, new CliContext(output, error, new StringReader(""), TimeProvider.System));
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static Task<(int Exit, string Out, string Error)> CliAsync(params string[] args) => Cli.RunAsync(args);
 
     [Fact]
     public async Task MeshUp_RunsEveryExample_AndPrintsCallsThatWork()

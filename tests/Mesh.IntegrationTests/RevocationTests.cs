@@ -40,13 +40,7 @@ public sealed class RevocationTests(ITestOutputHelper output) : IAsyncLifetime
         _nats.Dispose();
     }
 
-    private async Task<(int Exit, string Out, string Error)> CliAsync(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var exit = await MeshCli.RunAsync([.. args, "--nats", _mesh.Url], new CliContext(output, error, new StringReader(""), TimeProvider.System));
-        return (exit, output.ToString(), error.ToString());
-    }
+    private Task<(int Exit, string Out, string Error)> CliAsync(params string[] args) => Cli.RunAsync([.. args, "--nats", _mesh.Url]);
 
     private IEnumerable<RevocationList> Lists => _mesh.Nodes.Select(n => n.Services.GetRequiredService<RevocationList>());
 
