@@ -70,4 +70,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 22, Level = LogLevel.Warning, Message = "job on {Subject} is dead after {Deliveries} deliveries: {Code}: {Message}")]
     public static partial void JobDead(ILogger logger, string subject, int deliveries, string code, string message);
+
+    [LoggerMessage(EventId = 23, Level = LogLevel.Warning, Message = "cannot declare the job streams yet: {Reason}; trying again")]
+    public static partial void JobsNotReady(ILogger logger, string reason);
 }

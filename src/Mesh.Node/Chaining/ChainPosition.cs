@@ -47,6 +47,12 @@ public sealed class ChainPosition
 
     public static Result<ChainPosition> Read(string? path, string? budget, string? traceParent, string? traceState, long arrived)
     {
+        if (path is null && budget is null && traceParent is null && traceState is null)
+        {
+            // A plain call, the common case: nothing to allocate.
+            return Result<ChainPosition>.Ok(Start);
+        }
+
         var functions = ImmutableArray<string>.Empty;
         if (!string.IsNullOrEmpty(path))
         {

@@ -52,34 +52,44 @@ public sealed class JobService(
         await nats.ConnectAsync();
         await revocations.Synced.WaitAsync(stoppingToken);
         var js = new NatsJSContext(nats);
-        var consumer = await PrepareAsync(js, stoppingToken);
         using var slots = new SemaphoreSlim(Math.Max(1, _options.Concurrency));
         var running = new List<Task>();
         Log.JobsServing(logger, JobSubjects.JobStream, _options.Concurrency);
-        try
+        while (!stoppingToken.IsCancellationRequested)
         {
-            await foreach (var msg in consumer.ConsumeAsync<NatsMemoryOwner<byte>>(opts: new NatsJSConsumeOpts { MaxMsgs = Math.Max(1, _options.Concurrency) }, cancellationToken: stoppingToken))
+            try
             {
-                await slots.WaitAsync(stoppingToken);
-                running.RemoveAll(t => t.IsCompleted);
-                running.Add(Task.Run(
-                    async () =>
-                    {
-                        try
+                var consumer = await PrepareAsync(js, stoppingToken);
+                await foreach (var msg in consumer.ConsumeAsync<NatsMemoryOwner<byte>>(opts: new NatsJSConsumeOpts { MaxMsgs = Math.Max(1, _options.Concurrency) }, cancellationToken: stoppingToken))
+                {
+                    await slots.WaitAsync(stoppingToken);
+                    running.RemoveAll(t => t.IsCompleted);
+                    running.Add(Task.Run(
+                        async () =>
                         {
-                            await RunAsync(js, msg, stoppingToken);
-                        }
-                        finally
-                        {
-                            slots.Release();
-                        }
-                    },
-                    CancellationToken.None));
+                            try
+                            {
+                                await RunAsync(js, msg, stoppingToken);
+                            }
+                            finally
+                            {
+                                slots.Release();
+                            }
+                        },
+                        CancellationToken.None));
+                }
             }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // Stopping: jobs in hand finish below; unacknowledged ones go to another node.
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                // Stopping: jobs in hand finish below; unacknowledged ones go to another node.
+            }
+            catch (NatsException e)
+            {
+                // JetStream not ready (a cluster electing its leader) or the consumer lost: calls are
+                // still served; jobs wait until the streams answer again.
+                Log.JobsNotReady(logger, e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
         }
 
         await Task.WhenAll(running);

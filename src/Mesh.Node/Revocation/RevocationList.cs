@@ -29,6 +29,9 @@ public sealed class RevocationList(
     private readonly RevocationOptions _options = options.Value.Revocation;
     private readonly ConcurrentDictionary<string, byte> _tokens = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte[]> _issuers = new(StringComparer.Ordinal);
+
+    // What Check reads on every message: a snapshot, so the hot path neither locks nor allocates.
+    private volatile byte[][] _revokedIssuers = [];
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _confirmed;
 
@@ -55,7 +58,7 @@ public sealed class RevocationList(
             return new MeshError(ErrorCode.TokenRevoked, $"token {token.TokenId} is revoked");
         }
 
-        foreach (var issuer in _issuers.Values)
+        foreach (var issuer in _revokedIssuers)
         {
             if (issuer.AsSpan().SequenceEqual(token.RootKey))
             {
@@ -134,10 +137,12 @@ public sealed class RevocationList(
 
             if (revoked && _issuers.TryAdd(issuer, raw))
             {
+                _revokedIssuers = [.. _issuers.Values];
                 Log.Revoked(logger, "issuer", issuer);
             }
             else if (!revoked && _issuers.TryRemove(issuer, out _))
             {
+                _revokedIssuers = [.. _issuers.Values];
                 Log.RevocationLifted(logger, "issuer", issuer);
             }
         }
@@ -165,14 +170,18 @@ public sealed class RevocationList(
         {
             try
             {
-                return await kv.GetStoreAsync(_options.Bucket, stoppingToken);
-            }
-            catch (NatsJSApiException e) when (create && e.Error.Code == 404)
-            {
-                return await kv.CreateStoreAsync(new NatsKVConfig(_options.Bucket) { History = 1 }, stoppingToken);
+                try
+                {
+                    return await kv.GetStoreAsync(_options.Bucket, stoppingToken);
+                }
+                catch (NatsJSApiException e) when (create && e.Error.Code == 404)
+                {
+                    return await kv.CreateStoreAsync(new NatsKVConfig(_options.Bucket) { History = 1 }, stoppingToken);
+                }
             }
             catch (Exception e) when (e is NatsException && !stoppingToken.IsCancellationRequested)
             {
+                // NATS or JetStream not there yet (starting, electing a leader): the node waits, not serving.
                 Log.RevocationFeedLost(logger, _options.Bucket, e.Message);
                 await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);
             }
