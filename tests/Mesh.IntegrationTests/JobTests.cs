@@ -115,6 +115,28 @@ public sealed class JobTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ADeadLetter_NamesItsTokenById_AndDoesNotCarryIt()
+    {
+        await _mesh.StartNodeAsync(FastRetries);
+        var token = CounterToken(_fails);
+        Assert.Equal(0, (await CliAsync("publish", "counter", "--durable", "--token", token, "--data", "no bearer tokens here")).Exit);
+        await WaitForDeadAsync("no bearer tokens here");
+
+        var consumer = await new NatsJSContext(_mesh.Client).CreateOrderedConsumerAsync(JobSubjects.DeadStream);
+        var letters = new List<NATS.Client.JetStream.INatsJSMsg<string>>();
+        await foreach (var msg in consumer.FetchNoWaitAsync<string>(new NatsJSFetchOpts { MaxMsgs = 100 }))
+        {
+            letters.Add(msg);
+        }
+
+        var letter = letters.Single(m => m.Data == "no bearer tokens here");
+        Assert.False(letter.Headers!.ContainsKey(MeshHeaders.Token));
+        var envelope = TokenCodec.Decode(TokenCodec.FromText(token, 8192).Value!).Value!;
+        var tokenId = Convert.ToHexStringLower(TokenCodec.DecodeClaims(envelope.Blocks[0].Payload).Value!.TokenId.AsSpan());
+        Assert.Equal(tokenId, letter.Headers[JobSubjects.TokenIdHeader].ToString());
+    }
+
+    [Fact]
     public async Task ANodeKilledHoldingJobs_LosesNone()
     {
         var settings = new Dictionary<string, string>

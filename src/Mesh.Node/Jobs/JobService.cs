@@ -19,7 +19,7 @@ namespace Mesh.Node.Jobs;
 /// function failed or ran out of time, a node-side problem) is delivered again after a backoff;
 /// one that cannot succeed (token, request, module or capability errors) is terminated at once.
 /// Either way, a job that will not run again is published to <c>mesh.dead.NAME</c> with its code,
-/// so nothing is lost silently. A node that dies holding a job leaves it unacknowledged, and
+/// so nothing is lost silently; the dead letter names the token by id and does not carry it. A node that dies holding a job leaves it unacknowledged, and
 /// another node gets it after the ack wait.
 /// </summary>
 public sealed class JobService(
@@ -132,6 +132,7 @@ public sealed class JobService(
         {
             var position = ChainPosition.Read(Header(MeshHeaders.Path), Header(MeshHeaders.Budget), Header(MeshHeaders.TraceParent), Header(MeshHeaders.TraceState), Stopwatch.GetTimestamp());
             MeshError error;
+            var tokenId = "-";
             if (!position.IsOk)
             {
                 error = position.Error;
@@ -140,6 +141,7 @@ public sealed class JobService(
             {
                 using var outcome = await pipeline.RunAsync(Subjects.ForFunction(function), Header(MeshHeaders.Token), Header(MeshHeaders.Module), data.Memory, position.Value, stoppingToken);
                 error = outcome.Error;
+                tokenId = outcome.TokenId;
                 if (outcome.IsOk && !outcome.Then.IsEmpty && await nextSteps.HandOnAsync(outcome, replyTo: null, stoppingToken) is { IsOk: false } handOn)
                 {
                     error = handOn.Error;
@@ -160,7 +162,7 @@ public sealed class JobService(
                 return;
             }
 
-            await DeadLetterAsync(js, msg, function, deliveries, error, stoppingToken);
+            await DeadLetterAsync(js, msg, function, deliveries, error, tokenId, stoppingToken);
             await msg.AckTerminateAsync(cancellationToken: stoppingToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -170,7 +172,7 @@ public sealed class JobService(
         }
     }
 
-    private async Task DeadLetterAsync(NatsJSContext js, INatsJSMsg<NatsMemoryOwner<byte>> msg, string function, int deliveries, MeshError error, CancellationToken stoppingToken)
+    private async Task DeadLetterAsync(NatsJSContext js, INatsJSMsg<NatsMemoryOwner<byte>> msg, string function, int deliveries, MeshError error, string tokenId, CancellationToken stoppingToken)
     {
         var headers = new NatsHeaders();
         foreach (var (name, value) in msg.Headers ?? new NatsHeaders())
@@ -182,6 +184,10 @@ public sealed class JobService(
         headers[MeshHeaders.Message] = error.Message.ReplaceLineEndings(" ");
         headers[JobSubjects.DeliveriesHeader] = deliveries.ToString(CultureInfo.InvariantCulture);
         headers.Remove("Nats-Msg-Id");
+
+        // Dead letters are kept for days and read by operators: keep which token, not the token.
+        headers.Remove(MeshHeaders.Token);
+        headers[JobSubjects.TokenIdHeader] = tokenId;
         Log.JobDead(logger, msg.Subject, deliveries, error.Code.ToWire(), error.Message);
         await js.PublishAsync(JobSubjects.DeadPrefix + (FunctionName.IsValid(function) ? function : "_invalid"), msg.Data.Memory, headers: headers, cancellationToken: stoppingToken);
     }

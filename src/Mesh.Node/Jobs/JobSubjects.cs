@@ -16,6 +16,9 @@ public static class JobSubjects
     /// <summary>On a dead letter: how many times the job was delivered.</summary>
     public const string DeliveriesHeader = "Mesh-Deliveries";
 
+    /// <summary>On a dead letter: the id of the job's token (the token itself is removed).</summary>
+    public const string TokenIdHeader = "Mesh-Token-Id";
+
     public static string? FunctionOf(string subject) =>
         subject.StartsWith(JobPrefix, StringComparison.Ordinal) && subject.Length > JobPrefix.Length ? subject[JobPrefix.Length..] : null;
 }
