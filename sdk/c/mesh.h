@@ -26,6 +26,7 @@ enum {
   MESH_TIMEOUT = -5,
   MESH_UNAVAILABLE = -6,
   MESH_INVALID = -7,
+  MESH_CONFLICT = -8,       /* kv_update: the key changed since it was read */
 };
 
 enum { MESH_DEBUG = 0, MESH_INFO = 1, MESH_WARN = 2, MESH_ERROR = 3 };
@@ -39,6 +40,8 @@ MESH_IMPORT(request) int32_t mesh_request(const char *subject, int32_t subject_l
 MESH_IMPORT(result_read) int32_t mesh_result_read(void *ptr, int32_t len);
 MESH_IMPORT(kv_get) int32_t mesh_kv_get(const char *bucket, int32_t bucket_len, const char *key, int32_t key_len);
 MESH_IMPORT(kv_put) int32_t mesh_kv_put(const char *bucket, int32_t bucket_len, const char *key, int32_t key_len, const void *value, int32_t value_len);
+MESH_IMPORT(kv_update) int32_t mesh_kv_update(const char *bucket, int32_t bucket_len, const char *key, int32_t key_len, const void *value, int32_t value_len, int64_t revision);
+MESH_IMPORT(kv_revision) int64_t mesh_kv_revision(void);
 MESH_IMPORT(kv_delete) int32_t mesh_kv_delete(const char *bucket, int32_t bucket_len, const char *key, int32_t key_len);
 MESH_IMPORT(kv_keys) int32_t mesh_kv_keys(const char *bucket, int32_t bucket_len, const char *prefix, int32_t prefix_len);
 MESH_IMPORT(http_request) int32_t mesh_http_request(const void *request, int32_t request_len);

@@ -96,7 +96,6 @@ public sealed class JobTests : IAsyncLifetime
             Assert.Equal(0, (await CliAsync("publish", "counter", "--durable", "--token", CounterToken(), "--data", $"behind-{i}")).Exit);
         }
 
-        // (Distinct keys: the counter's read-then-write is not atomic, and jobs run side by side.)
         await WaitUntilAsync(async () =>
         {
             foreach (var i in Enumerable.Range(0, 5))
@@ -112,6 +111,26 @@ public sealed class JobTests : IAsyncLifetime
         var dead = await WaitForDeadAsync("poison");
         Assert.Contains("function.error", dead);
         Assert.Contains("deliveries=3", dead);
+    }
+
+    [Fact]
+    public async Task JobsRunningSideBySide_OnOneKey_LoseNoUpdate()
+    {
+        // Two nodes, four jobs at a time each, all counting the same key: kv_update (compare and
+        // set on the revision read) makes the counter exact where a plain put would lose updates.
+        await _mesh.StartNodeAsync(new Dictionary<string, string?> { ["Mesh:Jobs:Concurrency"] = "4" });
+        await _mesh.StartNodeAsync(new Dictionary<string, string?> { ["Mesh:Jobs:Concurrency"] = "4" });
+        var js = new NatsJSContext(_mesh.Client);
+        var headers = new NATS.Client.Core.NatsHeaders { [MeshHeaders.Token] = CounterToken() };
+        for (var i = 0; i < 40; i++)
+        {
+            (await js.PublishAsync(JobSubjects.JobPrefix + "counter", "contended"u8.ToArray(), headers: headers)).EnsureSuccess();
+        }
+
+        await WaitUntilAsync(async () => await CountAsync("contended") >= 40);
+        await Task.Delay(500);
+        Assert.Equal(40, await CountAsync("contended"));
+        Assert.DoesNotContain((await CliAsync("jobs", "dead")).Out.Split('\n'), l => l.EndsWith("input=contended", StringComparison.Ordinal));
     }
 
     [Fact]

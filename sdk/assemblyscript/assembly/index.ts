@@ -32,6 +32,12 @@ declare function mesh_kv_get(bucketPtr: usize, bucketLen: i32, keyPtr: usize, ke
 @external("mesh", "kv_put")
 declare function mesh_kv_put(bucketPtr: usize, bucketLen: i32, keyPtr: usize, keyLen: i32, valuePtr: usize, valueLen: i32): i32;
 
+@external("mesh", "kv_update")
+declare function mesh_kv_update(bucketPtr: usize, bucketLen: i32, keyPtr: usize, keyLen: i32, valuePtr: usize, valueLen: i32, revision: i64): i32;
+
+@external("mesh", "kv_revision")
+declare function mesh_kv_revision(): i64;
+
 @external("mesh", "kv_delete")
 declare function mesh_kv_delete(bucketPtr: usize, bucketLen: i32, keyPtr: usize, keyLen: i32): i32;
 
@@ -51,6 +57,8 @@ export namespace Status {
   export const Timeout: i32 = -5;
   export const Unavailable: i32 = -6;
   export const Invalid: i32 = -7;
+  /** kv.update: the key changed since it was read; read it again and retry. */
+  export const Conflict: i32 = -8;
 }
 
 function utf8(text: string): ArrayBuffer {
@@ -98,6 +106,22 @@ export namespace kv {
     const k = utf8(key);
     const v = utf8(value);
     return mesh_kv_put(changetype<usize>(b), b.byteLength, changetype<usize>(k), k.byteLength, changetype<usize>(v), v.byteLength);
+  }
+
+  /** The revision of the value the last kv.get returned (0 after not found): what kv.update expects. */
+  export function revision(): i64 {
+    return mesh_kv_revision();
+  }
+
+  /**
+   * Writes only if the key is still at `revision` (0: only if absent), else Status.Conflict:
+   * get, compute, update, and on a conflict start again. Needs put. Loses no concurrent write.
+   */
+  export function update(bucket: string, key: string, value: string, revision: i64): i32 {
+    const b = utf8(bucket);
+    const k = utf8(key);
+    const v = utf8(value);
+    return mesh_kv_update(changetype<usize>(b), b.byteLength, changetype<usize>(k), k.byteLength, changetype<usize>(v), v.byteLength, revision);
   }
 
   export function remove(bucket: string, key: string): i32 {

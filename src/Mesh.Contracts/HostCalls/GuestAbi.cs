@@ -48,6 +48,16 @@ public static class GuestAbi
     /// <summary><c>kv_put(bucket_ptr, bucket_len, key_ptr, key_len, value_ptr, value_len) -> i32</c>.</summary>
     public const string KvPut = "kv_put";
 
+    /// <summary>
+    /// <c>kv_update(bucket_ptr, bucket_len, key_ptr, key_len, value_ptr, value_len, revision: i64) -> i32</c>:
+    /// writes only if the key is still at <c>revision</c> (0: only if it does not exist), else
+    /// <see cref="HostStatus.Conflict"/>. Needs put. With <c>kv_revision</c>, a read-modify-write that loses nothing.
+    /// </summary>
+    public const string KvUpdate = "kv_update";
+
+    /// <summary><c>kv_revision() -> i64</c>: the revision of the value the last <c>kv_get</c> returned (0 after not found).</summary>
+    public const string KvRevision = "kv_revision";
+
     /// <summary><c>kv_delete(bucket_ptr, bucket_len, key_ptr, key_len) -> i32</c>.</summary>
     public const string KvDelete = "kv_delete";
 

@@ -25,4 +25,7 @@ public static class HostStatus
 
     /// <summary>A subject that is malformed or has wildcards.</summary>
     public const int Invalid = -7;
+
+    /// <summary><c>kv_update</c>: the key is no longer at the revision given; read it again and retry.</summary>
+    public const int Conflict = -8;
 }

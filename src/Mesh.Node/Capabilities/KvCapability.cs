@@ -35,14 +35,17 @@ public sealed class KvCapability(INatsConnection nats, NodeStats stats, IOptions
             try
             {
                 var entry = await store.GetEntryAsync<byte[]>(key);
+                context.LastKvRevision = (long)entry.Revision;
                 return context.SetResult(entry.Value ?? []);
             }
             catch (NatsKVKeyNotFoundException)
             {
+                context.LastKvRevision = 0;
                 return HostStatus.NotFound;
             }
             catch (NatsKVKeyDeletedException)
             {
+                context.LastKvRevision = 0;
                 return HostStatus.NotFound;
             }
         });
@@ -66,6 +69,52 @@ public sealed class KvCapability(INatsConnection nats, NodeStats stats, IOptions
         {
             await store.PutAsync(key, bytes);
             return HostStatus.Ok;
+        });
+    }
+
+    /// <summary>Compare-and-set: writes only if the key is still at <paramref name="revision"/> (0: absent).</summary>
+    public int Update(InvocationContext context, ReadOnlySpan<byte> bucketBytes, ReadOnlySpan<byte> keyBytes, ReadOnlySpan<byte> value, long revision)
+    {
+        var status = Check(context, KvOperations.Put, bucketBytes, keyBytes, out var bucket, out var key);
+        if (status != HostStatus.Ok)
+        {
+            return status;
+        }
+
+        if (value.Length > _maxValue)
+        {
+            return HostStatus.LimitExceeded;
+        }
+
+        if (revision < 0)
+        {
+            return HostStatus.Invalid;
+        }
+
+        var bytes = value.ToArray();
+        return Run(bucket, async store =>
+        {
+            try
+            {
+                if (revision == 0)
+                {
+                    await store.CreateAsync(key, bytes);
+                }
+                else
+                {
+                    await store.UpdateAsync(key, bytes, (ulong)revision);
+                }
+
+                return HostStatus.Ok;
+            }
+            catch (NatsKVWrongLastRevisionException)
+            {
+                return HostStatus.Conflict;
+            }
+            catch (NatsKVCreateException)
+            {
+                return HostStatus.Conflict;
+            }
         });
     }
 

@@ -90,6 +90,17 @@ public sealed class HostFunctions(LogCapability log, MessagingCapability messagi
                 : HostStatus.OutOfBounds;
         });
 
+        linker.DefineFunction(GuestAbi.ImportModule, GuestAbi.KvUpdate, (Caller caller, int bucketPtr, int bucketLen, int keyPtr, int keyLen, int valuePtr, int valueLen, long revision) =>
+        {
+            var context = Begin(caller);
+            return TryGuestSpan(caller, bucketPtr, bucketLen, out var bucket) && TryGuestSpan(caller, keyPtr, keyLen, out var key)
+                && TryGuestSpan(caller, valuePtr, valueLen, out var value)
+                ? kv.Update(context, bucket, key, value, revision)
+                : HostStatus.OutOfBounds;
+        });
+
+        linker.DefineFunction(GuestAbi.ImportModule, GuestAbi.KvRevision, (Caller caller) => Begin(caller).LastKvRevision);
+
         linker.DefineFunction(GuestAbi.ImportModule, GuestAbi.KvDelete, (Caller caller, int bucketPtr, int bucketLen, int keyPtr, int keyLen) =>
         {
             var context = Begin(caller);

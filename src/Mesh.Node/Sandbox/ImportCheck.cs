@@ -31,8 +31,8 @@ public static class ImportCheck
                 _ when import == Qualified(GuestAbi.Publish) => grant.MayPublish ? null : "publish",
                 _ when import == Qualified(GuestAbi.Request) => grant.MayRequest ? null : "request",
                 _ when import == Qualified(GuestAbi.HttpRequest) => grant.MayUseHttp ? null : "http",
-                _ when import == Qualified(GuestAbi.KvGet) || import == Qualified(GuestAbi.KvPut)
-                    || import == Qualified(GuestAbi.KvDelete) || import == Qualified(GuestAbi.KvKeys) => grant.MayUseKv ? null : "key-value",
+                _ when import == Qualified(GuestAbi.KvGet) || import == Qualified(GuestAbi.KvPut) || import == Qualified(GuestAbi.KvUpdate)
+                    || import == Qualified(GuestAbi.KvRevision) || import == Qualified(GuestAbi.KvDelete) || import == Qualified(GuestAbi.KvKeys) => grant.MayUseKv ? null : "key-value",
                 _ => "unknown",
             };
             if (refused is null)

@@ -27,6 +27,9 @@ public sealed class InvocationContext : IDisposable
 
     public Grant Grant { get; }
 
+    /// <summary>The revision of the value the last <c>kv_get</c> returned; 0 after not found.</summary>
+    public long LastKvRevision { get; set; }
+
     /// <summary>The verified token the invocation was called with, for handing on to functions it calls.</summary>
     public VerifiedToken? Token { get; init; }
 
