@@ -198,40 +198,19 @@ public sealed class FunctionService(
             {
                 if (await nextSteps.HandOnAsync(outcome, msg.ReplyTo, _stopping.Token) is { } answer)
                 {
-                    await (answer.IsOk ? ReplyAsync(msg, answer.Body, OkHeaders(answer.Function, answer.Step, outcome.Denied, answer.FanOut)) : ReplyErrorAsync(msg, answer));
+                    await (answer.IsOk ? ReplyAsync(msg, answer.Body, ReplyHeaders.Ok(answer.Function, answer.Step, outcome.Denied, answer.FanOut)) : ReplyErrorAsync(msg, answer));
                 }
 
                 return;
             }
 
-            await ReplyAsync(msg, outcome.Output, OkHeaders(outcome.Function, outcome.Step, outcome.Denied, fanOut: null));
+            await ReplyAsync(msg, outcome.Output, ReplyHeaders.Ok(outcome.Function, outcome.Step, outcome.Denied, fanOut: null));
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             Log.Internal(logger, e, msg.Subject);
             await ReplyErrorAsync(msg, new ChainAnswer(new MeshError(ErrorCode.NodeInternal, "the node failed to handle this call"), Subjects.FunctionOf(msg.Subject) ?? msg.Subject, 1));
         }
-    }
-
-    private static NatsHeaders OkHeaders(string function, int step, string? denied, string? fanOut)
-    {
-        var headers = new NatsHeaders
-        {
-            [MeshHeaders.Status] = "ok",
-            [MeshHeaders.Function] = function,
-            [MeshHeaders.Step] = step.ToString(CultureInfo.InvariantCulture),
-        };
-        if (denied is not null)
-        {
-            headers[MeshHeaders.Denied] = denied;
-        }
-
-        if (fanOut is not null)
-        {
-            headers[MeshHeaders.FanOut] = fanOut;
-        }
-
-        return headers;
     }
 
     private async ValueTask ReplyAsync(NatsSvcMsg<NatsMemoryOwner<byte>> msg, ReadOnlyMemory<byte> body, NatsHeaders headers)
@@ -262,22 +241,9 @@ public sealed class FunctionService(
             return;
         }
 
-        var headers = new NatsHeaders
-        {
-            [MeshHeaders.Status] = answer.Error.Code.ToWire(),
-            [MeshHeaders.Message] = message,
-            [MeshHeaders.Function] = answer.Function,
-            [MeshHeaders.Step] = answer.Step.ToString(CultureInfo.InvariantCulture),
-        };
-        if (answer.Denied is not null)
-        {
-            // Often the reason the function failed.
-            headers[MeshHeaders.Denied] = answer.Denied;
-        }
-
         try
         {
-            await msg.ReplyErrorAsync((int)answer.Error.Code, message, headers: headers);
+            await msg.ReplyErrorAsync((int)answer.Error.Code, message, headers: ReplyHeaders.Error(answer, message));
         }
         catch (NatsException)
         {
