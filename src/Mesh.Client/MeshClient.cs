@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Mesh.Contracts.Wire;
 using NATS.Client.Core;
@@ -18,26 +19,15 @@ public sealed class MeshClient(INatsConnection nats)
 {
     private static readonly ErrorCode[] NotAdmitted = [ErrorCode.NodeUnavailable, ErrorCode.NodeOverloaded, ErrorCode.NodeDraining, ErrorCode.NodeRevocationUnknown];
 
+    // One pipeline per retry policy, built once: a call should not build its own.
+    private readonly ConcurrentDictionary<(int Retries, TimeSpan Backoff, bool Idempotent), ResiliencePipeline<MeshReply>> _pipelines = new();
+
     public async Task<MeshReply> CallAsync(string function, string token, ReadOnlyMemory<byte> input, CallOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new CallOptions();
         var subject = Subjects.ForFunction(function);
         var attempts = 0;
-        var retry = new ResiliencePipelineBuilder<MeshReply>()
-            .AddRetry(new RetryStrategyOptions<MeshReply>
-            {
-                MaxRetryAttempts = Math.Max(0, options.Retries),
-                Delay = options.Backoff,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result is { } reply && ShouldRetry(reply, options.Idempotent)),
-            })
-            .Build();
-        if (options.Retries <= 0)
-        {
-            retry = ResiliencePipeline<MeshReply>.Empty;
-        }
-
+        var retry = _pipelines.GetOrAdd((options.Retries, options.Backoff, options.Idempotent), Pipeline);
         var reply = await retry.ExecuteAsync(
             async ct =>
             {
@@ -47,6 +37,20 @@ public sealed class MeshClient(INatsConnection nats)
             cancellationToken);
         return reply with { Attempts = attempts };
     }
+
+    private static ResiliencePipeline<MeshReply> Pipeline((int Retries, TimeSpan Backoff, bool Idempotent) policy) =>
+        policy.Retries <= 0
+            ? ResiliencePipeline<MeshReply>.Empty
+            : new ResiliencePipelineBuilder<MeshReply>()
+                .AddRetry(new RetryStrategyOptions<MeshReply>
+                {
+                    MaxRetryAttempts = policy.Retries,
+                    Delay = policy.Backoff,
+                    BackoffType = DelayBackoffType.Exponential,
+                    UseJitter = true,
+                    ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result is { } reply && ShouldRetry(reply, policy.Idempotent)),
+                })
+                .Build();
 
     /// <summary>Whether another attempt could end differently and cannot do harm.</summary>
     public static bool ShouldRetry(MeshReply reply, bool idempotent) =>
