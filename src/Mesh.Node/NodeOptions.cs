@@ -154,8 +154,10 @@ public sealed record TracingOptions
 
 public sealed record ModuleOptions
 {
+    public const string DefaultBucket = "mesh-modules";
+
     /// <summary>The NATS object store bucket modules are deployed to, named by digest.</summary>
-    public string Bucket { get; init; } = "mesh-modules";
+    public string Bucket { get; init; } = DefaultBucket;
 
     /// <summary>Compiled modules kept in memory.</summary>
     public int CacheCapacity { get; init; } = 256;

@@ -134,6 +134,32 @@ public sealed class JobTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AJob_IsASpanOfThePublishersTrace()
+    {
+        var spans = new System.Collections.Concurrent.ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == Mesh.Node.Telemetry.NodeTelemetry.SourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        await _mesh.StartNodeAsync();
+        var traceId = ActivityTraceId.CreateRandom();
+        var headers = new NATS.Client.Core.NatsHeaders
+        {
+            [MeshHeaders.Token] = CounterToken(),
+            [MeshHeaders.TraceParent] = $"00-{traceId}-{ActivitySpanId.CreateRandom()}-01",
+        };
+
+        (await new NatsJSContext(_mesh.Client).PublishAsync(JobSubjects.JobPrefix + "counter", "traced"u8.ToArray(), headers: headers)).EnsureSuccess();
+
+        await WaitUntilAsync(() => Task.FromResult(spans.Any(s => s.TraceId == traceId)));
+        var span = spans.First(s => s.TraceId == traceId);
+        Assert.Equal(("counter", "ok"), ((string?)span.GetTagItem("mesh.function"), (string?)span.GetTagItem("mesh.status")));
+    }
+
+    [Fact]
     public async Task ADeadLetter_NamesItsTokenById_AndDoesNotCarryIt()
     {
         await _mesh.StartNodeAsync(FastRetries);

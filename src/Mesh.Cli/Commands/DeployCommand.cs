@@ -1,10 +1,7 @@
 using System.CommandLine;
+using Mesh.Cli.Deployment;
 using Mesh.Cli.Manifest;
 using Mesh.Cli.Parsing;
-using Mesh.Contracts.Tokens;
-using Mesh.Node.Modules;
-using NATS.Client.JetStream;
-using NATS.Client.ObjectStore;
 
 namespace Mesh.Cli.Commands;
 
@@ -15,13 +12,11 @@ namespace Mesh.Cli.Commands;
 /// </summary>
 public static class DeployCommand
 {
-    public const string DefaultBucket = "mesh-modules";
-
     public static Command Build(CliContext context)
     {
         var file = new Argument<string?>("FILE") { Description = "The module: a .wasm file, or a .wat text file", Arity = ArgumentArity.ZeroOrOne };
         var nats = NatsOption.Create();
-        var bucket = new Option<string>("--bucket") { Description = "Object store bucket nodes fetch modules from", DefaultValueFactory = _ => DefaultBucket };
+        var bucket = new Option<string>("--bucket") { Description = "Object store bucket nodes fetch modules from", DefaultValueFactory = _ => Mesh.Node.ModuleOptions.DefaultBucket };
         var manifest = new Option<string?>("--manifest", "-f") { Description = "Deploy a whole manifest (mesh.yaml) instead of one module" };
         var key = new Option<string?>("--key") { Description = "With -f: issuer seed to sign each function's token with" };
         var replicas = new Option<int>("--replicas") { Description = "Copies JetStream keeps of the buckets this creates (3 in a three-server cluster)", DefaultValueFactory = _ => 1 };
@@ -39,20 +34,20 @@ public static class DeployCommand
                     throw CliException.Usage("give a module FILE or -f MANIFEST, not both");
                 }
 
-                return await DeployManifestAsync(context, manifestPath, result.GetValue(key), result.GetValue(output)!, result.GetValue(nats)!, new Buckets(result.GetValue(bucket)!, result.GetValue(replicas)), cancellationToken);
+                return await DeployManifestAsync(context, manifestPath, result.GetValue(key), result.GetValue(output)!, result.GetValue(nats)!, new ModuleUpload.Buckets(result.GetValue(bucket)!, result.GetValue(replicas)), cancellationToken);
             }
 
             var path = result.GetValue(file) ?? throw CliException.Usage("give a module FILE, or -f MANIFEST");
             var bytes = ModuleReference.ReadBytes(path);
             await using var connection = await NatsOption.ConnectAsync(result.GetValue(nats)!, cancellationToken);
-            var digest = await UploadAsync(connection, new Buckets(result.GetValue(bucket)!, result.GetValue(replicas)), path, bytes, cancellationToken);
+            var digest = await ModuleUpload.UploadAsync(connection, new ModuleUpload.Buckets(result.GetValue(bucket)!, result.GetValue(replicas)), path, bytes, cancellationToken);
             await context.Out.WriteLineAsync(digest.ToString());
             return 0;
         });
         return command;
     }
 
-    private static async Task<int> DeployManifestAsync(CliContext context, string path, string? keyPath, string output, string url, Buckets buckets, CancellationToken cancellationToken)
+    private static async Task<int> DeployManifestAsync(CliContext context, string path, string? keyPath, string output, string url, ModuleUpload.Buckets buckets, CancellationToken cancellationToken)
     {
         var app = ManifestReader.Read(path);
         using var issuer = keyPath is null ? null : SeedFile.Read(keyPath);
@@ -78,26 +73,5 @@ public static class DeployCommand
         }
 
         return 0;
-    }
-
-    /// <summary>Where modules go, and how many copies JetStream keeps of the buckets deploy creates.</summary>
-    public sealed record Buckets(string Modules, int Replicas = 1);
-
-    /// <summary>Checks that <paramref name="bytes"/> are a valid module and stores them under their digest.</summary>
-    public static async Task<Sha256Digest> UploadAsync(NATS.Client.Core.INatsConnection connection, Buckets buckets, string path, byte[] bytes, CancellationToken cancellationToken)
-    {
-        using (var engine = new Wasmtime.Engine())
-        {
-            if (Wasmtime.Module.Validate(engine, bytes) is { } invalid)
-            {
-                throw new CliException("module.invalid", $"'{path}' is not a valid WebAssembly module: {invalid.Split('\n')[0]}");
-            }
-        }
-
-        var digest = Sha256Digest.Of(bytes);
-        var objects = new NatsObjContext(new NatsJSContext(connection));
-        var store = await objects.CreateObjectStoreAsync(new NatsObjConfig(buckets.Modules) { NumberOfReplicas = buckets.Replicas }, cancellationToken);
-        await store.PutAsync(ModuleStore.ObjectName(digest), bytes, cancellationToken);
-        return digest;
     }
 }

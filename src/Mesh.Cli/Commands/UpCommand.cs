@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
+using Mesh.Cli.Deployment;
 using Mesh.Cli.Local;
 using Mesh.Cli.Manifest;
 using Mesh.Cli.Output;
@@ -94,7 +95,7 @@ public static class UpCommand
             await Say($"{nodeCount} node{(nodeCount == 1 ? "" : "s")} serving mesh.fn.>, trusting only a throw-away issuer {issuer.PublicKeyText} (seed: {seed})");
             _client = new NatsConnection(new NatsOpts { Url = url, Name = "mesh-up" });
             await _client.ConnectAsync();
-            var deployed = await new ManifestDeployment(context).DeployAsync(app, _client, issuer, new DeployCommand.Buckets(DeployCommand.DefaultBucket), cancellationToken);
+            var deployed = await new ManifestDeployment(context).DeployAsync(app, _client, issuer, new ModuleUpload.Buckets(ModuleOptions.DefaultBucket), cancellationToken);
             var tokens = Directory.CreateDirectory(Path.Combine(_directory.FullName, "tokens")).FullName;
             foreach (var function in deployed)
             {

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Mesh.Cli.Commands;
+using Mesh.Cli.Deployment;
 using Mesh.Cli.Parsing;
 using Mesh.Contracts.Keys;
 using Mesh.Contracts.Tokens;
@@ -20,7 +20,7 @@ public sealed record DeployedFunction(FunctionSpec Spec, Sha256Digest Module, st
 public sealed class ManifestDeployment(CliContext context)
 {
     public async Task<IReadOnlyList<DeployedFunction>> DeployAsync(
-        AppManifest manifest, INatsConnection nats, SigningKey? issuer, DeployCommand.Buckets buckets, CancellationToken cancellationToken)
+        AppManifest manifest, INatsConnection nats, SigningKey? issuer, ModuleUpload.Buckets buckets, CancellationToken cancellationToken)
     {
         foreach (var build in manifest.Functions.Select(f => f.Build).OfType<string>().Distinct())
         {
@@ -35,7 +35,7 @@ public sealed class ManifestDeployment(CliContext context)
                 throw new CliException("manifest", $"{Path.GetFileName(manifest.Path)}:{function.Line}: functions.{function.Name}.module: '{function.Module}' does not exist{(function.Build is null ? "" : " after its build")}");
             }
 
-            digests[function.Name] = await DeployCommand.UploadAsync(nats, buckets, function.Module, ModuleReference.ReadBytes(function.Module), cancellationToken);
+            digests[function.Name] = await ModuleUpload.UploadAsync(nats, buckets, function.Module, ModuleReference.ReadBytes(function.Module), cancellationToken);
         }
 
         await context.Error.WriteLineAsync($"mesh: deployed {digests.Values.Distinct().Count()} modules for {manifest.Functions.Length} functions");

@@ -1,3 +1,5 @@
+using System.Collections.Frozen;
+
 namespace Mesh.Contracts.Wire;
 
 /// <summary>The stable wire names of <see cref="ErrorCode"/>, as they appear in <c>Mesh-Status</c>.</summary>
@@ -46,18 +48,9 @@ public static class ErrorCodes
         _ => throw new ArgumentOutOfRangeException(nameof(code), code, "no wire name"),
     };
 
-    public static bool TryParse(string wire, out ErrorCode code)
-    {
-        foreach (var candidate in Enum.GetValues<ErrorCode>())
-        {
-            if (candidate.ToWire() == wire)
-            {
-                code = candidate;
-                return true;
-            }
-        }
+    // Parsing runs on every reply a client reads: one table, made once from the names above.
+    private static readonly FrozenDictionary<string, ErrorCode> ByWire =
+        Enum.GetValues<ErrorCode>().ToFrozenDictionary(c => c.ToWire(), StringComparer.Ordinal);
 
-        code = default;
-        return false;
-    }
+    public static bool TryParse(string wire, out ErrorCode code) => ByWire.TryGetValue(wire, out code);
 }

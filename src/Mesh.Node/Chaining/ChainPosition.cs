@@ -45,6 +45,15 @@ public sealed class ChainPosition
     /// <summary>What is left of the budget; null when the caller set none.</summary>
     public TimeSpan? Remaining => _deadline is { } deadline ? Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline) : null;
 
+    /// <summary>The position a message's headers give, counted from <paramref name="arrived"/> (a Stopwatch timestamp).</summary>
+    public static Result<ChainPosition> Read(NatsHeaders? headers, long arrived)
+    {
+        string? Header(string name) => headers is not null && headers.TryGetValue(name, out var value) ? value.ToString() : null;
+        return headers is null
+            ? Result<ChainPosition>.Ok(Start)
+            : Read(Header(MeshHeaders.Path), Header(MeshHeaders.Budget), Header(MeshHeaders.TraceParent), Header(MeshHeaders.TraceState), arrived);
+    }
+
     public static Result<ChainPosition> Read(string? path, string? budget, string? traceParent, string? traceState, long arrived)
     {
         if (path is null && budget is null && traceParent is null && traceState is null)

@@ -4,6 +4,7 @@ using Mesh.Contracts.Wire;
 using Mesh.Node.Chaining;
 using Mesh.Node.Messaging;
 using Mesh.Node.Revocation;
+using Mesh.Node.Telemetry;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -27,6 +28,7 @@ public sealed class JobService(
     RevocationList revocations,
     InvocationPipeline pipeline,
     NextSteps nextSteps,
+    NodeTelemetry telemetry,
     IOptions<NodeOptions> options,
     ILogger<JobService> logger) : BackgroundService
 {
@@ -130,7 +132,7 @@ public sealed class JobService(
         string? Header(string name) => msg.Headers is { } headers && headers.TryGetValue(name, out var value) ? value.ToString() : null;
         try
         {
-            var position = ChainPosition.Read(Header(MeshHeaders.Path), Header(MeshHeaders.Budget), Header(MeshHeaders.TraceParent), Header(MeshHeaders.TraceState), Stopwatch.GetTimestamp());
+            var position = ChainPosition.Read(msg.Headers, Stopwatch.GetTimestamp());
             MeshError error;
             var tokenId = "-";
             if (!position.IsOk)
@@ -139,7 +141,11 @@ public sealed class JobService(
             }
             else
             {
-                using var outcome = await pipeline.RunAsync(Subjects.ForFunction(function), Header(MeshHeaders.Token), Header(MeshHeaders.Module), data.Memory, position.Value, stoppingToken);
+                // A job is a span like a call, current while its output is handed on.
+                var subject = Subjects.ForFunction(function);
+                using var activity = telemetry.StartInvocation(subject, position.Value);
+                using var outcome = await pipeline.RunAsync(subject, Header(MeshHeaders.Token), Header(MeshHeaders.Module), data.Memory, position.Value, stoppingToken);
+                NodeTelemetry.Complete(activity, outcome);
                 error = outcome.Error;
                 tokenId = outcome.TokenId;
                 if (outcome.IsOk && !outcome.Then.IsEmpty && await nextSteps.HandOnAsync(outcome, replyTo: null, stoppingToken) is { IsOk: false } handOn)

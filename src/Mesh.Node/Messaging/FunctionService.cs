@@ -176,11 +176,10 @@ public sealed class FunctionService(
         using var data = msg.Data;
         try
         {
-            var position = ChainPosition.Read(
-                Header(msg, MeshHeaders.Path), Header(msg, MeshHeaders.Budget), Header(msg, MeshHeaders.TraceParent), Header(msg, MeshHeaders.TraceState), arrived);
+            var position = ChainPosition.Read(msg.Headers, arrived);
             if (!position.IsOk)
             {
-                await ReplyErrorAsync(msg, new ChainAnswer(position.Error, Subjects.FunctionOf(msg.Subject) ?? msg.Subject, 1));
+                await ReplyErrorAsync(msg, position.Error);
                 return;
             }
 
@@ -208,7 +207,7 @@ public sealed class FunctionService(
         catch (Exception e) when (e is not OperationCanceledException)
         {
             Log.Internal(logger, e, msg.Subject);
-            await ReplyErrorAsync(msg, new ChainAnswer(new MeshError(ErrorCode.NodeInternal, "the node failed to handle this call"), Subjects.FunctionOf(msg.Subject) ?? msg.Subject, 1));
+            await ReplyErrorAsync(msg, new MeshError(ErrorCode.NodeInternal, "the node failed to handle this call"));
         }
     }
 
