@@ -195,4 +195,47 @@ public class HttpTargetTests
     [InlineData("https://*.stripe.com/")]
     [InlineData("https://api.stripe.com/a b")]
     public void Refuses_Ambiguity(string url) => Assert.False(HttpTarget.TryParse(url, out _, out _), url);
+
+    // Paths that pass a plain prefix check on /v1/ but mean another path to a server that decodes
+    // or strips them: path parameters (Tomcat, Jetty, Spring), encoded separators in either case,
+    // double encoding, overlong UTF-8 dots (IIS), fullwidth dots that normalise to '.', and
+    // control characters once decoded.
+    [Theory]
+    [InlineData("/v1/..;/admin")]
+    [InlineData("/v1;jsessionid=x/../admin")]
+    [InlineData("/v1/;/admin")]
+    [InlineData("/v1/%3B/admin")]
+    [InlineData("/v1/%2E%2E/admin")]
+    [InlineData("/v1/%2F..%2Fadmin")]
+    [InlineData("/v1/%5C..%5Cadmin")]
+    [InlineData("/v1/%252e%252e/admin")]
+    [InlineData("/v1/%c0%ae%c0%ae/admin")]
+    [InlineData("/v1/%ef%bc%8e%ef%bc%8e/admin")]
+    [InlineData("/v1/%e2%80%a5/admin")]
+    [InlineData("/v1/%00/admin")]
+    [InlineData("/v1/%0d%0aHost:%20evil")]
+    [InlineData("/v1/%ff")]
+    public void Refuses_PathsAServerWouldReadDifferently(string path)
+    {
+        Assert.False(HttpTarget.TryParse("http://api.example.com" + path, out _, out var error), path);
+        Assert.NotEmpty(error);
+    }
+
+    [Theory]
+    [InlineData("/v1/caf%C3%A9")]
+    [InlineData("/v1/a+b")]
+    [InlineData("/v1//x")]
+    public void Accepts_EncodedPathsThatStayWhereTheyAre(string path) =>
+        Assert.True(HttpTarget.TryParse("http://api.example.com" + path, out _, out var error), error);
+
+    [Theory]
+    [InlineData("http://api.example.com/v1\r\n")]
+    [InlineData("http://api.example.com/v1\u0000")]
+    [InlineData("http://api.example.com/v1?x=\r\nHost: evil")]
+    [InlineData("http://api.example.com\r\n/v1")]
+    public void Refuses_ControlCharactersAnywhere(string escaped)
+    {
+        var url = System.Text.RegularExpressions.Regex.Unescape(escaped);
+        Assert.False(HttpTarget.TryParse(url, out _, out _), escaped);
+    }
 }

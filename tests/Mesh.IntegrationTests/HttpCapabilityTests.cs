@@ -12,12 +12,12 @@ public sealed class HttpCapabilityTests(NatsServerFixture nats) : IAsyncLifetime
 {
     private readonly LoopbackHttpServer _server = new();
     private MeshCluster _mesh = null!;
-    private Sha256Digest _probe;
+    private HttpProbe _probe = null!;
 
     public async Task InitializeAsync()
     {
         _mesh = await nats.SharedMeshAsync();
-        _probe = await _mesh.DeployAsync(MeshCluster.Wat("http-probe"));
+        _probe = await HttpProbe.DeployAsync(_mesh);
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
@@ -26,26 +26,15 @@ public sealed class HttpCapabilityTests(NatsServerFixture nats) : IAsyncLifetime
 
     private string Base => $"http://127.0.0.1:{_server.Port}";
 
-    private string Grant(params string[] rules) => _mesh.Grant("httpprobe", _probe, CapabilitySet.None with
-    {
-        Http = [.. rules.Select(r => RuleText.TryParseHttp(r, out var rule, out var error) ? rule! : throw new ArgumentException(error))],
-    });
+    private string Grant(params string[] rules) => _probe.Grant(rules);
 
-    private Task<Reply> SendAsync(string token, string method, string url, params (string, string)[] headers) =>
-        SendAsync(token, method, url, [], headers);
+    private Task<Reply> SendAsync(string token, string method, string url, params (string, string)[] headers) => _probe.SendAsync(token, method, url, headers);
 
-    private async Task<Reply> SendAsync(string token, string method, string url, byte[] body, params (string, string)[] headers)
-    {
-        var request = HttpExchange.WriteRequest(new HttpExchange.Request(method, url, [.. headers], body));
-        var headersOut = new NATS.Client.Core.NatsHeaders { [MeshHeaders.Token] = token };
-        var reply = await _mesh.Client.RequestAsync<byte[], byte[]>("mesh.fn.httpprobe", request, headersOut);
-        return Reply.From(reply) with { Output = Convert.ToBase64String(reply.Data ?? []) };
-    }
+    private Task<Reply> SendAsync(string token, string method, string url, byte[] body, params (string, string)[] headers) => _probe.SendAsync(token, method, url, body, headers);
 
-    private static HttpExchange.Response Response(Reply reply) => HttpExchange.ReadResponse(Convert.FromBase64String(reply.Output));
+    private static HttpExchange.Response Response(Reply reply) => HttpProbe.Response(reply);
 
-    // The probe returns the host's status negated: 1 denied, 3 over a limit, 7 invalid.
-    private static string Returned(int status) => $"the function returned {status}";
+    private static string Returned(int status) => HttpProbe.Returned(status);
 
     [Fact]
     public async Task AGrantedRequest_ReachesTheServer_AndTheGuestGetsTheResponse()
@@ -151,8 +140,7 @@ public sealed class HttpCapabilityTests(NatsServerFixture nats) : IAsyncLifetime
     [Fact]
     public async Task ASlowServer_CannotHoldTheFunctionPastItsWallTime()
     {
-        Assert.True(RuleText.TryParseHttp($"GET {Base}/", out var rule, out _));
-        var token = _mesh.Grant("httpprobe", _probe, CapabilitySet.None with { Http = [rule!] }, new Limits(WallTimeMs: 1000));
+        var token = _probe.Grant([$"GET {Base}/"], new Limits(WallTimeMs: 1000));
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
         var reply = await SendAsync(token, "GET", $"{Base}/slow");
@@ -173,7 +161,7 @@ public sealed class HttpCapabilityTests(NatsServerFixture nats) : IAsyncLifetime
     [Fact]
     public async Task ImportingHttp_WithoutAnyHttpRule_CannotLink()
     {
-        var reply = await SendAsync(_mesh.Grant("httpprobe", _probe), "GET", $"{Base}/");
+        var reply = await SendAsync(_mesh.Grant(HttpProbe.Function, _probe.Module), "GET", $"{Base}/");
 
         Assert.Equal(ErrorCode.CapabilityDenied.ToWire(), reply.Status);
         Assert.Contains("http", reply.Message);

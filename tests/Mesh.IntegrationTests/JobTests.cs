@@ -230,13 +230,5 @@ public sealed class JobTests : IAsyncLifetime
         return dead;
     }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan? limit = null)
-    {
-        var waited = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(waited.Elapsed < (limit ?? TimeSpan.FromSeconds(20)), "the condition never held");
-            await Task.Delay(100);
-        }
-    }
+    private static Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan? limit = null) => Eventually.HoldsAsync(condition, "the job condition", limit);
 }

@@ -140,15 +140,7 @@ public sealed class RevocationTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(2, (await CliAsync("token", "revoke", option, value)).Exit);
     }
 
-    private static Task WaitUntilAsync(Func<bool> condition) => WaitUntilAsync(() => Task.FromResult(condition()));
+    private static Task WaitUntilAsync(Func<bool> condition) => Eventually.HoldsAsync(condition, "the revocation condition");
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var waited = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(15), "the condition never held");
-            await Task.Delay(50);
-        }
-    }
+    private static Task WaitUntilAsync(Func<Task<bool>> condition) => Eventually.HoldsAsync(condition, "the revocation condition");
 }

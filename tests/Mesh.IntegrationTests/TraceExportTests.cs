@@ -54,11 +54,7 @@ public sealed class TraceExportTests : IAsyncLifetime, IDisposable
         var reply = await _mesh.CallAsync("traced-first", token, "x");
         Assert.True(reply.IsOk, reply.ToString());
 
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (!(_receiver.Received.Contains("invoke traced-first") && _receiver.Received.Contains("invoke traced-second")) && waited.Elapsed < TimeSpan.FromSeconds(15))
-        {
-            await Task.Delay(100);
-        }
+        await Eventually.HoldsAsync(() => _receiver.Received.Contains("invoke traced-first") && _receiver.Received.Contains("invoke traced-second"), "both spans exported");
 
         // OTLP protobuf keeps strings as UTF-8, so span names and attribute values read as text.
         var exported = _receiver.Received;
@@ -67,10 +63,7 @@ public sealed class TraceExportTests : IAsyncLifetime, IDisposable
         Assert.Contains("mesh-node-under-test", exported);
         Assert.Contains("mesh.token_id", exported);
 
-        while (!_receiver.Metrics.Contains("mesh.invocation.duration") && waited.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            await Task.Delay(100);
-        }
+        await Eventually.HoldsAsync(() => _receiver.Metrics.Contains("mesh.invocation.duration"), "metrics exported", TimeSpan.FromSeconds(30));
 
         Assert.Contains("mesh.invocations", _receiver.Metrics);
         Assert.Contains("mesh.invocation.duration", _receiver.Metrics);

@@ -23,8 +23,6 @@ namespace Mesh.Node.Capabilities;
 /// </summary>
 public sealed class HttpCapability : IDisposable
 {
-    private static readonly string[] RefusedHeaders = ["host", "connection", "transfer-encoding", "content-length", "upgrade", "te", "trailer", "proxy-authorization", "proxy-connection", "keep-alive"];
-
     private readonly HttpClient _client;
     private readonly ResiliencePipelineRegistry<string> _breakers = new();
     private readonly ResiliencePipeline<HttpResponseMessage> _retry;
@@ -67,14 +65,26 @@ public sealed class HttpCapability : IDisposable
 
     public int Request(InvocationContext context, ReadOnlyMemory<byte> requestBytes)
     {
-        if (!HttpExchange.TryReadRequest(requestBytes, out var request, out _) || !TryMethod(request!.Method, out var method))
+        if (!HttpExchange.TryReadRequest(requestBytes, out var request, out _))
         {
             return HostStatus.Invalid;
+        }
+
+        // Everything the request says is checked before anything is sent; the checks refuse, never repair.
+        var method = HttpRequestCheck.Method(request!.Method.ToUpperInvariant());
+        if (method == HttpMethods.None)
+        {
+            return Refuse(context, request.Method, "not an HTTP method Mesh knows (GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS)", HostStatus.Invalid);
         }
 
         if (!HttpTarget.TryParse(request.Url, out var target, out var why))
         {
             return Refuse(context, request.Url, why, HostStatus.Invalid);
+        }
+
+        if (HttpRequestCheck.HeaderProblem(request) is { } problem)
+        {
+            return Refuse(context, request.Url, problem, HostStatus.Invalid);
         }
 
         var grant = context.Grant;
@@ -86,11 +96,6 @@ public sealed class HttpCapability : IDisposable
         if (request.Body.Length > _ceilings.MessageBytes || !context.TakeMessage())
         {
             return HostStatus.LimitExceeded;
-        }
-
-        if (request.Headers.Any(h => RefusedHeaders.Contains(h.Name.ToLowerInvariant()) || h.Name.StartsWith("proxy-", StringComparison.OrdinalIgnoreCase)))
-        {
-            return Refuse(context, request.Url, "a header the host sets itself (Host, Connection, Content-Length, ...) was given", HostStatus.Invalid);
         }
 
         var timeout = context.Remaining < _ceilings.HttpTimeout ? context.Remaining : _ceilings.HttpTimeout;
@@ -202,22 +207,6 @@ public sealed class HttpCapability : IDisposable
     {
         Refusal.Record(context, _stats, _logger, "http", target, reason);
         return status;
-    }
-
-    private static bool TryMethod(string name, out HttpMethods method)
-    {
-        method = name.ToUpperInvariant() switch
-        {
-            "GET" => HttpMethods.Get,
-            "HEAD" => HttpMethods.Head,
-            "POST" => HttpMethods.Post,
-            "PUT" => HttpMethods.Put,
-            "PATCH" => HttpMethods.Patch,
-            "DELETE" => HttpMethods.Delete,
-            "OPTIONS" => HttpMethods.Options,
-            _ => HttpMethods.None,
-        };
-        return method != HttpMethods.None;
     }
 
     // IP literals reach here only when a rule named them exactly; names must resolve to public

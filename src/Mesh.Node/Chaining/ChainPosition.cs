@@ -83,7 +83,10 @@ public sealed class ChainPosition
             deadline = arrived + (long)(milliseconds * (Stopwatch.Frequency / 1000.0));
         }
 
-        // A traceparent that does not parse is dropped rather than refused: tracing never fails a call.
+        // Trace context that is not printable or too long is dropped rather than refused (tracing
+        // never fails a call); a traceparent that does not parse is dropped where it is read.
+        traceParent = traceParent is { Length: <= 64 } && PrintableText.IsClean(traceParent) ? traceParent : null;
+        traceState = traceParent is not null && traceState is { Length: <= 512 } && PrintableText.IsClean(traceState) ? traceState : null;
         return Result<ChainPosition>.Ok(new ChainPosition(functions, deadline, traceParent, traceState));
     }
 

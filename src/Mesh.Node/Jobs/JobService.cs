@@ -187,7 +187,7 @@ public sealed class JobService(
         }
 
         headers[MeshHeaders.Status] = error.Code.ToWire();
-        headers[MeshHeaders.Message] = error.Message.ReplaceLineEndings(" ");
+        headers[MeshHeaders.Message] = ReplyHeaders.Message(error);
         headers[JobSubjects.DeliveriesHeader] = deliveries.ToString(CultureInfo.InvariantCulture);
         headers.Remove("Nats-Msg-Id");
 

@@ -227,8 +227,7 @@ public sealed class FunctionService(
 
     private async ValueTask ReplyErrorAsync(NatsSvcMsg<NatsMemoryOwner<byte>> msg, ChainAnswer answer)
     {
-        // Header values cannot hold line breaks.
-        var message = answer.Error.Message.ReplaceLineEndings(" ");
+        var message = ReplyHeaders.Message(answer.Error);
         if (msg.ReplyTo is null)
         {
             if (answer.Step > 1)

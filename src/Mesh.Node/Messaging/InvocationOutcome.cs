@@ -30,7 +30,9 @@ public sealed class InvocationOutcome(string invocationId, string function, int 
     public ImmutableArray<string> Then => IsOk && context is not null ? context.Grant.Then : [];
 
     /// <summary>Capabilities the guest tried and was refused, comma-separated; null when none.</summary>
-    public string? Denied => context?.Denied is { Count: > 0 } denied ? string.Join(',', denied.Distinct()) : null;
+    public string? Denied => context?.Denied is { Count: > 0 } denied
+        ? string.Join(',', denied) + (context.DeniedNotKept > 0 ? $",... ({context.DeniedNotKept} more)" : "")
+        : null;
 
     public void Dispose() => context?.Dispose();
 }

@@ -8,9 +8,18 @@ namespace Mesh.Node.Messaging;
 /// <summary>
 /// The headers of every reply: <c>Mesh-Status</c>, the function that answered and its step, and
 /// what else applies (<c>Mesh-Message</c> for errors, <c>Mesh-Denied</c>, <c>Mesh-Fanout</c>).
+/// Messages and refusals can carry a guest's or a caller's text: here, where every reply's headers
+/// are made, that text is made printable and cut (<see cref="PrintableText"/>), so it can neither
+/// break a header nor make a reply too large.
 /// </summary>
 public static class ReplyHeaders
 {
+    /// <summary>Longest <c>Mesh-Message</c>.</summary>
+    public const int MaxMessage = 1024;
+
+    /// <summary>Longest <c>Mesh-Denied</c>.</summary>
+    public const int MaxDenied = 1024;
+
     public static NatsHeaders Ok(string function, int step, string? denied, string? fanOut)
     {
         var headers = Common("ok", function, step, denied);
@@ -22,7 +31,11 @@ public static class ReplyHeaders
         return headers;
     }
 
-    /// <summary>An error naming the step that failed; <paramref name="message"/> must hold no line break.</summary>
+    /// <summary>An error naming the step that failed.</summary>
+    public static NatsHeaders Error(ChainAnswer answer) =>
+        Error(answer, Message(answer.Error));
+
+    /// <summary>An error whose message was made header-safe with <see cref="Message"/>.</summary>
     public static NatsHeaders Error(ChainAnswer answer, string message)
     {
         var headers = Common(answer.Error.Code.ToWire(), answer.Function, answer.Step, answer.Denied);
@@ -30,19 +43,23 @@ public static class ReplyHeaders
         return headers;
     }
 
+    /// <summary>An error's message as a header may carry it.</summary>
+    public static string Message(MeshError error) => PrintableText.Clean(error.Message, MaxMessage);
+
     private static NatsHeaders Common(string status, string function, int step, string? denied)
     {
         var headers = new NatsHeaders
         {
             [MeshHeaders.Status] = status,
-            [MeshHeaders.Function] = function,
+            // A function name, or, for a subject that names none, the caller's subject.
+            [MeshHeaders.Function] = PrintableText.Clean(function, FunctionName.MaxLength + Subjects.FunctionPrefix.Length),
             [MeshHeaders.Step] = step.ToString(CultureInfo.InvariantCulture),
         };
 
         // On an error too: a refusal is often why the function failed.
         if (denied is not null)
         {
-            headers[MeshHeaders.Denied] = denied;
+            headers[MeshHeaders.Denied] = PrintableText.Clean(denied, MaxDenied);
         }
 
         return headers;

@@ -48,8 +48,14 @@ public sealed class InvocationContext : IDisposable
 
     public string? GuestError { get; private set; }
 
-    /// <summary>Capabilities the guest asked for and was refused, for the reply and the log.</summary>
+    /// <summary>Distinct refusals kept for the reply and the log; more are only counted.</summary>
+    public const int MaxDeniedKept = 16;
+
+    /// <summary>Capabilities the guest asked for and was refused (the first few, printable), for the reply and the log.</summary>
     public List<string>? Denied { get; private set; }
+
+    /// <summary>Refusals beyond <see cref="MaxDeniedKept"/> distinct ones.</summary>
+    public int DeniedNotKept { get; private set; }
 
     /// <summary>Counts a host call; past the limit the guest is stopped.</summary>
     public void CountHostCall()
@@ -82,7 +88,25 @@ public sealed class InvocationContext : IDisposable
     /// <summary>Whether another log line fits in this invocation's budget.</summary>
     public bool TakeLogLine() => ++_logLines <= Limits.LogLines;
 
-    public void Deny(string capability) => (Denied ??= []).Add(capability);
+    /// <summary>Records a refusal; its target is a guest's text, kept printable and short.</summary>
+    public void Deny(string capability)
+    {
+        var entry = Mesh.Contracts.Wire.PrintableText.Clean(capability, 256);
+        Denied ??= [];
+        if (Denied.Contains(entry))
+        {
+            return;
+        }
+
+        if (Denied.Count < MaxDeniedKept)
+        {
+            Denied.Add(entry);
+        }
+        else
+        {
+            DeniedNotKept++;
+        }
+    }
 
     /// <summary>Whether another publish or request fits in this invocation's budget.</summary>
     public bool TakeMessage() => ++_messages <= Limits.Messages;

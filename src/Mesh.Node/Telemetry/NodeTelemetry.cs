@@ -27,7 +27,8 @@ public sealed class NodeTelemetry : IDisposable
         var function = Subjects.FunctionOf(subject) ?? subject;
         var activity = _source.StartActivity($"invoke {function}", ActivityKind.Consumer, parent);
         activity?.SetTag("messaging.system", "nats")
-            .SetTag("messaging.destination.name", subject)
+            // The subject is the caller's text when it names no function.
+            .SetTag("messaging.destination.name", PrintableText.Clean(subject, 256))
             .SetTag("mesh.function", function)
             .SetTag("mesh.step", position.Step);
         return activity;

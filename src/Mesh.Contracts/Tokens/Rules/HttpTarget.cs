@@ -8,6 +8,10 @@ namespace Mesh.Contracts.Tokens.Rules;
 /// </summary>
 public sealed record HttpTarget(string Scheme, string Host, int Port, string Path, Uri Uri)
 {
+    // Percent-encoded characters that a server may decode into a separator, a dot segment or a
+    // second round of decoding: %2e '.', %2f '/', %5c '\', %3b ';', %25 '%'.
+    private static readonly string[] EncodedSeparators = ["%2e", "%2f", "%5c", "%3b", "%25"];
+
     public static bool TryParse(string url, out HttpTarget? target, out string error)
     {
         target = null;
@@ -43,15 +47,94 @@ public sealed record HttpTarget(string Scheme, string Host, int Port, string Pat
             return false;
         }
 
-        if (uri.AbsolutePath != rawPath || rawPath.Contains("%2f", StringComparison.OrdinalIgnoreCase)
-            || rawPath.Contains("%2e", StringComparison.OrdinalIgnoreCase) || rawPath.Contains("%5c", StringComparison.OrdinalIgnoreCase))
+        if (uri.AbsolutePath != rawPath)
         {
-            error = $"path '{rawPath}' is not in normal form (dot segments or encoded separators)";
+            error = $"path '{rawPath}' is not in normal form (the URL parser would rewrite it)";
+            return false;
+        }
+
+        if (PathAmbiguity(rawPath) is { } ambiguity)
+        {
+            error = $"path '{rawPath}' {ambiguity}";
             return false;
         }
 
         target = new HttpTarget(uri.Scheme, host, uri.Port, uri.AbsolutePath, uri);
         error = "";
         return true;
+    }
+
+    /// <summary>
+    /// Why a path (already free of dot segments as sent) could still mean another path to the server
+    /// that receives it, or null. The prefix check compares the path as sent; these are the ways a
+    /// server's own decoding moves it elsewhere: <c>;</c> path parameters (<c>/v1/..;/admin</c> is
+    /// <c>/admin</c> to Tomcat, Jetty and Spring), encoded separators and dots, double encoding,
+    /// overlong or invalid UTF-8 (<c>%c0%ae</c>), control characters once decoded, and characters
+    /// that compatibility normalisation turns into dots or slashes (fullwidth <c>．．</c>).
+    /// </summary>
+    public static string? PathAmbiguity(string path)
+    {
+        if (path.Contains(';', StringComparison.Ordinal))
+        {
+            return "holds ';' (path parameters: servers disagree on what they mean)";
+        }
+
+        if (path.Contains('\\', StringComparison.Ordinal))
+        {
+            return "holds a backslash";
+        }
+
+        foreach (var encoded in EncodedSeparators)
+        {
+            if (path.Contains(encoded, StringComparison.OrdinalIgnoreCase))
+            {
+                return $"holds {encoded} (an encoded '.', '/', '\\', ';' or '%')";
+            }
+        }
+
+        string decoded;
+        try
+        {
+            // Strict: invalid or overlong UTF-8 throws instead of becoming U+FFFD.
+            decoded = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(PercentDecode(path));
+        }
+        catch (System.Text.DecoderFallbackException)
+        {
+            return "decodes to invalid UTF-8";
+        }
+
+        if (decoded.Any(char.IsControl))
+        {
+            return "decodes to control characters";
+        }
+
+        var normalised = decoded.Normalize(System.Text.NormalizationForm.FormKC);
+        if (normalised.IndexOfAny(['\\', ';', '%']) >= 0 || normalised.Split('/').Any(segment => segment is "." or ".."))
+        {
+            return "decodes to a dot segment or a separator once normalised";
+        }
+
+        return null;
+    }
+
+    // One round of %XX decoding to bytes ('+' is a plus in a path). A '%' without two hex digits
+    // never gets here: the URL parser would have rewritten it, and the caller refused that.
+    private static byte[] PercentDecode(string path)
+    {
+        var bytes = new List<byte>(path.Length);
+        for (var i = 0; i < path.Length; i++)
+        {
+            if (path[i] == '%' && i + 2 < path.Length && Uri.IsHexDigit(path[i + 1]) && Uri.IsHexDigit(path[i + 2]))
+            {
+                bytes.Add(Convert.ToByte(path.Substring(i + 1, 2), 16));
+                i += 2;
+            }
+            else
+            {
+                bytes.AddRange(System.Text.Encoding.UTF8.GetBytes(path[i].ToString()));
+            }
+        }
+
+        return [.. bytes];
     }
 }

@@ -15,7 +15,7 @@ public static class PathPrefixes
         prefix.StartsWith('/')
         && prefix.Length <= 1024
         && !prefix.Contains("..", StringComparison.Ordinal)
-        && prefix.IndexOfAny(['?', '#', '%', '\\']) < 0
+        && prefix.IndexOfAny(['?', '#', '%', '\\', ';']) < 0
         && !prefix.Any(char.IsControl)
         && !prefix.Contains(' ', StringComparison.Ordinal);
 }
