@@ -8,6 +8,7 @@ using Mesh.Node.Telemetry;
 using Mesh.Node.Tokens;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -29,7 +30,11 @@ public static class NodeHost
     /// True when the node is one part of a larger program (<c>mesh up</c>): it does not take over
     /// the process's Ctrl-C and SIGTERM; whoever embeds it stops it.
     /// </param>
-    public static IHost Build(string[] args, IEnumerable<KeyValuePair<string, string?>>? overrides = null, bool embedded = false)
+    /// <param name="services">
+    /// Services registered before the node's own, for a program or a test that supplies its own
+    /// implementation of one (an <see cref="Capabilities.IHostResolver"/>, say).
+    /// </param>
+    public static IHost Build(string[] args, IEnumerable<KeyValuePair<string, string?>>? overrides = null, bool embedded = false, Action<IServiceCollection>? services = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
         // Quiet defaults for the NATS client's connection chatter; any source can override them.
@@ -47,6 +52,7 @@ public static class NodeHost
             o.SingleLine = true;
             o.TimestampFormat = "HH:mm:ss.fff ";
         });
+        services?.Invoke(builder.Services);
         AddNode(builder.Services, builder.Configuration);
         if (embedded)
         {
@@ -83,6 +89,7 @@ public static class NodeHost
         services.AddSingleton<MessagingCapability>();
         services.AddSingleton<KvCapability>();
         services.AddSingleton<HttpCapability>();
+        services.TryAddSingleton<IHostResolver, SystemHostResolver>();
         services.AddSingleton<HostFunctions>();
         services.AddSingleton<WasmEngine>();
         services.AddSingleton<Invoker>();

@@ -35,14 +35,14 @@ public sealed class MeshCluster : IAsyncDisposable
 
     public IReadOnlyList<IHost> Nodes => _nodes;
 
-    public static async Task<MeshCluster> StartAsync(string url, int nodes = 1, IDictionary<string, string?>? settings = null)
+    public static async Task<MeshCluster> StartAsync(string url, int nodes = 1, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         var client = new NatsConnection(new NatsOpts { Url = url, Name = "mesh-test-client", RequestReplyMode = NatsRequestReplyMode.Direct });
         await client.ConnectAsync();
         var cluster = new MeshCluster(url, SigningKey.Generate(), client);
         for (var i = 0; i < nodes; i++)
         {
-            await cluster.StartNodeAsync(settings);
+            await cluster.StartNodeAsync(settings, services);
         }
 
         return cluster;
@@ -54,7 +54,7 @@ public sealed class MeshCluster : IAsyncDisposable
 
     public async Task ConnectClientAsync() => await Client.ConnectAsync();
 
-    public async Task<IHost> StartNodeAsync(IDictionary<string, string?>? settings = null)
+    public async Task<IHost> StartNodeAsync(IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         var overrides = new Dictionary<string, string?>
         {
@@ -68,7 +68,7 @@ public sealed class MeshCluster : IAsyncDisposable
             overrides[key] = value;
         }
 
-        var host = NodeHost.Build([], overrides);
+        var host = NodeHost.Build([], overrides, services: services);
         await host.StartAsync();
         await host.Services.GetServices<IHostedService>().OfType<FunctionService>().Single().Ready.WaitAsync(TimeSpan.FromSeconds(20));
         _nodes.Add(host);

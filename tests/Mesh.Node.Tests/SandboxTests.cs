@@ -24,7 +24,7 @@ public sealed class SandboxTests : IDisposable
         var nats = new NATS.Client.Core.NatsConnection();
         var messaging = new MessagingCapability(nats, new Mesh.Node.Chaining.HopTokens(), new Mesh.Node.Messaging.NodeStats(), TimeProvider.System, Options.Create(_options), new ListLogger<MessagingCapability>());
         var kv = new KvCapability(nats, new Mesh.Node.Messaging.NodeStats(), Options.Create(_options), new ListLogger<KvCapability>());
-        _http = new HttpCapability(new Mesh.Node.Messaging.NodeStats(), Options.Create(_options), new ListLogger<HttpCapability>());
+        _http = new HttpCapability(new Mesh.Node.Messaging.NodeStats(), new SystemHostResolver(), Options.Create(_options), new ListLogger<HttpCapability>());
         _engine = new WasmEngine(Options.Create(_options), new HostFunctions(new LogCapability(_log), messaging, kv, _http));
         _invoker = new Invoker(_engine);
     }

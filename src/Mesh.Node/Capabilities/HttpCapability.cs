@@ -30,9 +30,12 @@ public sealed class HttpCapability : IDisposable
     private readonly ILogger<HttpCapability> _logger;
     private readonly CeilingOptions _ceilings;
 
-    public HttpCapability(NodeStats stats, IOptions<NodeOptions> options, ILogger<HttpCapability> logger)
+    private readonly IHostResolver _resolver;
+
+    public HttpCapability(NodeStats stats, IHostResolver resolver, IOptions<NodeOptions> options, ILogger<HttpCapability> logger)
     {
         _stats = stats;
+        _resolver = resolver;
         _logger = logger;
         _ceilings = options.Value.Ceilings;
         _client = new HttpClient(new SocketsHttpHandler
@@ -209,9 +212,10 @@ public sealed class HttpCapability : IDisposable
         return status;
     }
 
-    // IP literals reach here only when a rule named them exactly; names must resolve to public
-    // addresses, and the socket connects to those addresses, not to a second lookup.
-    private static async ValueTask<Stream> ConnectToVettedAddressAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    // IP literals reach here only when a rule named them exactly; names must resolve to globally
+    // reachable addresses, and the socket connects to those very addresses (no second lookup, so
+    // DNS rebinding has nothing to switch). What is judged is what is dialled.
+    private async ValueTask<Stream> ConnectToVettedAddressAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
         var host = context.DnsEndPoint.Host;
         IPAddress[] addresses;
@@ -221,11 +225,13 @@ public sealed class HttpCapability : IDisposable
         }
         else
         {
-            var resolved = await Dns.GetHostAddressesAsync(host, cancellationToken);
+            var resolved = await _resolver.ResolveAsync(host, cancellationToken);
+            var refused = resolved.Select(a => (Address: a, Why: PublicAddresses.WhyNotPublic(a))).Where(a => a.Why is not null).ToArray();
             addresses = [.. resolved.Where(PublicAddresses.IsPublic)];
             if (addresses.Length == 0)
             {
-                throw new AddressRefusedException($"{host} resolves only to non-public addresses ({string.Join(", ", resolved.Select(a => a.ToString()))}); only a rule naming the IP can reach those");
+                var reasons = refused.Length == 0 ? "no address" : string.Join("; ", refused.Select(r => $"{r.Address}: {r.Why}"));
+                throw new AddressRefusedException($"{host} resolves to no globally reachable address ({reasons}); only a rule naming the IP can reach those");
             }
         }
 

@@ -11,30 +11,33 @@ namespace Mesh.IntegrationTests.Attacks;
 /// subject) reaches reply headers, the node's log and spans only made printable. The node runs as
 /// its own process and its real console output is read, as an operator's terminal would show it.
 /// </summary>
-[Collection(NatsServerDefinition.Name)]
-public sealed class GuestTextAttackTests(NatsServerFixture nats) : IAsyncLifetime
+public sealed class GuestTextAttackTests(GuestTextAttackTests.NodeProcessMesh fixture) : IClassFixture<GuestTextAttackTests.NodeProcessMesh>
 {
     // Carriage return and erase-line: on a terminal, what follows overwrites the node's own
     // attribution of the line; a newline would start a line the node never wrote.
     private const string Forgery = "innocent\r\u001b[2K\u001b[1Gcharge-fn (token 0000): refund approved\nsecond line\u202eevil\u0000";
 
-    private MeshCluster _mesh = null!;
-    private NodeProcess _node = null!;
+    private readonly MeshCluster _mesh = fixture.Mesh;
+    private readonly NodeProcess _node = fixture.Node;
 
-    public async Task InitializeAsync()
+    /// <summary>One node, as its own process, on a server of this class's own.</summary>
+    public sealed class NodeProcessMesh : OwnMeshFixture
     {
-        _mesh = await MeshCluster.StartAsync(nats.Url, nodes: 0);
-        // A queue group of its own: this node, and only it, answers these tests.
-        _node = await NodeProcess.StartAsync(nats.Url, _mesh.Issuer.PublicKeyText, new Dictionary<string, string>
+        public NodeProcess Node { get; private set; } = null!;
+
+        protected override int Nodes => 0;
+
+        public override async Task InitializeAsync()
         {
-            ["Mesh__Execution__QueueGroup"] = "guest-text-" + Guid.NewGuid().ToString("n"),
-        });
-    }
+            await base.InitializeAsync();
+            Node = await NodeProcess.StartAsync(Url, Mesh.Issuer.PublicKeyText);
+        }
 
-    public async Task DisposeAsync()
-    {
-        _node.Dispose();
-        await _mesh.DisposeAsync();
+        public override async Task DisposeAsync()
+        {
+            Node.Dispose();
+            await base.DisposeAsync();
+        }
     }
 
     [Fact]
@@ -83,7 +86,7 @@ public sealed class GuestTextAttackTests(NatsServerFixture nats) : IAsyncLifetim
     public async Task ACallersSubjectWithControls_IsRefused_AndEchoedPrintable()
     {
         // ESC is not whitespace, so NATS carries it in a subject (a CR would end the protocol line).
-        await using var caller = new NatsConnection(new NatsOpts { Url = nats.Url, RequestReplyMode = NatsRequestReplyMode.Direct });
+        await using var caller = new NatsConnection(new NatsOpts { Url = fixture.Url, RequestReplyMode = NatsRequestReplyMode.Direct });
         var reply = Reply.From(await caller.RequestAsync<byte[], byte[]>("mesh.fn.x\u001b[31mforged", []));
 
         Assert.Equal(ErrorCode.RequestMalformed.ToWire(), reply.Status);
