@@ -52,6 +52,16 @@ internal static partial class Log
     public static void JobRetried(ILogger logger, string subject, int delivery, string code, TimeSpan delay) =>
         JobRetriedCore(logger, U(subject), delivery, code, delay);
 
+    public static void RefusedAtOnce(ILogger logger, string subject, string code, string message)
+    {
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            RefusedAtOnceCore(logger, U(subject), code, U(message));
+        }
+    }
+
+    public static void ReplyRefused(ILogger logger, string subject, string replyTo) => ReplyRefusedCore(logger, U(subject), U(replyTo));
+
     public static void JobDead(ILogger logger, string subject, int deliveries, string code, string message) =>
         JobDeadCore(logger, U(subject), deliveries, code, U(message));
 
@@ -123,4 +133,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 23, Level = LogLevel.Warning, Message = "cannot declare the job streams yet: {Reason}; trying again")]
     public static partial void JobsNotReady(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 24, Level = LogLevel.Warning, Message = "not run: a message on {Subject} asked for its answer on {ReplyTo}, which is not under the inbox prefix this node answers (Mesh:Nats:ReplyPrefix)")]
+    private static partial void ReplyRefusedCore(ILogger logger, string subject, string replyTo);
+
+    [LoggerMessage(EventId = 25, Level = LogLevel.Debug, Message = "{Subject} refused without running: {Code}: {Message}")]
+    private static partial void RefusedAtOnceCore(ILogger logger, string subject, string code, string message);
 }

@@ -1,4 +1,5 @@
 using Mesh.Contracts.Tokens;
+using Mesh.Contracts.Wire;
 using Mesh.Node.Capabilities;
 using Mesh.Node.Chaining;
 using Mesh.Node.Messaging;
@@ -72,10 +73,14 @@ public static class NodeHost
         services.AddSingleton<INatsConnection>(sp =>
         {
             var node = sp.GetRequiredService<IOptions<NodeOptions>>().Value;
+            // Credentials go to the client as credentials: a URL holding them would be logged.
+            var url = NatsUrl.Parse(node.Nats.Url);
             return new NatsConnection(new NatsOpts
             {
-                Url = node.Nats.Url,
+                Url = url.Servers,
+                AuthOpts = new NatsAuthOpts { Username = url.User, Password = url.Password, Token = url.Token },
                 Name = node.Nats.Name,
+                InboxPrefix = node.Nats.InboxPrefix,
                 LoggerFactory = sp.GetRequiredService<ILoggerFactory>(),
                 RetryOnInitialConnect = true,
             });
@@ -104,8 +109,11 @@ public static class NodeHost
         services.AddSingleton<NodeMetrics>();
         services.AddSingleton<Revocation.RevocationList>();
         services.AddHostedService(sp => sp.GetRequiredService<Revocation.RevocationList>());
+        services.AddSingleton<ReplySubjects>();
+        services.AddSingleton<InvocationSlots>();
         services.AddSingleton<FunctionService>();
         services.AddHostedService(sp => sp.GetRequiredService<FunctionService>());
+        services.AddHostedService<ServiceDiscovery>();
         services.AddHostedService<Health.ReadyFile>();
         services.AddHostedService<Jobs.JobService>();
         AddTracing(services, configuration);

@@ -40,9 +40,9 @@ public sealed record NodeOptions
             return "Mesh:Tokens:TrustedRoots is empty: a node that trusts no issuer refuses every call (set Mesh__Tokens__TrustedRoots__0 to an issuer public key)";
         }
 
-        if (Execution.Concurrency < 1 || Execution.QueueLength < 0)
+        if (Execution.Concurrency < 1 || Execution.QueueLength < 0 || Execution.MaxUnverified < 1 || Execution.MaxInvocationsPerCall < 1)
         {
-            return "Mesh:Execution:Concurrency must be at least 1 and Mesh:Execution:QueueLength not negative";
+            return "Mesh:Execution:Concurrency, MaxUnverified and MaxInvocationsPerCall must be at least 1 and Mesh:Execution:QueueLength not negative";
         }
 
         if (Ceilings.Fuel < 1 || Ceilings.MemoryBytes < 65536 || Ceilings.WallTimeMs < 1 || Ceilings.OutputBytes < 1 || Ceilings.HostCalls < 1)
@@ -53,6 +53,16 @@ public sealed record NodeOptions
         if (Tracing.OtlpEndpoint is { } endpoint && !(Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) && (uri.Scheme == "http" || uri.Scheme == "https")))
         {
             return $"Mesh:Tracing:OtlpEndpoint '{endpoint}' must be an http or https URL, e.g. http://collector:4317";
+        }
+
+        if (!(Nats.ReplyPrefix.Length > 1 && Nats.ReplyPrefix.EndsWith('.') && Mesh.Contracts.Tokens.Rules.SubjectPattern.IsLiteral(Nats.ReplyPrefix[..^1])))
+        {
+            return $"Mesh:Nats:ReplyPrefix '{Nats.ReplyPrefix}' must be subject tokens ending in '.', such as _INBOX.";
+        }
+
+        if (!(Mesh.Contracts.Tokens.Rules.SubjectPattern.IsLiteral(Nats.InboxPrefix) && (Nats.InboxPrefix + ".").StartsWith(Nats.ReplyPrefix, StringComparison.Ordinal)))
+        {
+            return $"Mesh:Nats:InboxPrefix '{Nats.InboxPrefix}' must be subject tokens under Mesh:Nats:ReplyPrefix '{Nats.ReplyPrefix}', or other nodes would not answer this one";
         }
 
         if (Tracing.Protocol is not ("grpc" or "http/protobuf"))
@@ -70,11 +80,21 @@ public sealed record NatsOptions
 
     /// <summary>The connection name the server shows for this node.</summary>
     public string Name { get; init; } = "mesh-node";
+
+    /// <summary>
+    /// The node answers only reply subjects under this prefix; a message naming any other reply
+    /// subject is not run (NATS never checks what a requester names). Callers' inboxes must lie
+    /// under it: per-caller prefixes such as <c>_INBOX.alice.</c> do.
+    /// </summary>
+    public string ReplyPrefix { get; init; } = "_INBOX.";
+
+    /// <summary>Where answers to the node's own requests arrive (fan-out branches, guests' requests, JetStream): under <see cref="ReplyPrefix"/>.</summary>
+    public string InboxPrefix { get; init; } = "_INBOX";
 }
 
 public sealed record ExecutionOptions
 {
-    /// <summary>Invocations running at once. Also sizes the Wasmtime instance pool.</summary>
+    /// <summary>Sandboxes running at once, calls and durable jobs together. Also sizes the Wasmtime instance pool.</summary>
     public int Concurrency { get; init; } = Math.Max(2, Environment.ProcessorCount * 2);
 
     /// <summary>Admitted messages waiting for a slot; past this a caller gets <c>node.overloaded</c> at once.</summary>
@@ -94,6 +114,17 @@ public sealed record ExecutionOptions
     /// calls get <c>node.overloaded</c> while other functions still get workers. 0: no limit.
     /// </summary>
     public int MaxPerFunction { get; init; }
+
+    /// <summary>
+    /// Queue places for calls whose token this node has not verified yet (a verification costs a
+    /// signature check per block); past it, such calls get <c>node.overloaded</c> at once, while
+    /// calls with tokens verified before keep every other place. A flood of forged tokens therefore
+    /// cannot crowd out calls that carry good ones.
+    /// </summary>
+    public int MaxUnverified { get; init; } = 16;
+
+    /// <summary>Most invocations one call may cause in all, itself, its chain and whatever its functions call.</summary>
+    public int MaxInvocationsPerCall { get; init; } = 256;
 }
 
 /// <summary>The node's own maximum for every limit: a token can ask for less, never more.</summary>

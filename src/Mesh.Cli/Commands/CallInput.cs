@@ -16,7 +16,7 @@ public sealed class CallInput
     private readonly Option<string?> _file = new("--file") { Description = "Input from a file (any bytes)" };
     private readonly Option<string?> _module = new("--module") { Description = "Which granted module to run (sha256:HEX); default: the grant's first" };
 
-    public Option<string> Nats { get; } = NatsOption.Create();
+    public NatsOption Nats { get; } = new();
 
     public void AddTo(Command command)
     {
@@ -25,7 +25,7 @@ public sealed class CallInput
         command.Add(_data);
         command.Add(_file);
         command.Add(_module);
-        command.Add(Nats);
+        Nats.AddTo(command);
     }
 
     public string Subject(ParseResult result)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Mesh.Cli.Deployment;
 using Mesh.Cli.Manifest;
 using Mesh.Cli.Parsing;
+using Mesh.Contracts.Wire;
 
 namespace Mesh.Cli.Commands;
 
@@ -15,7 +16,7 @@ public static class DeployCommand
     public static Command Build(CliContext context)
     {
         var file = new Argument<string?>("FILE") { Description = "The module: a .wasm file, or a .wat text file", Arity = ArgumentArity.ZeroOrOne };
-        var nats = NatsOption.Create();
+        var nats = new NatsOption();
         var bucket = new Option<string>("--bucket") { Description = "Object store bucket nodes fetch modules from", DefaultValueFactory = _ => Mesh.Node.ModuleOptions.DefaultBucket };
         var manifest = new Option<string?>("--manifest", "-f") { Description = "Deploy a whole manifest (mesh.yaml) instead of one module" };
         var key = new Option<string?>("--key") { Description = "With -f: issuer seed to sign each function's token with" };
@@ -23,8 +24,9 @@ public static class DeployCommand
         var output = new Option<string>("--out") { Description = "With -f: directory for the tokens", DefaultValueFactory = _ => Path.Combine(".mesh", "tokens") };
         var command = new Command("deploy", "Upload a module to the NATS object store under its digest (prints sha256:HEX), or build, upload and grant a manifest")
         {
-            file, nats, bucket, manifest, key, output, replicas,
+            file, bucket, manifest, key, output, replicas,
         };
+        nats.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
             if (result.GetValue(manifest) is { } manifestPath)
@@ -34,12 +36,12 @@ public static class DeployCommand
                     throw CliException.Usage("give a module FILE or -f MANIFEST, not both");
                 }
 
-                return await DeployManifestAsync(context, manifestPath, result.GetValue(key), result.GetValue(output)!, result.GetValue(nats)!, new ModuleUpload.Buckets(result.GetValue(bucket)!, result.GetValue(replicas)), cancellationToken);
+                return await DeployManifestAsync(context, manifestPath, result.GetValue(key), result.GetValue(output)!, nats, result, new ModuleUpload.Buckets(result.GetValue(bucket)!, result.GetValue(replicas)), cancellationToken);
             }
 
             var path = result.GetValue(file) ?? throw CliException.Usage("give a module FILE, or -f MANIFEST");
             var bytes = ModuleReference.ReadBytes(path);
-            await using var connection = await NatsOption.ConnectAsync(result.GetValue(nats)!, cancellationToken);
+            await using var connection = await nats.ConnectAsync(result, cancellationToken);
             var digest = await ModuleUpload.UploadAsync(connection, new ModuleUpload.Buckets(result.GetValue(bucket)!, result.GetValue(replicas)), path, bytes, cancellationToken);
             await context.Out.WriteLineAsync(digest.ToString());
             return 0;
@@ -47,11 +49,12 @@ public static class DeployCommand
         return command;
     }
 
-    private static async Task<int> DeployManifestAsync(CliContext context, string path, string? keyPath, string output, string url, ModuleUpload.Buckets buckets, CancellationToken cancellationToken)
+    private static async Task<int> DeployManifestAsync(CliContext context, string path, string? keyPath, string output, NatsOption nats, ParseResult result, ModuleUpload.Buckets buckets, CancellationToken cancellationToken)
     {
+        var url = nats.UrlOf(result);
         var app = ManifestReader.Read(path);
         using var issuer = keyPath is null ? null : SeedFile.Read(keyPath);
-        await using var connection = await NatsOption.ConnectAsync(url, cancellationToken);
+        await using var connection = await nats.ConnectAsync(result, cancellationToken);
         var deployed = await new ManifestDeployment(context).DeployAsync(app, connection, issuer, buckets, cancellationToken);
         if (issuer is not null)
         {
@@ -69,7 +72,7 @@ public static class DeployCommand
             var tokenPath = Path.Combine(output, function.Spec.Name + ".token");
             SecretFile.Write(tokenPath, function.Token, replace: true);
             var data = function.Spec.Example is { } example ? $" --data '{example.Replace("'", "'\\''", StringComparison.Ordinal)}'" : "";
-            await context.Out.WriteLineAsync($"{function.Spec.Name}\t{function.Module}\tmesh call {function.Spec.Name} --token @{tokenPath}{data} --nats {url}");
+            await context.Out.WriteLineAsync($"{function.Spec.Name}\t{function.Module}\tmesh call {function.Spec.Name} --token @{tokenPath}{data} --nats {NatsUrl.Redact(url)}");
         }
 
         return 0;

@@ -11,12 +11,13 @@ public static class JobsCommand
 {
     public static Command Build(CliContext context)
     {
-        var nats = NatsOption.Create();
+        var nats = new NatsOption();
         var limit = new Option<int>("--limit") { Description = "At most this many", DefaultValueFactory = _ => 100 };
-        var dead = new Command("dead", "List dead letters: jobs that failed for good, with their code, deliveries and input") { nats, limit };
+        var dead = new Command("dead", "List dead letters: jobs that failed for good, with their code, deliveries and input") { limit };
+        nats.AddTo(dead);
         dead.SetAction(async (result, cancellationToken) =>
         {
-            await using var connection = await NatsOption.ConnectAsync(result.GetValue(nats)!, cancellationToken);
+            await using var connection = await nats.ConnectAsync(result, cancellationToken);
             var js = new NatsJSContext(connection);
             INatsJSConsumer consumer;
             try

@@ -14,11 +14,12 @@ public static class KvCommand
     public static Command Build(CliContext context)
     {
         var createBucket = new Argument<string>("BUCKET") { Description = "Bucket name" };
-        var createNats = NatsOption.Create();
-        var create = new Command("create", "Create a key-value bucket (no error if it exists)") { createBucket, createNats };
+        var createNats = new NatsOption();
+        var create = new Command("create", "Create a key-value bucket (no error if it exists)") { createBucket };
+        createNats.AddTo(create);
         create.SetAction(async (result, cancellationToken) =>
         {
-            await using var nats = await NatsOption.ConnectAsync(result.GetValue(createNats)!, cancellationToken);
+            await using var nats = await createNats.ConnectAsync(result, cancellationToken);
             var store = await new NatsKVContext(new NatsJSContext(nats)).CreateStoreAsync(new NatsKVConfig(result.GetValue(createBucket)!), cancellationToken);
             await context.Out.WriteLineAsync(store.Bucket);
             return 0;
@@ -26,11 +27,12 @@ public static class KvCommand
 
         var getBucket = new Argument<string>("BUCKET") { Description = "Bucket name" };
         var getKey = new Argument<string>("KEY") { Description = "Key" };
-        var getNats = NatsOption.Create();
-        var get = new Command("get", "Print a key's value") { getBucket, getKey, getNats };
+        var getNats = new NatsOption();
+        var get = new Command("get", "Print a key's value") { getBucket, getKey };
+        getNats.AddTo(get);
         get.SetAction(async (result, cancellationToken) =>
         {
-            await using var nats = await NatsOption.ConnectAsync(result.GetValue(getNats)!, cancellationToken);
+            await using var nats = await getNats.ConnectAsync(result, cancellationToken);
             try
             {
                 var store = await new NatsKVContext(new NatsJSContext(nats)).GetStoreAsync(result.GetValue(getBucket)!, cancellationToken);

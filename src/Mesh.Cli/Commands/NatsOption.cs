@@ -1,18 +1,62 @@
 using System.CommandLine;
+using Mesh.Contracts.Wire;
 using NATS.Client.Core;
 
 namespace Mesh.Cli.Commands;
 
-/// <summary>The <c>--nats URL</c> every networked command takes, and the connection it makes.</summary>
-public static class NatsOption
+/// <summary>
+/// How a command reaches NATS: <c>--nats URL</c> and <c>--inbox-prefix PREFIX</c>, which every
+/// networked command takes, and the connection they make. Credentials in the URL go to the client
+/// as credentials and are never shown. The inbox prefix is where this client's replies arrive:
+/// with per-caller NATS permissions a caller may subscribe only under its own
+/// (<c>_INBOX.alice</c>), so no caller can read another's replies (docs/operations.md).
+/// </summary>
+public sealed class NatsOption
 {
     public const string DefaultUrl = "nats://127.0.0.1:4222";
+    public const string DefaultInboxPrefix = "_INBOX";
 
-    public static Option<string> Create() => new("--nats") { Description = "NATS server URL", DefaultValueFactory = _ => DefaultUrl };
+    public Option<string> Url { get; } = new("--nats") { Description = "NATS server URL", DefaultValueFactory = _ => DefaultUrl };
 
-    public static async Task<NatsConnection> ConnectAsync(string url, CancellationToken cancellationToken)
+    public Option<string> InboxPrefix { get; } = new("--inbox-prefix")
     {
-        var nats = new NatsConnection(new NatsOpts { Url = url, Name = "mesh-cli", RequestReplyMode = NatsRequestReplyMode.Direct });
+        Description = "Subject prefix replies to this client arrive under (e.g. _INBOX.alice, where NATS lets you subscribe)",
+        DefaultValueFactory = _ => DefaultInboxPrefix,
+    };
+
+    public void AddTo(Command command)
+    {
+        command.Add(Url);
+        command.Add(InboxPrefix);
+    }
+
+    public string UrlOf(ParseResult result) => result.GetValue(Url)!;
+
+    public Task<NatsConnection> ConnectAsync(ParseResult result, CancellationToken cancellationToken) =>
+        ConnectAsync(UrlOf(result), result.GetValue(InboxPrefix)!, cancellationToken);
+
+    /// <summary>Connection options for <paramref name="url"/>; credentials in it go to the client as credentials, never in a URL that is shown.</summary>
+    public static NatsOpts Options(string url, string name, string inboxPrefix = DefaultInboxPrefix)
+    {
+        var parsed = NatsUrl.Parse(url);
+        return new NatsOpts
+        {
+            Url = parsed.Servers,
+            AuthOpts = new NatsAuthOpts { Username = parsed.User, Password = parsed.Password, Token = parsed.Token },
+            Name = name,
+            InboxPrefix = inboxPrefix,
+            RequestReplyMode = NatsRequestReplyMode.Direct,
+        };
+    }
+
+    public static async Task<NatsConnection> ConnectAsync(string url, string inboxPrefix, CancellationToken cancellationToken)
+    {
+        if (!IsInboxPrefix(inboxPrefix))
+        {
+            throw CliException.Usage($"--inbox-prefix '{inboxPrefix}' must be subject tokens without wildcards or spaces, such as _INBOX.alice");
+        }
+
+        var nats = new NatsConnection(Options(url, "mesh-cli", inboxPrefix));
         try
         {
             await nats.ConnectAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
@@ -21,7 +65,10 @@ public static class NatsOption
         catch (Exception e) when (e is NatsException or TimeoutException)
         {
             await nats.DisposeAsync();
-            throw new CliException("node.unavailable", $"cannot connect to NATS at {url}: {e.Message}");
+            throw new CliException("node.unavailable", $"cannot connect to NATS at {NatsUrl.Redact(url)}: {PrintableText.Clean(e.Message, 300)}");
         }
     }
+
+    private static bool IsInboxPrefix(string prefix) =>
+        Mesh.Contracts.Tokens.Rules.SubjectPattern.IsLiteral(prefix);
 }

@@ -11,7 +11,7 @@ public static class NodeCommand
 {
     public static Command Build(CliContext context)
     {
-        var nats = NatsOption.Create();
+        var nats = new Option<string>("--nats") { Description = "NATS server URL", DefaultValueFactory = _ => NatsOption.DefaultUrl };
         var trust = new Option<string[]>("--trust") { Description = "A trusted issuer public key (O...). Repeatable; also Mesh__Tokens__TrustedRoots__N" };
         var concurrency = new Option<int?>("--concurrency") { Description = "Invocations at once (default: twice the cores)" };
         var command = new Command("node", "Run a Mesh node: serve mesh.fn.> with the authority of each message's token") { nats, trust, concurrency };

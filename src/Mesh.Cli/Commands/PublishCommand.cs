@@ -24,7 +24,7 @@ public static class PublishCommand
             var function = input.Function(result);
             var headers = input.Headers(result, context);
             var data = await input.DataAsync(result, context, cancellationToken);
-            await using var nats = await NatsOption.ConnectAsync(result.GetValue(input.Nats)!, cancellationToken);
+            await using var nats = await input.Nats.ConnectAsync(result, cancellationToken);
             if (!result.GetValue(durable))
             {
                 var subject = input.Subject(result);

@@ -23,13 +23,14 @@ public static class RevokeCommand
         var issuer = new Option<string?>("--issuer") { Description = "Revoke everything an issuer signed (its public key, O...)" };
         var reason = new Option<string?>("--reason") { Description = "A note for people: who and why" };
         var lift = new Option<bool>("--lift") { Description = "Take the revocation back" };
-        var nats = NatsOption.Create();
+        var nats = new NatsOption();
         var bucket = new Option<string>("--bucket") { Description = "The revocation bucket nodes watch", DefaultValueFactory = _ => RevocationKeys.DefaultBucket };
-        var command = new Command("revoke", "Revoke a token, a token id or an issuer on every node (within a second)") { token, id, issuer, reason, lift, nats, bucket };
+        var command = new Command("revoke", "Revoke a token, a token id or an issuer on every node (within a second)") { token, id, issuer, reason, lift, bucket };
+        nats.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
             var key = Key(result.GetValue(token), result.GetValue(id), result.GetValue(issuer), context);
-            await using var connection = await NatsOption.ConnectAsync(result.GetValue(nats)!, cancellationToken);
+            await using var connection = await nats.ConnectAsync(result, cancellationToken);
             var kv = new NatsKVContext(new NatsJSContext(connection));
             var store = await kv.CreateOrUpdateStoreAsync(new NatsKVConfig(result.GetValue(bucket)!) { History = 1 }, cancellationToken);
             if (result.GetValue(lift))

@@ -81,7 +81,7 @@ public static class UpCommand
             {
                 _server = await NatsServerProcess.StartAsync();
                 url = _server.Url;
-                await Say($"nats-server on {url} (JetStream, temporary storage)");
+                await Say($"nats-server on {NatsUrl.Redact(url)} (JetStream, temporary storage)");
             }
 
             using var issuer = SigningKey.Generate();
@@ -93,7 +93,7 @@ public static class UpCommand
             }
 
             await Say($"{nodeCount} node{(nodeCount == 1 ? "" : "s")} serving mesh.fn.>, trusting only a throw-away issuer {issuer.PublicKeyText} (seed: {seed})");
-            _client = new NatsConnection(new NatsOpts { Url = url, Name = "mesh-up" });
+            _client = new NatsConnection(NatsOption.Options(url, "mesh-up"));
             await _client.ConnectAsync();
             var deployed = await new ManifestDeployment(context).DeployAsync(app, _client, issuer, new ModuleUpload.Buckets(ModuleOptions.DefaultBucket), cancellationToken);
             var tokens = Directory.CreateDirectory(Path.Combine(_directory.FullName, "tokens")).FullName;
@@ -114,7 +114,7 @@ public static class UpCommand
             foreach (var function in deployed.Where(f => f.Spec.Example is not null))
             {
                 var token = Path.Combine(tokens, function.Spec.Name + ".token");
-                await context.Out.WriteLineAsync($"  ./mesh call {function.Spec.Name} --token @{token} --data '{function.Spec.Example}' --nats {url}");
+                await context.Out.WriteLineAsync($"  ./mesh call {function.Spec.Name} --token @{token} --data '{function.Spec.Example}' --nats {NatsUrl.Redact(url)}");
             }
 
             if (once)

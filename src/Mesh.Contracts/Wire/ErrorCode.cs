@@ -51,4 +51,5 @@ public enum ErrorCode
     ChainLoop = 700,
     ChainDeadline = 701,
     ChainUndelivered = 702,
+    ChainInvocationLimit = 703,
 }

@@ -45,6 +45,7 @@ public static class ErrorCodes
         ErrorCode.ChainLoop => "chain.loop",
         ErrorCode.ChainDeadline => "chain.deadline",
         ErrorCode.ChainUndelivered => "chain.undelivered",
+        ErrorCode.ChainInvocationLimit => "chain.invocation_limit",
         _ => throw new ArgumentOutOfRangeException(nameof(code), code, "no wire name"),
     };
 

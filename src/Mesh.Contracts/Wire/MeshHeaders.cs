@@ -24,6 +24,12 @@ public static class MeshHeaders
     /// <summary>Optional on calls: milliseconds the whole rest of the chain may take; each step passes on what it left.</summary>
     public const string Budget = "Mesh-Budget";
 
+    /// <summary>
+    /// On calls: how many invocations this call may still cause, itself included. Nodes cap it at
+    /// their own bound (<c>Mesh:Execution:MaxInvocationsPerCall</c>) and write each hop's share on.
+    /// </summary>
+    public const string Invocations = "Mesh-Invocations";
+
     /// <summary>On replies: the function that answered (for an error: the step that failed).</summary>
     public const string Function = "Mesh-Function";
 

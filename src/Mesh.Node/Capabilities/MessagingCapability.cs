@@ -29,9 +29,9 @@ public sealed class MessagingCapability(INatsConnection nats, HopTokens hopToken
             return status;
         }
 
-        if (!TryHopHeaders(context, "publish", subject, context.Remaining, out var headers))
+        if (HopHeaders(context, "publish", subject, context.Remaining, out var headers) is var hopStatus and not HostStatus.Ok)
         {
-            return HostStatus.Denied;
+            return hopStatus;
         }
 
         try
@@ -60,9 +60,9 @@ public sealed class MessagingCapability(INatsConnection nats, HopTokens hopToken
             return HostStatus.Timeout;
         }
 
-        if (!TryHopHeaders(context, "request", subject, timeout, out var headers))
+        if (HopHeaders(context, "request", subject, timeout, out var headers) is var hopStatus and not HostStatus.Ok)
         {
-            return HostStatus.Denied;
+            return hopStatus;
         }
 
         try
@@ -94,30 +94,38 @@ public sealed class MessagingCapability(INatsConnection nats, HopTokens hopToken
     }
 
     // A message to another function carries the next hop's token and the chain's headers; other
-    // subjects carry none. A hop back to a function the chain already visited is refused.
-    private bool TryHopHeaders(InvocationContext context, string capability, string subject, TimeSpan lifetime, out NatsHeaders? headers)
+    // subjects carry none. A hop back to a function the chain already visited is refused, and so
+    // is one past the invocations the call may cause.
+    private int HopHeaders(InvocationContext context, string capability, string subject, TimeSpan lifetime, out NatsHeaders? headers)
     {
         headers = null;
         if (Subjects.FunctionOf(subject) is not { } target)
         {
-            return true;
+            return HostStatus.Ok;
         }
 
         if (context.Position.WouldLoop(context.Grant.Function, target))
         {
             Refusal.Record(context, stats, logger, capability, subject, $"the chain already visited '{target}' ({ErrorCode.ChainLoop.ToWire()})");
-            return false;
+            return HostStatus.Denied;
         }
 
         var hop = hopTokens.For(context.Token, target, time.GetUtcNow(), lifetime);
         if (!hop.IsOk)
         {
             Refusal.Record(context, stats, logger, capability, subject, $"cannot hand the token on: {hop.Error}");
-            return false;
+            return HostStatus.Denied;
         }
 
-        headers = context.Position.HopHeaders(context.Grant.Function, hop.Value, capability == "request" ? lifetime : null);
-        return true;
+        var share = context.Invocations.TakeForCall(context.MessagesLeft);
+        if (share < 1)
+        {
+            Refusal.Record(context, stats, logger, capability, subject, $"the call has caused all the invocations it may ({ErrorCode.ChainInvocationLimit.ToWire()})");
+            return HostStatus.LimitExceeded;
+        }
+
+        headers = context.Position.HopHeaders(context.Grant.Function, hop.Value, share, capability == "request" ? lifetime : null);
+        return HostStatus.Ok;
     }
 
     private int Check(InvocationContext context, string capability, ReadOnlySpan<byte> subjectBytes, ReadOnlySpan<byte> data, out string subject)

@@ -9,8 +9,9 @@ namespace Mesh.Node.Chaining;
 /// <summary>
 /// Where one call stands in a chain, from its headers: the functions before it (<c>Mesh-Path</c>),
 /// the time the rest of the chain may still take (<c>Mesh-Budget</c>, counted from when the call
-/// reached this node, so time queued here counts) and the W3C trace context. Every hop the call
-/// makes writes the same headers on, one step further and with what is left of the budget.
+/// reached this node, so time queued here counts), how many invocations it may still cause
+/// (<c>Mesh-Invocations</c>) and the W3C trace context. Every hop the call makes writes the same
+/// headers on, one step further and with what is left.
 /// </summary>
 public sealed class ChainPosition
 {
@@ -19,16 +20,20 @@ public sealed class ChainPosition
 
     private readonly long? _deadline;
 
-    private ChainPosition(ImmutableArray<string> path, long? deadline, string? traceParent, string? traceState)
+    private ChainPosition(ImmutableArray<string> path, long? deadline, int? invocations, string? traceParent, string? traceState)
     {
         Path = path;
         _deadline = deadline;
+        Invocations = invocations;
         TraceParent = traceParent;
         TraceState = traceState;
     }
 
     /// <summary>A call from outside any chain, with no budget.</summary>
-    public static ChainPosition Start { get; } = new([], null, null, null);
+    public static ChainPosition Start { get; } = new([], null, null, null, null);
+
+    /// <summary>How many invocations the call said it may cause, itself included; null when it said nothing.</summary>
+    public int? Invocations { get; }
 
     /// <summary>The functions called before this one, first to last.</summary>
     public ImmutableArray<string> Path { get; }
@@ -51,12 +56,12 @@ public sealed class ChainPosition
         string? Header(string name) => headers is not null && headers.TryGetValue(name, out var value) ? value.ToString() : null;
         return headers is null
             ? Result<ChainPosition>.Ok(Start)
-            : Read(Header(MeshHeaders.Path), Header(MeshHeaders.Budget), Header(MeshHeaders.TraceParent), Header(MeshHeaders.TraceState), arrived);
+            : Read(Header(MeshHeaders.Path), Header(MeshHeaders.Budget), Header(MeshHeaders.TraceParent), Header(MeshHeaders.TraceState), arrived, Header(MeshHeaders.Invocations));
     }
 
-    public static Result<ChainPosition> Read(string? path, string? budget, string? traceParent, string? traceState, long arrived)
+    public static Result<ChainPosition> Read(string? path, string? budget, string? traceParent, string? traceState, long arrived, string? invocations = null)
     {
-        if (path is null && budget is null && traceParent is null && traceState is null)
+        if (path is null && budget is null && traceParent is null && traceState is null && invocations is null)
         {
             // A plain call, the common case: nothing to allocate.
             return Result<ChainPosition>.Ok(Start);
@@ -83,28 +88,41 @@ public sealed class ChainPosition
             deadline = arrived + (long)(milliseconds * (Stopwatch.Frequency / 1000.0));
         }
 
+        int? invocationsLeft = null;
+        if (invocations is not null)
+        {
+            if (!int.TryParse(invocations, NumberStyles.None, CultureInfo.InvariantCulture, out var count))
+            {
+                return Result<ChainPosition>.Fail(ErrorCode.RequestMalformed, $"{MeshHeaders.Invocations} must be a whole number");
+            }
+
+            invocationsLeft = count;
+        }
+
         // Trace context that is not printable or too long is dropped rather than refused (tracing
         // never fails a call); a traceparent that does not parse is dropped where it is read.
         traceParent = traceParent is { Length: <= 64 } && PrintableText.IsClean(traceParent) ? traceParent : null;
         traceState = traceParent is not null && traceState is { Length: <= 512 } && PrintableText.IsClean(traceState) ? traceState : null;
-        return Result<ChainPosition>.Ok(new ChainPosition(functions, deadline, traceParent, traceState));
+        return Result<ChainPosition>.Ok(new ChainPosition(functions, deadline, invocationsLeft, traceParent, traceState));
     }
 
     /// <summary>Whether handing on from <paramref name="current"/> to <paramref name="target"/> would visit a function twice.</summary>
     public bool WouldLoop(string current, string target) => target == current || Path.Contains(target);
 
     /// <summary>
-    /// The headers of a hop from <paramref name="current"/>: one step further, the budget left, and
+    /// The headers of a hop from <paramref name="current"/>: one step further, the budget left, the
+    /// <paramref name="invocations"/> the hop may cause, and
     /// the trace context of this invocation's span (or, untraced here, the one that came in). Where
     /// the sender waits for the answer only <paramref name="wait"/>, the hop gets 90% of that at most,
     /// so a step that runs out of time can still say so before the sender stops listening.
     /// </summary>
-    public NatsHeaders HopHeaders(string current, string token, TimeSpan? wait = null)
+    public NatsHeaders HopHeaders(string current, string token, int invocations, TimeSpan? wait = null)
     {
         var headers = new NatsHeaders
         {
             [MeshHeaders.Token] = token,
             [MeshHeaders.Path] = Path.IsEmpty ? current : string.Join(',', Path) + "," + current,
+            [MeshHeaders.Invocations] = invocations.ToString(CultureInfo.InvariantCulture),
         };
         var budget = (Remaining, wait * 0.9) switch
         {

@@ -33,8 +33,13 @@ public sealed class NextSteps(INatsConnection nats, HopTokens hopTokens, TimePro
         var targets = outcome.Then;
         var gather = targets.Length > 1 && replyTo is not null;
         var wait = context.Position.Remaining ?? _fanOutWait;
+        if (context.Invocations.SplitForSteps(targets.Length) is not { } shares)
+        {
+            return Failed(outcome, ErrorCode.ChainInvocationLimit, $"the call has caused all the invocations it may; {targets.Length} more step(s) would exceed it");
+        }
+
         var hops = new List<(string Target, NatsHeaders Headers)>(targets.Length);
-        foreach (var target in targets)
+        foreach (var (target, share) in targets.Zip(shares))
         {
             if (context.Position.WouldLoop(outcome.Function, target))
             {
@@ -48,7 +53,7 @@ public sealed class NextSteps(INatsConnection nats, HopTokens hopTokens, TimePro
                 return Failed(outcome, hop.Error.Code, $"cannot hand the output on to '{target}': {hop.Error.Message}");
             }
 
-            hops.Add((target, context.Position.HopHeaders(outcome.Function, hop.Value, gather ? wait : null)));
+            hops.Add((target, context.Position.HopHeaders(outcome.Function, hop.Value, share, gather ? wait : null)));
         }
 
         if (!gather)

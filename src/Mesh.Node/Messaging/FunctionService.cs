@@ -1,46 +1,63 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Channels;
+using Mesh.Contracts.Tokens;
 using Mesh.Contracts.Wire;
 using Mesh.Node.Chaining;
 using Mesh.Node.Telemetry;
+using Mesh.Node.Tokens;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NATS.Client.Core;
-using NATS.Client.Services;
 
 namespace Mesh.Node.Messaging;
 
 /// <summary>
-/// Where messages enter. The node registers as the NATS micro service <c>mesh-node</c> with one
-/// endpoint on <c>mesh.fn.&gt;</c> in a shared queue group, so any node can take any call, more
-/// nodes spread the load, and <c>$SRV.PING/INFO/STATS</c> find them. The endpoint only admits,
-/// into a bounded queue that <c>Concurrency</c> workers drain; when the queue is full a caller is
-/// told <c>node.overloaded</c> at once instead of timing out. On stop it drains.
+/// Where messages enter. Every node subscribes to <c>mesh.fn.&gt;</c> in one queue group, so any
+/// node can take any call and more nodes spread the load. The endpoint only admits: it refuses at
+/// once, without queueing, what needs no sandbox to refuse (a reply subject outside the inbox
+/// prefix, which is not even answered; a token this node refused a moment ago; a token that is
+/// not a token), gives tokens it has not verified yet only a few queue places, and puts the rest
+/// in a bounded queue that <c>Concurrency</c> workers drain. When the queue is full a caller is
+/// told <c>node.overloaded</c> at once instead of timing out. A step whose output fans out
+/// gathers its branches without holding a worker. On stop it drains.
 /// </summary>
 public sealed class FunctionService(
     INatsConnection nats,
     Revocation.RevocationList revocations,
     InvocationPipeline pipeline,
     NextSteps nextSteps,
+    VerifiedTokenCache tokens,
+    ReplySubjects replies,
     NodeTelemetry telemetry,
     NodeStats stats,
     IOptions<NodeOptions> options,
     ILogger<FunctionService> logger) : BackgroundService
 {
-    public const string ServiceName = "mesh-node";
-    public const string EndpointName = "functions";
-
     private readonly ExecutionOptions _execution = options.Value.Execution;
     private readonly Channel<Admitted> _queue = Channel.CreateBounded<Admitted>(
         new BoundedChannelOptions(Math.Max(1, options.Value.Execution.QueueLength)) { SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ConcurrentDictionary<string, int> _perFunction = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<Task, byte> _handOns = new();
+
+    // Tokens admitted but not verified yet, by their key, with how many waiting calls carry each.
+    private readonly ConcurrentDictionary<Sha256Digest, int> _unverified = new();
     private Task[] _workers = [];
-    private INatsSvcServer? _server;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _perFunction = new(StringComparer.Ordinal);
+    private Task? _receiving;
+    private INatsSub<NatsMemoryOwner<byte>>? _subscription;
     private int _waiting;
     private volatile bool _draining;
+
+    /// <summary>Completes once the node is subscribed: calls from then on are served.</summary>
+    public Task Ready => _ready.Task;
+
+    /// <summary>Serving and current on revocations; false while draining or failing closed.</summary>
+    public bool IsReady => _ready.Task.IsCompleted && !_draining && revocations.IsCurrent;
+
+    public string QueueGroup => _execution.QueueGroup;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -49,59 +66,43 @@ public sealed class FunctionService(
 
         // A node that has not read the revocations yet would accept a revoked token: wait.
         await revocations.Synced.WaitAsync(stoppingToken);
-        var service = new NatsSvcContext(nats);
-        _server = await service.AddServiceAsync(
-            new NatsSvcConfig(ServiceName, "0.1.0")
-            {
-                Description = "Mesh node: runs WebAssembly functions with exactly the authority of each message's token",
-                // "ready": serving and current on revocations; false while it fails closed.
-                StatsHandler = _ =>
-                {
-                    var json = stats.ToJson();
-                    json["ready"] = !_draining && revocations.IsCurrent;
-                    return json;
-                },
-            },
-            stoppingToken);
-        await _server.AddEndpointAsync<NatsMemoryOwner<byte>>(
-            HandleAsync,
-            name: EndpointName,
-            subject: Subjects.FunctionPrefix + ">",
-            queueGroup: _execution.QueueGroup,
-            cancellationToken: stoppingToken);
+        _subscription = await nats.SubscribeCoreAsync<NatsMemoryOwner<byte>>(Subjects.FunctionPrefix + ">", _execution.QueueGroup, cancellationToken: stoppingToken);
 
         // A round trip after subscribing: once the server answers, it has the subscription, so a
         // call made the moment we say "ready" reaches us instead of finding no responders.
         await nats.PingAsync(stoppingToken);
+        _receiving = ReceiveAsync(_subscription);
         _ready.TrySetResult();
         Log.Serving(logger, _execution.QueueGroup, nats.Opts.Url, _execution.Concurrency, _execution.QueueLength, options.Value.Tokens.TrustedRoots.Count);
     }
-
-    /// <summary>Completes once the node is subscribed and registered: calls from then on are served.</summary>
-    public Task Ready => _ready.Task;
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         _draining = true;
         Log.Draining(logger, _execution.DrainTimeout, Volatile.Read(ref _waiting) + stats.InFlight);
-        if (_server is not null)
+        if (_subscription is not null)
         {
-            await _server.StopAsync(cancellationToken);
+            // Leave the queue group: the server sends new calls to the other nodes.
+            await _subscription.UnsubscribeAsync();
+            await (_receiving ?? Task.CompletedTask);
         }
 
-        // Workers finish what was admitted, then stop; past the timeout the rest is abandoned.
+        // Workers finish what was admitted, then chains hand their outputs on; past the timeout
+        // what still runs is stopped (see Invoker) and its caller told.
         _queue.Writer.TryComplete();
         try
         {
             await Task.WhenAll(_workers).WaitAsync(_execution.DrainTimeout, cancellationToken);
+            await Task.WhenAll(_handOns.Keys).WaitAsync(_execution.DrainTimeout, cancellationToken);
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
-            // Out of time: what is still running is cancelled below and abandoned at exit.
+            // Out of time: what is still running is cancelled below.
         }
 
-        Log.Drained(logger, Volatile.Read(ref _waiting) + stats.InFlight);
         await _stopping.CancelAsync();
+        await Task.WhenAll(_workers).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
+        Log.Drained(logger, Volatile.Read(ref _waiting) + stats.InFlight);
         await base.StopAsync(cancellationToken);
     }
 
@@ -111,8 +112,37 @@ public sealed class FunctionService(
         base.Dispose();
     }
 
-    private async ValueTask HandleAsync(NatsSvcMsg<NatsMemoryOwner<byte>> msg)
+    private async Task ReceiveAsync(INatsSub<NatsMemoryOwner<byte>> subscription)
     {
+        await foreach (var msg in subscription.Msgs.ReadAllAsync())
+        {
+            try
+            {
+                await AdmitAsync(msg);
+            }
+            catch (Exception e) when (e is NatsException or OperationCanceledException)
+            {
+                // A reply that could not be sent: the caller is gone. The next message is served.
+                msg.Data.Dispose();
+            }
+        }
+    }
+
+    // The only writer of the queue: it never waits for a worker, it admits or refuses.
+    private async ValueTask AdmitAsync(NatsMsg<NatsMemoryOwner<byte>> msg)
+    {
+        stats.Received();
+
+        // First, before anything else: a reply subject the node may not answer means the message
+        // is not run and nothing is sent (an answer there would be written with the node's rights).
+        if (!replies.IsAllowed(msg.ReplyTo))
+        {
+            msg.Data.Dispose();
+            stats.ReplyRefused();
+            Log.ReplyRefused(logger, msg.Subject, msg.ReplyTo!);
+            return;
+        }
+
         if (_draining)
         {
             msg.Data.Dispose();
@@ -120,21 +150,47 @@ public sealed class FunctionService(
             return;
         }
 
-        // One slow function must not take every worker: past its share, only its calls are refused.
-        if (_execution.MaxPerFunction > 0 && _perFunction.GetValueOrDefault(msg.Subject) >= _execution.MaxPerFunction)
+        // Refusals that need no sandbox are answered here, at the cost of a lookup.
+        // (Logged at debug only: a flood of them must not become a flood of log lines.)
+        if (Subjects.FunctionOf(msg.Subject) is null)
         {
-            msg.Data.Dispose();
-            stats.Overloaded();
-            await ReplyErrorAsync(msg, new MeshError(ErrorCode.NodeOverloaded, $"{msg.Subject} already has {_execution.MaxPerFunction} calls on this node; retry"));
+            await RefuseAtOnceAsync(msg, new MeshError(ErrorCode.RequestMalformed, $"'{msg.Subject}' is not a function subject (mesh.fn.<name>)"));
             return;
         }
 
-        // The endpoint's loop is the only writer: it never waits, it admits or refuses. A message
-        // waits here at most until one of the workers, each running one invocation, is free.
+        var token = TokenLook.Of(Header(msg, MeshHeaders.Token), tokens);
+        if (token.Refusal is { } refusal)
+        {
+            await RefuseAtOnceAsync(msg, refusal);
+            return;
+        }
+
+        // One slow function must not take every worker: past its share, only its calls are refused.
+        if (_execution.MaxPerFunction > 0 && _perFunction.GetValueOrDefault(msg.Subject) >= _execution.MaxPerFunction)
+        {
+            await RefuseOverloadedAsync(msg, $"{msg.Subject} already has {_execution.MaxPerFunction} calls on this node; retry");
+            return;
+        }
+
+        // A token never verified here costs a verification: at most MaxUnverified distinct such
+        // tokens wait at once (calls repeating one that waits already add nothing to verify), so a
+        // flood of forged tokens cannot take the places calls with known tokens need.
+        if (token.IsUnknown && !_unverified.ContainsKey(token.Key) && _unverified.Count >= _execution.MaxUnverified)
+        {
+            await RefuseOverloadedAsync(msg, $"{_execution.MaxUnverified} tokens this node has not verified yet are already waiting; retry");
+            return;
+        }
+
+        // A message waits here at most until one of the workers, each running one invocation, is free.
         var allBusy = stats.InFlight >= _execution.Concurrency;
-        if ((Volatile.Read(ref _waiting) < _execution.QueueLength || !allBusy) && _queue.Writer.TryWrite(new Admitted(msg, Stopwatch.GetTimestamp())))
+        if ((Volatile.Read(ref _waiting) < _execution.QueueLength || !allBusy) && _queue.Writer.TryWrite(new Admitted(msg, token, Stopwatch.GetTimestamp())))
         {
             Interlocked.Increment(ref _waiting);
+            if (token.IsUnknown)
+            {
+                _unverified.AddOrUpdate(token.Key, 1, (_, n) => n + 1);
+            }
+
             if (_execution.MaxPerFunction > 0)
             {
                 _perFunction.AddOrUpdate(msg.Subject, 1, (_, n) => n + 1);
@@ -143,10 +199,23 @@ public sealed class FunctionService(
             return;
         }
 
+        await RefuseOverloadedAsync(msg, "every worker and queue place on this node is taken; retry");
+    }
+
+    private async ValueTask RefuseAtOnceAsync(NatsMsg<NatsMemoryOwner<byte>> msg, MeshError error)
+    {
+        msg.Data.Dispose();
+        stats.Refused(error.Code);
+        Log.RefusedAtOnce(logger, msg.Subject, error.Code.ToWire(), error.Message);
+        await ReplyErrorAsync(msg, error);
+    }
+
+    private async ValueTask RefuseOverloadedAsync(NatsMsg<NatsMemoryOwner<byte>> msg, string message)
+    {
         msg.Data.Dispose();
         stats.Overloaded();
         Log.Overloaded(logger, msg.Subject, Volatile.Read(ref _waiting));
-        await ReplyErrorAsync(msg, new MeshError(ErrorCode.NodeOverloaded, "every worker and queue place on this node is taken; retry"));
+        await ReplyErrorAsync(msg, new MeshError(ErrorCode.NodeOverloaded, message));
     }
 
     private async Task WorkAsync()
@@ -155,84 +224,131 @@ public sealed class FunctionService(
         {
             Interlocked.Decrement(ref _waiting);
             var subject = admitted.Msg.Subject;
-            await ProcessAsync(admitted.Msg, admitted.Arrived);
+            await ProcessAsync(admitted.Msg, admitted.Token, admitted.Arrived);
+            if (admitted.Token.IsUnknown)
+            {
+                Release(_unverified, admitted.Token.Key);
+            }
+
             if (_execution.MaxPerFunction > 0)
             {
-                // Drop the entry at zero (only if still zero), so any number of subjects costs nothing.
-                var left = _perFunction.AddOrUpdate(subject, 0, (_, n) => n - 1);
-                if (left <= 0)
-                {
-                    _perFunction.TryRemove(KeyValuePair.Create(subject, left));
-                }
+                Release(_perFunction, subject);
             }
         }
     }
 
-    // When the message arrived: a chain's budget counts the time it waited here.
-    private readonly record struct Admitted(NatsSvcMsg<NatsMemoryOwner<byte>> Msg, long Arrived);
-
-    private async Task ProcessAsync(NatsSvcMsg<NatsMemoryOwner<byte>> msg, long arrived)
+    // One fewer for the key; the entry goes at zero (only if still zero), so any number of keys costs nothing.
+    private static void Release<TKey>(ConcurrentDictionary<TKey, int> counts, TKey key)
+        where TKey : notnull
     {
-        using var data = msg.Data;
+        var left = counts.AddOrUpdate(key, 0, (_, n) => n - 1);
+        if (left <= 0)
+        {
+            counts.TryRemove(KeyValuePair.Create(key, left));
+        }
+    }
+
+    // When the message arrived: a chain's budget counts the time it waited here.
+    private readonly record struct Admitted(NatsMsg<NatsMemoryOwner<byte>> Msg, TokenLook Token, long Arrived);
+
+    private async Task ProcessAsync(NatsMsg<NatsMemoryOwner<byte>> msg, TokenLook token, long arrived)
+    {
+        InvocationOutcome? outcome = null;
+        Activity? activity = null;
         try
         {
-            var position = ChainPosition.Read(msg.Headers, arrived);
-            if (!position.IsOk)
+            using (var data = msg.Data)
             {
-                await ReplyErrorAsync(msg, position.Error);
-                return;
+                var position = ChainPosition.Read(msg.Headers, arrived);
+                if (!position.IsOk)
+                {
+                    await ReplyErrorAsync(msg, position.Error);
+                    return;
+                }
+
+                activity = telemetry.StartInvocation(msg.Subject, position.Value);
+                outcome = await pipeline.RunAsync(msg.Subject, token, Header(msg, MeshHeaders.Module), data.Memory, position.Value, _stopping.Token);
+                NodeTelemetry.Complete(activity, outcome);
             }
 
-            using var activity = telemetry.StartInvocation(msg.Subject, position.Value);
-            using var outcome = await pipeline.RunAsync(msg.Subject, Header(msg, MeshHeaders.Token), Header(msg, MeshHeaders.Module), data.Memory, position.Value, _stopping.Token);
-            NodeTelemetry.Complete(activity, outcome);
             if (!outcome.IsOk)
             {
                 await ReplyErrorAsync(msg, new ChainAnswer(outcome.Error, outcome.Function, outcome.Step, Denied: outcome.Denied));
                 return;
             }
 
-            if (!outcome.Then.IsEmpty)
+            if (outcome.Then.IsEmpty)
             {
-                if (await nextSteps.HandOnAsync(outcome, msg.ReplyTo, _stopping.Token) is { } answer)
-                {
-                    await (answer.IsOk ? ReplyAsync(msg, answer.Body, ReplyHeaders.Ok(answer.Function, answer.Step, outcome.Denied, answer.FanOut)) : ReplyErrorAsync(msg, answer));
-                }
-
+                await ReplyAsync(msg, outcome.Output, ReplyHeaders.Ok(outcome.Function, outcome.Step, outcome.Denied, fanOut: null));
                 return;
             }
 
-            await ReplyAsync(msg, outcome.Output, ReplyHeaders.Ok(outcome.Function, outcome.Step, outcome.Denied, fanOut: null));
+            // Handing on may wait for a fan-out's branches, which may need this very worker: the
+            // worker moves on, and the hand-on owns the outcome and the span from here.
+            var handOn = HandOnAsync(msg, outcome, activity);
+            (outcome, activity) = (null, null);
+            _handOns.TryAdd(handOn, 0);
+            _ = handOn.ContinueWith(t => _handOns.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            await ReplyErrorAsync(msg, new MeshError(ErrorCode.NodeDraining, "this node stopped before the call could run; retry"));
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             Log.Internal(logger, e, msg.Subject);
             await ReplyErrorAsync(msg, new MeshError(ErrorCode.NodeInternal, "the node failed to handle this call"));
         }
-    }
-
-    private async ValueTask ReplyAsync(NatsSvcMsg<NatsMemoryOwner<byte>> msg, ReadOnlyMemory<byte> body, NatsHeaders headers)
-    {
-        if (msg.ReplyTo is not null)
+        finally
         {
-            await msg.ReplyAsync(body, headers, cancellationToken: _stopping.Token);
+            outcome?.Dispose();
+            activity?.Dispose();
         }
     }
 
-    private static string? Header(NatsSvcMsg<NatsMemoryOwner<byte>> msg, string name) =>
+    private async Task HandOnAsync(NatsMsg<NatsMemoryOwner<byte>> msg, InvocationOutcome outcome, Activity? activity)
+    {
+        using var _ = outcome;
+        using var __ = activity;
+        try
+        {
+            if (await nextSteps.HandOnAsync(outcome, msg.ReplyTo, _stopping.Token) is { } answer)
+            {
+                await (answer.IsOk ? ReplyAsync(msg, answer.Body, ReplyHeaders.Ok(answer.Function, answer.Step, outcome.Denied, answer.FanOut)) : ReplyErrorAsync(msg, answer));
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            await ReplyErrorAsync(msg, new ChainAnswer(new MeshError(ErrorCode.NodeDraining, "this node stopped while the chain was handed on"), outcome.Function, outcome.Step));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.Internal(logger, e, msg.Subject);
+            await ReplyErrorAsync(msg, new ChainAnswer(new MeshError(ErrorCode.NodeInternal, "the node failed to hand the output on"), outcome.Function, outcome.Step));
+        }
+    }
+
+    private async ValueTask ReplyAsync(NatsMsg<NatsMemoryOwner<byte>> msg, ReadOnlyMemory<byte> body, NatsHeaders headers)
+    {
+        if (msg.ReplyTo is not null && replies.IsAllowed(msg.ReplyTo))
+        {
+            await nats.PublishAsync(msg.ReplyTo, body, headers, cancellationToken: _stopping.Token);
+        }
+    }
+
+    private static string? Header(NatsMsg<NatsMemoryOwner<byte>> msg, string name) =>
         msg.Headers is { } headers && headers.TryGetValue(name, out var value) ? value.ToString() : null;
 
-    private ValueTask ReplyErrorAsync(NatsSvcMsg<NatsMemoryOwner<byte>> msg, MeshError error) =>
+    private ValueTask ReplyErrorAsync(NatsMsg<NatsMemoryOwner<byte>> msg, MeshError error) =>
         ReplyErrorAsync(msg, new ChainAnswer(error, Subjects.FunctionOf(msg.Subject) ?? msg.Subject, 1));
 
-    private async ValueTask ReplyErrorAsync(NatsSvcMsg<NatsMemoryOwner<byte>> msg, ChainAnswer answer)
+    private async ValueTask ReplyErrorAsync(NatsMsg<NatsMemoryOwner<byte>> msg, ChainAnswer answer)
     {
-        var message = ReplyHeaders.Message(answer.Error);
-        if (msg.ReplyTo is null)
+        if (msg.ReplyTo is null || !replies.IsAllowed(msg.ReplyTo))
         {
             if (answer.Step > 1)
             {
-                Log.ChainStepLost(logger, answer.Step, answer.Function, answer.Error.Code.ToWire(), message);
+                Log.ChainStepLost(logger, answer.Step, answer.Function, answer.Error.Code.ToWire(), answer.Error.Message);
             }
 
             return;
@@ -240,7 +356,7 @@ public sealed class FunctionService(
 
         try
         {
-            await msg.ReplyErrorAsync((int)answer.Error.Code, message, headers: ReplyHeaders.Error(answer, message));
+            await nats.PublishAsync(msg.ReplyTo, ReadOnlyMemory<byte>.Empty, ReplyHeaders.Error(answer), cancellationToken: CancellationToken.None);
         }
         catch (NatsException)
         {

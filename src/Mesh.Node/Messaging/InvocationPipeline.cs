@@ -22,6 +22,7 @@ public sealed class InvocationPipeline(
     RevocationList revocations,
     ModuleCache modules,
     Invoker invoker,
+    InvocationSlots slots,
     NodeStats stats,
     NodeMetrics metrics,
     IOptions<NodeOptions> options,
@@ -32,15 +33,20 @@ public sealed class InvocationPipeline(
     private long _sequence;
 
     public ValueTask<InvocationOutcome> RunAsync(string subject, string? tokenText, string? moduleText, ReadOnlyMemory<byte> input, CancellationToken cancellationToken) =>
-        RunAsync(subject, tokenText, moduleText, input, ChainPosition.Start, cancellationToken);
+        RunAsync(subject, TokenLook.Of(tokenText, tokens), moduleText, input, ChainPosition.Start, cancellationToken);
 
+    public ValueTask<InvocationOutcome> RunAsync(
+        string subject, string? tokenText, string? moduleText, ReadOnlyMemory<byte> input, ChainPosition position, CancellationToken cancellationToken) =>
+        RunAsync(subject, TokenLook.Of(tokenText, tokens), moduleText, input, position, cancellationToken);
+
+    /// <summary>One message whose token was already looked up (<see cref="TokenLook"/>): unknown tokens are verified here.</summary>
     public async ValueTask<InvocationOutcome> RunAsync(
-        string subject, string? tokenText, string? moduleText, ReadOnlyMemory<byte> input, ChainPosition position, CancellationToken cancellationToken)
+        string subject, TokenLook token, string? moduleText, ReadOnlyMemory<byte> input, ChainPosition position, CancellationToken cancellationToken)
     {
         var invocationId = $"{_node}-{Interlocked.Increment(ref _sequence):x}";
         var started = Stopwatch.GetTimestamp();
         stats.Started();
-        var outcome = await RunCoreAsync(invocationId, subject, tokenText, moduleText, input, position, cancellationToken);
+        var outcome = await RunCoreAsync(invocationId, subject, token, moduleText, input, position, cancellationToken);
         var elapsed = Stopwatch.GetElapsedTime(started);
         var microseconds = (long)elapsed.TotalMicroseconds;
         stats.Completed(outcome.Error.Code, microseconds);
@@ -63,7 +69,7 @@ public sealed class InvocationPipeline(
     }
 
     private async ValueTask<InvocationOutcome> RunCoreAsync(
-        string invocationId, string subject, string? tokenText, string? moduleText, ReadOnlyMemory<byte> input, ChainPosition position, CancellationToken cancellationToken)
+        string invocationId, string subject, TokenLook token, string? moduleText, ReadOnlyMemory<byte> input, ChainPosition position, CancellationToken cancellationToken)
     {
         var function = Subjects.FunctionOf(subject);
         InvocationOutcome Fail(ErrorCode code, string message, string tokenId = "-") =>
@@ -84,6 +90,13 @@ public sealed class InvocationPipeline(
             return Fail(ErrorCode.ChainDeadline, $"the chain's time budget ran out before step {position.Step} ('{function}') could start");
         }
 
+        // The node's bound holds whatever the message says; a message may only ask for less.
+        var invocations = Math.Min(position.Invocations ?? int.MaxValue, _options.Execution.MaxInvocationsPerCall);
+        if (invocations < 1)
+        {
+            return Fail(ErrorCode.ChainInvocationLimit, $"the call that led here has caused all the invocations it may (at most {_options.Execution.MaxInvocationsPerCall} per call)");
+        }
+
         if (input.Length > _options.Execution.MaxInputBytes)
         {
             return Fail(ErrorCode.RequestTooLarge, $"input of {input.Length} bytes exceeds the node's limit of {_options.Execution.MaxInputBytes}");
@@ -100,13 +113,12 @@ public sealed class InvocationPipeline(
             requested = parsed;
         }
 
-        var tokenBytes = TokenCodec.FromText(tokenText, _options.Tokens.MaxTokenBytes);
-        if (!tokenBytes.IsOk)
+        if (token.Refusal is { } refusal)
         {
-            return Fail(tokenBytes.Error.Code, tokenBytes.Error.Message);
+            return Fail(refusal.Code, refusal.Message);
         }
 
-        var verified = tokens.Verify(tokenBytes.Value);
+        var verified = token.Verified is { } known ? Result<VerifiedToken>.Ok(known) : tokens.Verify(token.Bytes, token.Key);
         if (!verified.IsOk)
         {
             return Fail(verified.Error.Code, verified.Error.Message);
@@ -145,8 +157,14 @@ public sealed class InvocationPipeline(
         {
             Token = verified.Value,
             Position = position,
+            Invocations = new InvocationBudget(invocations - 1),
         };
-        var error = invoker.Invoke(module.Value, context);
+        MeshError error;
+        using (await slots.EnterAsync(cancellationToken))
+        {
+            error = invoker.Invoke(module.Value, context);
+        }
+
         return new InvocationOutcome(invocationId, function, position.Step, error, context, grant.Value.TokenId);
     }
 }

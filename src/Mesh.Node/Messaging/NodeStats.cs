@@ -12,6 +12,9 @@ public sealed class NodeStats
     private long _invocations;
     private long _invocationMicroseconds;
     private long _overloaded;
+    private long _received;
+    private long _replyRefused;
+    private long _errorCount;
 
     public long Invocations => Interlocked.Read(ref _invocations);
 
@@ -28,11 +31,36 @@ public sealed class NodeStats
         Interlocked.Add(ref _invocationMicroseconds, microseconds);
         if (code != ErrorCode.None)
         {
-            _errors.AddOrUpdate(code, 1, (_, n) => n + 1);
+            Refused(code);
         }
     }
 
-    public void Overloaded() => Interlocked.Increment(ref _overloaded);
+    /// <summary>Counts an error answered without running anything (a cached refusal, a malformed token).</summary>
+    public void Refused(ErrorCode code)
+    {
+        Interlocked.Increment(ref _errorCount);
+        _errors.AddOrUpdate(code, 1, (_, n) => n + 1);
+    }
+
+    public void Overloaded()
+    {
+        Interlocked.Increment(ref _overloaded);
+        Interlocked.Increment(ref _errorCount);
+    }
+
+    /// <summary>Counts a message the endpoint received, whatever became of it.</summary>
+    public void Received() => Interlocked.Increment(ref _received);
+
+    /// <summary>Counts a message not run because its reply subject is not one the node may answer.</summary>
+    public void ReplyRefused() => Interlocked.Increment(ref _replyRefused);
+
+    public long ReceivedCount => Interlocked.Read(ref _received);
+
+    public long ReplyRefusedCount => Interlocked.Read(ref _replyRefused);
+
+    public long Errors => Interlocked.Read(ref _errorCount);
+
+    public long ProcessingNanoseconds => Interlocked.Read(ref _invocationMicroseconds) * 1000;
 
     /// <summary>Counts a capability refused at run time.</summary>
     public void Denied(string capability) => _denied.AddOrUpdate(capability, 1, (_, n) => n + 1);
@@ -60,6 +88,7 @@ public sealed class NodeStats
             ["invocations"] = invocations,
             ["in_flight"] = InFlight,
             ["overloaded"] = Interlocked.Read(ref _overloaded),
+            ["reply_refused"] = ReplyRefusedCount,
             ["average_invocation_us"] = invocations == 0 ? 0 : Interlocked.Read(ref _invocationMicroseconds) / invocations,
             ["errors"] = errors,
             ["denied"] = new JsonObject([.. _denied.OrderBy(d => d.Key).Select(d => KeyValuePair.Create(d.Key, (JsonNode?)d.Value))]),

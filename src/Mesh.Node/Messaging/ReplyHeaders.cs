@@ -40,6 +40,9 @@ public static class ReplyHeaders
     {
         var headers = Common(answer.Error.Code.ToWire(), answer.Function, answer.Step, answer.Denied);
         headers[MeshHeaders.Message] = message;
+        // The NATS micro-service error headers, for clients that know those and not Mesh's.
+        headers["Nats-Service-Error"] = message;
+        headers["Nats-Service-Error-Code"] = ((int)answer.Error.Code).ToString(CultureInfo.InvariantCulture);
         return headers;
     }
 

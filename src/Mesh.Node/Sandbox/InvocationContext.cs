@@ -36,6 +36,9 @@ public sealed class InvocationContext : IDisposable
     /// <summary>Where the call stands in a chain: what its hops carry on.</summary>
     public Chaining.ChainPosition Position { get; init; } = Chaining.ChainPosition.Start;
 
+    /// <summary>The invocations this call's hops may still cause; each hop takes its share from here.</summary>
+    public Chaining.InvocationBudget Invocations { get; init; } = new(0);
+
     public ReadOnlyMemory<byte> Input { get; }
 
     public EffectiveLimits Limits { get; }
@@ -110,6 +113,9 @@ public sealed class InvocationContext : IDisposable
 
     /// <summary>Whether another publish or request fits in this invocation's budget.</summary>
     public bool TakeMessage() => ++_messages <= Limits.Messages;
+
+    /// <summary>Publishes and requests the invocation may still make.</summary>
+    public int MessagesLeft => Math.Max(0, Limits.Messages - _messages);
 
     /// <summary>What is left of the invocation's wall time: host calls that wait must not outlive it.</summary>
     public TimeSpan Remaining => TimeSpan.FromMilliseconds(Limits.WallTimeMs) - System.Diagnostics.Stopwatch.GetElapsedTime(_started);

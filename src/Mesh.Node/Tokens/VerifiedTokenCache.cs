@@ -7,16 +7,20 @@ namespace Mesh.Node.Tokens;
 /// <summary>
 /// Verified tokens keyed by the SHA-256 of their exact bytes, so a repeated token costs a hash and a
 /// lookup instead of an Ed25519 verification per block. The key covers every byte, including the
-/// unsigned proof, so a token altered anywhere is a miss and is verified afresh. Only successes are
-/// cached (caching failures would let garbage fill memory); entries leave at expiry and the count
-/// never exceeds the capacity.
+/// unsigned proof, so a token altered anywhere is a miss and is verified afresh. Entries leave at
+/// expiry and the count never exceeds the capacity. Refusals are remembered too, for a short while
+/// and in a bounded number, so a flood of one bad token costs a lookup per message rather than a
+/// verification; a token that is not valid yet is never remembered as refused (it will be).
 /// </summary>
 public sealed class VerifiedTokenCache
 {
     private readonly ConcurrentDictionary<Sha256Digest, VerifiedToken> _entries = new();
+    private readonly ConcurrentDictionary<Sha256Digest, (MeshError Error, long Until)> _refused = new();
     private readonly TokenVerifier _verifier;
     private readonly TimeProvider _time;
     private readonly int _capacity;
+    private readonly int _refusalCapacity;
+    private readonly long _refusalLifetimeMs;
     private readonly Lock _trimLock = new();
 
     public VerifiedTokenCache(TokenVerifier verifier, VerifiedTokenCacheOptions options, TimeProvider time)
@@ -25,9 +29,45 @@ public sealed class VerifiedTokenCache
         _verifier = verifier;
         _time = time;
         _capacity = options.Capacity;
+        _refusalCapacity = Math.Max(0, options.RefusalCapacity);
+        _refusalLifetimeMs = (long)options.RefusalLifetime.TotalMilliseconds;
     }
 
     public int Count => _entries.Count;
+
+    public int RefusalCount => _refused.Count;
+
+    public int MaxTokenBytes => _verifier.Options.MaxTokenBytes;
+
+    /// <summary>
+    /// What the caches already know of these bytes, without verifying anything: a verification
+    /// (<see cref="TokenLook.Verified"/>), a recent refusal (<see cref="TokenLook.Refusal"/>), or
+    /// neither. Costs a SHA-256 of the token and two lookups.
+    /// </summary>
+    public TokenLook Look(ReadOnlyMemory<byte> token)
+    {
+        if (token.IsEmpty || token.Length > MaxTokenBytes)
+        {
+            // Refused by the verifier before any signature: as cheap as a lookup.
+            var verdict = _verifier.Verify(token);
+            return verdict.IsOk ? TokenLook.Known(verdict.Value) : TokenLook.Refused(verdict.Error);
+        }
+
+        var key = Sha256Digest.Of(token.Span);
+        if (_entries.TryGetValue(key, out var cached) && !IsExpired(cached))
+        {
+            Interlocked.Increment(ref _hits);
+            return TokenLook.Known(cached);
+        }
+
+        if (_refused.TryGetValue(key, out var refused) && refused.Until > _time.GetUtcNow().ToUnixTimeMilliseconds())
+        {
+            Interlocked.Increment(ref _hits);
+            return TokenLook.Refused(refused.Error);
+        }
+
+        return TokenLook.Unknown(token, key);
+    }
 
     /// <summary>Verifies (or finds the verification of) a token, then authorizes it for this message.</summary>
     public Result<Grant> Authorize(ReadOnlyMemory<byte> token, string function, Sha256Digest? module)
@@ -46,14 +86,22 @@ public sealed class VerifiedTokenCache
     /// <summary>Verifications answered from the cache, and those that checked signatures (for metrics).</summary>
     public (long Hits, long Misses) Lookups => (Interlocked.Read(ref _hits), Interlocked.Read(ref _misses));
 
-    public Result<VerifiedToken> Verify(ReadOnlyMemory<byte> token)
+    public Result<VerifiedToken> Verify(ReadOnlyMemory<byte> token) => Verify(token, null);
+
+    /// <summary>Verifies, or finds the verification or a recent refusal of, a token whose key <see cref="Look"/> computed.</summary>
+    public Result<VerifiedToken> Verify(ReadOnlyMemory<byte> token, Sha256Digest? knownKey)
     {
         if (token.IsEmpty || token.Length > _verifier.Options.MaxTokenBytes)
         {
             return _verifier.Verify(token);
         }
 
-        var key = Sha256Digest.Of(token.Span);
+        var key = knownKey ?? Sha256Digest.Of(token.Span);
+        if (_refused.TryGetValue(key, out var refused) && refused.Until > _time.GetUtcNow().ToUnixTimeMilliseconds())
+        {
+            return refused.Error;
+        }
+
         if (_entries.TryGetValue(key, out var cached))
         {
             if (!IsExpired(cached))
@@ -77,8 +125,33 @@ public sealed class VerifiedTokenCache
 
             _entries[key] = verified.Value;
         }
+        else if (!verified.IsOk && verified.Error.Code != ErrorCode.TokenNotYetValid && _refusalCapacity > 0)
+        {
+            RememberRefusal(key, verified.Error);
+        }
 
         return verified;
+    }
+
+    // Full: the oldest half goes (by expiry), so the newest refusals, the ones a flood repeats, stay.
+    private void RememberRefusal(Sha256Digest key, MeshError error)
+    {
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (_refused.Count >= _refusalCapacity)
+        {
+            lock (_trimLock)
+            {
+                if (_refused.Count >= _refusalCapacity)
+                {
+                    foreach (var old in _refused.OrderBy(e => e.Value.Until).Take(Math.Max(1, _refused.Count / 2)).Select(e => e.Key).ToArray())
+                    {
+                        _refused.TryRemove(old, out _);
+                    }
+                }
+            }
+        }
+
+        _refused[key] = (error, now + _refusalLifetimeMs);
     }
 
     /// <summary>Drops every entry of a token id (revocation).</summary>

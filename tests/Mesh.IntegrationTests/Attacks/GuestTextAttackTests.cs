@@ -30,7 +30,8 @@ public sealed class GuestTextAttackTests(GuestTextAttackTests.NodeProcessMesh fi
         public override async Task InitializeAsync()
         {
             await base.InitializeAsync();
-            Node = await NodeProcess.StartAsync(Url, Mesh.Issuer.PublicKeyText);
+            // At debug, so refusals answered without running are logged too, and checked.
+            Node = await NodeProcess.StartAsync(Url, Mesh.Issuer.PublicKeyText, new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Debug" });
         }
 
         public override async Task DisposeAsync()

@@ -1,0 +1,58 @@
+using Mesh.Contracts.Tokens.Rules;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.Node.Messaging;
+
+/// <summary>
+/// Where the node may send an answer. NATS lets a requester name any reply subject and never checks
+/// it; a node that answered with its own permissions could be steered to write into a key-value
+/// bucket (<c>$KV...</c>), an application subject, or the JetStream API (<c>$JS.API...</c>). So a
+/// reply goes out only to a literal subject under the configured inbox prefix
+/// (<c>Mesh:Nats:ReplyPrefix</c>, <c>_INBOX.</c>); a message asking for any other is not run.
+/// Every path that sends to a caller's reply subject asks here: the function endpoint, the hand-on
+/// of a chain, and the micro-service discovery answers.
+/// </summary>
+public sealed class ReplySubjects(IOptions<NodeOptions> options)
+{
+    private readonly string _prefix = options.Value.Nats.ReplyPrefix;
+
+    public string Prefix => _prefix;
+
+    /// <summary>Whether an answer may go to <paramref name="replyTo"/>; no reply subject asks for none and is fine.</summary>
+    public bool IsAllowed(string? replyTo) =>
+        replyTo is null
+        || (replyTo.Length > _prefix.Length && replyTo.StartsWith(_prefix, StringComparison.Ordinal) && IsLiteral(replyTo));
+
+    // SubjectPattern.IsLiteral's rule, without allocating: this runs for every message.
+    private static bool IsLiteral(ReadOnlySpan<char> subject)
+    {
+        if (subject.Length > SubjectPattern.MaxLength)
+        {
+            return false;
+        }
+
+        var tokenStart = 0;
+        for (var i = 0; i <= subject.Length; i++)
+        {
+            if (i < subject.Length && subject[i] != '.')
+            {
+                if (char.IsWhiteSpace(subject[i]) || char.IsControl(subject[i]))
+                {
+                    return false;
+                }
+
+                continue;
+            }
+
+            var token = subject[tokenStart..i];
+            if (token.IsEmpty || token is "*" || token is ">")
+            {
+                return false;
+            }
+
+            tokenStart = i + 1;
+        }
+
+        return true;
+    }
+}
