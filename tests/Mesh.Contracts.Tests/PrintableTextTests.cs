@@ -34,3 +34,21 @@ public class PrintableTextTests
         Assert.Equal("abcdef...", cut);
     }
 }
+
+public class NatsUrlTests
+{
+    [Theory]
+    [InlineData("nats://127.0.0.1:4222", "nats://127.0.0.1:4222", null, null, null)]
+    [InlineData("nats://mesh:s3cret@n1:4222", "nats://n1:4222", "mesh", "s3cret", null)]
+    [InlineData("nats://tok3n@n1:4222,nats://n2:4222", "nats://n1:4222,nats://n2:4222", null, null, "tok3n")]
+    [InlineData("nats://n1:4222, nats://u:p%40ss@n2:4222", "nats://n1:4222,nats://n2:4222", "u", "p@ss", null)]
+    [InlineData("u:p@n1:4222", "n1:4222", "u", "p", null)]
+    public void Parse_MovesCredentialsOutOfTheUrls(string urls, string servers, string? user, string? password, string? token) =>
+        Assert.Equal(new NatsUrl(servers, user, password, token), NatsUrl.Parse(urls));
+
+    [Theory]
+    [InlineData("nats://127.0.0.1:4222", "nats://127.0.0.1:4222")]
+    [InlineData("nats://mesh:s3cret@n1:4222,nats://tok3n@n2:4222", "nats://mesh:***@n1:4222,nats://***@n2:4222")]
+    [InlineData("u:p@n1:4222", "u:***@n1:4222")]
+    public void Redact_HidesEveryPasswordAndToken(string urls, string shown) => Assert.Equal(shown, NatsUrl.Redact(urls));
+}

@@ -32,6 +32,14 @@ public sealed class NodeProcess : IDisposable
 
     public static async Task<NodeProcess> StartAsync(string natsUrl, string trustedRoot, IDictionary<string, string>? settings = null)
     {
+        var node = Launch(natsUrl, trustedRoot, settings);
+        await node._serving.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        return node;
+    }
+
+    /// <summary>Starts a node without waiting for it to serve (it may never: a test of failing to connect).</summary>
+    public static NodeProcess Launch(string natsUrl, string trustedRoot, IDictionary<string, string>? settings = null)
+    {
         var directory = System.IO.Directory.CreateTempSubdirectory("mesh-node-").FullName;
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Mesh.Node.dll")])
         {
@@ -48,9 +56,7 @@ public sealed class NodeProcess : IDisposable
             start.Environment[key] = value;
         }
 
-        var node = new NodeProcess(Process.Start(start) ?? throw new InvalidOperationException("node did not start"), directory);
-        await node._serving.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        return node;
+        return new NodeProcess(Process.Start(start) ?? throw new InvalidOperationException("node did not start"), directory);
     }
 
     public void Kill() => _process.Kill(entireProcessTree: true);

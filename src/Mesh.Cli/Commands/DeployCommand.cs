@@ -42,7 +42,9 @@ public static class DeployCommand
             var path = result.GetValue(file) ?? throw CliException.Usage("give a module FILE, or -f MANIFEST");
             var bytes = ModuleReference.ReadBytes(path);
             await using var connection = await nats.ConnectAsync(result, cancellationToken);
-            var digest = await ModuleUpload.UploadAsync(connection, new ModuleUpload.Buckets(result.GetValue(bucket)!, result.GetValue(replicas)), path, bytes, cancellationToken);
+            var buckets = new ModuleUpload.Buckets(result.GetValue(bucket)!, result.GetValue(replicas));
+            var digest = await ModuleUpload.UploadAsync(connection, buckets, path, bytes, cancellationToken);
+            await MeshDeclaration.DeclareAsync(connection, buckets, cancellationToken);
             await context.Out.WriteLineAsync(digest.ToString());
             return 0;
         });

@@ -38,6 +38,7 @@ public sealed class ManifestDeployment(CliContext context)
             digests[function.Name] = await ModuleUpload.UploadAsync(nats, buckets, function.Module, ModuleReference.ReadBytes(function.Module), cancellationToken);
         }
 
+        await MeshDeclaration.DeclareAsync(nats, buckets, cancellationToken);
         await context.Error.WriteLineAsync($"mesh: deployed {digests.Values.Distinct().Count()} modules for {manifest.Functions.Length} functions");
         var kv = new NatsKVContext(new NatsJSContext(nats));
         foreach (var name in manifest.Buckets)

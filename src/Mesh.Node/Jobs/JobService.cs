@@ -97,32 +97,9 @@ public sealed class JobService(
         await Task.WhenAll(running);
     }
 
-    private async Task<INatsJSConsumer> PrepareAsync(NatsJSContext js, CancellationToken stoppingToken)
-    {
-        // Streams and the shared consumer are declared by whichever node starts first; the same
-        // declaration from every node is idempotent.
-        await js.CreateOrUpdateStreamAsync(
-            new StreamConfig(JobSubjects.JobStream, [JobSubjects.JobPrefix + ">"])
-            {
-                Retention = StreamConfigRetention.Workqueue,
-                DuplicateWindow = _options.DuplicateWindow,
-                Storage = StreamConfigStorage.File,
-            },
-            stoppingToken);
-        await js.CreateOrUpdateStreamAsync(
-            new StreamConfig(JobSubjects.DeadStream, [JobSubjects.DeadPrefix + ">"]) { MaxAge = TimeSpan.FromDays(14), Storage = StreamConfigStorage.File },
-            stoppingToken);
-        return await js.CreateOrUpdateConsumerAsync(
-            JobSubjects.JobStream,
-            new ConsumerConfig(JobSubjects.Consumer)
-            {
-                AckPolicy = ConsumerConfigAckPolicy.Explicit,
-                AckWait = Max(_options.AckWait, _wallTime + TimeSpan.FromSeconds(5)),
-                MaxDeliver = _options.MaxDeliveries,
-                MaxAckPending = 1000,
-            },
-            stoppingToken);
-    }
+    // Opens what the operator declared (mesh deploy), creating only what is missing.
+    private Task<INatsJSConsumer> PrepareAsync(NatsJSContext js, CancellationToken stoppingToken) =>
+        JobStreams.OpenAsync(js, _options, _wallTime, stoppingToken);
 
     private async Task RunAsync(NatsJSContext js, INatsJSMsg<NatsMemoryOwner<byte>> msg, CancellationToken stoppingToken)
     {
@@ -197,6 +174,4 @@ public sealed class JobService(
         Log.JobDead(logger, msg.Subject, deliveries, error.Code.ToWire(), error.Message);
         await js.PublishAsync(JobSubjects.DeadPrefix + (FunctionName.IsValid(function) ? function : "_invalid"), msg.Data.Memory, headers: headers, cancellationToken: stoppingToken);
     }
-
-    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 }
