@@ -54,7 +54,7 @@ public sealed class MeshClient(INatsConnection nats)
 
     /// <summary>Whether another attempt could end differently and cannot do harm.</summary>
     public static bool ShouldRetry(MeshReply reply, bool idempotent) =>
-        NotAdmitted.Contains(reply.Code) || (reply.Code == ErrorCode.RequestTimeout && idempotent);
+        NotAdmitted.Contains(reply.Code) || (reply.Code is ErrorCode.RequestTimeout or ErrorCode.NodeStopped && idempotent);
 
     private async Task<MeshReply> AttemptAsync(string subject, string token, ReadOnlyMemory<byte> input, CallOptions options, CancellationToken cancellationToken)
     {

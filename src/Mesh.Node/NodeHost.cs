@@ -83,6 +83,9 @@ public static class NodeHost
                 InboxPrefix = node.Nats.InboxPrefix,
                 LoggerFactory = sp.GetRequiredService<ILoggerFactory>(),
                 RetryOnInitialConnect = true,
+                // During an outage a publish fails after the command timeout instead of waiting for
+                // the reconnection: nothing the node sends waits without a bound.
+                PublishTimeoutOnDisconnected = true,
             });
         });
         services.AddSingleton(sp => new TokenVerifier(sp.GetRequiredService<IOptions<NodeOptions>>().Value.Tokens, sp.GetRequiredService<TimeProvider>()));
@@ -110,6 +113,7 @@ public static class NodeHost
         services.AddSingleton<Revocation.RevocationList>();
         services.AddHostedService(sp => sp.GetRequiredService<Revocation.RevocationList>());
         services.AddSingleton<ReplySubjects>();
+        services.AddSingleton<PayloadLimit>();
         services.AddSingleton<InvocationSlots>();
         services.AddSingleton<FunctionService>();
         services.AddHostedService(sp => sp.GetRequiredService<FunctionService>());

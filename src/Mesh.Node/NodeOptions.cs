@@ -190,9 +190,12 @@ public sealed record ModuleOptions
     /// <summary>The NATS object store bucket modules are deployed to, named by digest.</summary>
     public string Bucket { get; init; } = DefaultBucket;
 
-    /// <summary>Compiled modules kept in memory.</summary>
-    public int CacheCapacity { get; init; } = 256;
+    /// <summary>Memory the compiled code of cached modules may take; least recently used modules go first.</summary>
+    public long CacheBytes { get; init; } = 256L * 1024 * 1024;
 
-    /// <summary>Largest module fetched.</summary>
-    public long MaxModuleBytes { get; init; } = 32L * 1024 * 1024;
+    /// <summary>Largest module fetched (and so compiled).</summary>
+    public long MaxModuleBytes { get; init; } = 16L * 1024 * 1024;
+
+    /// <summary>Most functions a module may define; compiling costs time and memory in proportion.</summary>
+    public long MaxFunctions { get; init; } = 10_000;
 }

@@ -47,6 +47,7 @@ public enum ErrorCode
     NodeUnavailable = 602,
     NodeInternal = 603,
     NodeRevocationUnknown = 604,
+    NodeStopped = 605,
 
     ChainLoop = 700,
     ChainDeadline = 701,

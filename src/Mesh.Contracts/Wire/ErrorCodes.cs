@@ -42,6 +42,7 @@ public static class ErrorCodes
         ErrorCode.NodeUnavailable => "node.unavailable",
         ErrorCode.NodeInternal => "node.internal",
         ErrorCode.NodeRevocationUnknown => "node.revocation_unknown",
+        ErrorCode.NodeStopped => "node.stopped",
         ErrorCode.ChainLoop => "chain.loop",
         ErrorCode.ChainDeadline => "chain.deadline",
         ErrorCode.ChainUndelivered => "chain.undelivered",

@@ -120,7 +120,8 @@ public sealed class HttpCapability : IDisposable
 
     private async Task<int> SendAsync(InvocationContext context, HttpExchange.Request request, HttpMethods method, HttpTarget target, TimeSpan timeout)
     {
-        using var deadline = new CancellationTokenSource(timeout);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.Deadline);
+        deadline.CancelAfter(timeout);
         var breaker = _breakers.GetOrAddPipeline<HttpResponseMessage>(target.Host, builder => builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
         {
             FailureRatio = 0.5,

@@ -30,11 +30,11 @@ public sealed class KvCapability(INatsConnection nats, NodeStats stats, IOptions
     public int Get(InvocationContext context, ReadOnlySpan<byte> bucketBytes, ReadOnlySpan<byte> keyBytes)
     {
         var status = Check(context, KvOperations.Get, bucketBytes, keyBytes, out var bucket, out var key);
-        return status != HostStatus.Ok ? status : Run(bucket, async store =>
+        return status != HostStatus.Ok ? status : Run(context, bucket, async (store, ct) =>
         {
             try
             {
-                var entry = await store.GetEntryAsync<byte[]>(key);
+                var entry = await store.GetEntryAsync<byte[]>(key, cancellationToken: ct);
                 context.LastKvRevision = (long)entry.Revision;
                 return context.SetResult(entry.Value ?? []);
             }
@@ -65,9 +65,9 @@ public sealed class KvCapability(INatsConnection nats, NodeStats stats, IOptions
         }
 
         var bytes = value.ToArray();
-        return Run(bucket, async store =>
+        return Run(context, bucket, async (store, ct) =>
         {
-            await store.PutAsync(key, bytes);
+            await store.PutAsync(key, bytes, cancellationToken: ct);
             return HostStatus.Ok;
         });
     }
@@ -92,17 +92,17 @@ public sealed class KvCapability(INatsConnection nats, NodeStats stats, IOptions
         }
 
         var bytes = value.ToArray();
-        return Run(bucket, async store =>
+        return Run(context, bucket, async (store, ct) =>
         {
             try
             {
                 if (revision == 0)
                 {
-                    await store.CreateAsync(key, bytes);
+                    await store.CreateAsync(key, bytes, cancellationToken: ct);
                 }
                 else
                 {
-                    await store.UpdateAsync(key, bytes, (ulong)revision);
+                    await store.UpdateAsync(key, bytes, (ulong)revision, cancellationToken: ct);
                 }
 
                 return HostStatus.Ok;
@@ -121,9 +121,9 @@ public sealed class KvCapability(INatsConnection nats, NodeStats stats, IOptions
     public int Delete(InvocationContext context, ReadOnlySpan<byte> bucketBytes, ReadOnlySpan<byte> keyBytes)
     {
         var status = Check(context, KvOperations.Delete, bucketBytes, keyBytes, out var bucket, out var key);
-        return status != HostStatus.Ok ? status : Run(bucket, async store =>
+        return status != HostStatus.Ok ? status : Run(context, bucket, async (store, ct) =>
         {
-            await store.DeleteAsync(key);
+            await store.DeleteAsync(key, cancellationToken: ct);
             return HostStatus.Ok;
         });
     }
@@ -137,10 +137,10 @@ public sealed class KvCapability(INatsConnection nats, NodeStats stats, IOptions
             return Refuse(context, "kv.list", $"{bucket}/{prefix}*", "no list rule of the token covers that bucket and prefix");
         }
 
-        return Run(bucket, async store =>
+        return Run(context, bucket, async (store, ct) =>
         {
             var keys = new List<string>();
-            await foreach (var key in store.GetKeysAsync())
+            await foreach (var key in store.GetKeysAsync(cancellationToken: ct))
             {
                 if (key.StartsWith(prefix, StringComparison.Ordinal) && keys.Count < MaxKeysListed)
                 {
@@ -182,27 +182,32 @@ public sealed class KvCapability(INatsConnection nats, NodeStats stats, IOptions
         return HostStatus.Denied;
     }
 
-    // Host calls are synchronous in Wasmtime's .NET API, so the store's async calls are waited on here.
-    private int Run(string bucket, Func<INatsKVStore, ValueTask<int>> operation)
+    // Host calls are synchronous in Wasmtime's .NET API, so the store's async calls are waited on
+    // here, never past the invocation's deadline (a NATS outage included).
+    private int Run(InvocationContext context, string bucket, Func<INatsKVStore, CancellationToken, ValueTask<int>> operation)
     {
         try
         {
-            return RunAsync(bucket, operation).GetAwaiter().GetResult();
+            return RunAsync(bucket, operation, context.Deadline).GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException)
+        {
+            return HostStatus.Timeout;
         }
         catch (Exception e) when (e is NatsException or NatsKVException or NatsJSException)
         {
-            return HostStatus.Unavailable;
+            return context.Deadline.IsCancellationRequested ? HostStatus.Timeout : HostStatus.Unavailable;
         }
     }
 
-    private async Task<int> RunAsync(string bucket, Func<INatsKVStore, ValueTask<int>> operation)
+    private async Task<int> RunAsync(string bucket, Func<INatsKVStore, CancellationToken, ValueTask<int>> operation, CancellationToken cancellationToken)
     {
         if (!_stores.TryGetValue(bucket, out var store))
         {
-            store = await _kv.GetStoreAsync(bucket);
+            store = await _kv.GetStoreAsync(bucket, cancellationToken);
             _stores[bucket] = store;
         }
 
-        return await operation(store);
+        return await operation(store, cancellationToken);
     }
 }

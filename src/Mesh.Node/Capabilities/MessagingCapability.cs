@@ -36,9 +36,14 @@ public sealed class MessagingCapability(INatsConnection nats, HopTokens hopToken
 
         try
         {
-            // Host calls are synchronous in Wasmtime's .NET API; a publish only waits for the socket buffer.
-            nats.PublishAsync(subject, data.ToArray(), headers).AsTask().GetAwaiter().GetResult();
+            // Host calls are synchronous in Wasmtime's .NET API. A publish waits for the socket
+            // buffer, or for a reconnection, but never past the invocation's deadline.
+            nats.PublishAsync(subject, data.ToArray(), headers, cancellationToken: context.Deadline).AsTask().GetAwaiter().GetResult();
             return HostStatus.Ok;
+        }
+        catch (OperationCanceledException)
+        {
+            return HostStatus.Timeout;
         }
         catch (NatsException)
         {
@@ -67,7 +72,7 @@ public sealed class MessagingCapability(INatsConnection nats, HopTokens hopToken
 
         try
         {
-            var reply = nats.RequestAsync<byte[], byte[]>(subject, data.ToArray(), headers, replyOpts: new NatsSubOpts { Timeout = timeout })
+            var reply = nats.RequestAsync<byte[], byte[]>(subject, data.ToArray(), headers, replyOpts: new NatsSubOpts { Timeout = timeout }, cancellationToken: context.Deadline)
                 .AsTask().GetAwaiter().GetResult();
             if (reply.HasNoResponders)
             {
@@ -83,7 +88,7 @@ public sealed class MessagingCapability(INatsConnection nats, HopTokens hopToken
 
             return context.SetResult(reply.Data ?? []);
         }
-        catch (NatsNoReplyException)
+        catch (Exception e) when (e is NatsNoReplyException or OperationCanceledException)
         {
             return HostStatus.Timeout;
         }

@@ -21,7 +21,7 @@ namespace Mesh.Node.Chaining;
 /// published: nobody is waiting for them.</item>
 /// </list>
 /// </summary>
-public sealed class NextSteps(INatsConnection nats, HopTokens hopTokens, TimeProvider time, IOptions<NodeOptions> options, ILogger<NextSteps> logger)
+public sealed class NextSteps(INatsConnection nats, HopTokens hopTokens, ReplySubjects replies, PayloadLimit payload, TimeProvider time, IOptions<NodeOptions> options, ILogger<NextSteps> logger)
 {
     private static readonly TimeSpan Unbounded = TimeSpan.FromDays(3650);
     private readonly TimeSpan _fanOutWait = options.Value.Ceilings.FanOutWait;
@@ -58,9 +58,11 @@ public sealed class NextSteps(INatsConnection nats, HopTokens hopTokens, TimePro
 
         if (!gather)
         {
+            // The caller's reply subject travels on only where this node would answer it itself.
+            var answerTo = replies.IsAllowed(replyTo) ? replyTo : null;
             foreach (var (target, headers) in hops)
             {
-                await nats.PublishAsync(Subjects.ForFunction(target), outcome.Output, headers, replyTo, cancellationToken: cancellationToken);
+                await nats.PublishAsync(Subjects.ForFunction(target), outcome.Output, headers, answerTo, cancellationToken: cancellationToken);
             }
 
             return null;
@@ -72,7 +74,11 @@ public sealed class NextSteps(INatsConnection nats, HopTokens hopTokens, TimePro
             return failed;
         }
 
-        return new ChainAnswer(MeshError.None, outcome.Function, outcome.Step, GatherOutputs(branches), string.Join(',', targets));
+        // Each branch's output fits a message; all of them together need not.
+        var gathered = GatherOutputs(branches);
+        return gathered.Length <= payload.MaxBody
+            ? new ChainAnswer(MeshError.None, outcome.Function, outcome.Step, gathered, string.Join(',', targets))
+            : Failed(outcome, ErrorCode.FunctionOutputTooLarge, $"the fan-out's outputs together are {gathered.Length} bytes, more than one message may carry ({payload.MaxBody})");
     }
 
     private async Task<ChainAnswer> CallBranchAsync(InvocationOutcome outcome, string target, NatsHeaders headers, TimeSpan wait, CancellationToken cancellationToken)

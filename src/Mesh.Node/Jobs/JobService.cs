@@ -71,7 +71,9 @@ public sealed class JobService(
                         {
                             try
                             {
-                                await RunAsync(js, msg, stoppingToken);
+                                // A job in hand runs to its end (its wall time bounds it) and is
+                                // acknowledged even while the node stops: stopping takes no new jobs.
+                                await RunAsync(js, msg, CancellationToken.None);
                             }
                             finally
                             {

@@ -30,6 +30,8 @@ public sealed class FunctionService(
     NextSteps nextSteps,
     VerifiedTokenCache tokens,
     ReplySubjects replies,
+    PayloadLimit payload,
+    Sandbox.WasmEngine engine,
     NodeTelemetry telemetry,
     NodeStats stats,
     IOptions<NodeOptions> options,
@@ -97,10 +99,13 @@ public sealed class FunctionService(
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
-            // Out of time: what is still running is cancelled below.
+            // Out of time: what is still running is stopped below.
         }
 
+        // Host calls that wait end (they wait on _stopping), guests that run trap at their next
+        // epoch check, and their callers are told node.stopped; nothing is left running.
         await _stopping.CancelAsync();
+        engine.InterruptAll();
         await Task.WhenAll(_workers).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
         Log.Drained(logger, Volatile.Read(ref _waiting) + stats.InFlight);
         await base.StopAsync(cancellationToken);
@@ -330,10 +335,19 @@ public sealed class FunctionService(
 
     private async ValueTask ReplyAsync(NatsMsg<NatsMemoryOwner<byte>> msg, ReadOnlyMemory<byte> body, NatsHeaders headers)
     {
-        if (msg.ReplyTo is not null && replies.IsAllowed(msg.ReplyTo))
+        if (msg.ReplyTo is null || !replies.IsAllowed(msg.ReplyTo))
         {
-            await nats.PublishAsync(msg.ReplyTo, body, headers, cancellationToken: _stopping.Token);
+            return;
         }
+
+        if (body.Length > payload.MaxBody)
+        {
+            // Limits keep outputs under this; a server with a smaller max_payload after a reconnect may not.
+            await ReplyErrorAsync(msg, new MeshError(ErrorCode.FunctionOutputTooLarge, $"the answer is {body.Length} bytes, more than one message may carry ({payload.MaxBody})"));
+            return;
+        }
+
+        await nats.PublishAsync(msg.ReplyTo, body, headers, cancellationToken: _stopping.Token);
     }
 
     private static string? Header(NatsMsg<NatsMemoryOwner<byte>> msg, string name) =>

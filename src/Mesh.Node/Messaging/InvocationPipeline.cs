@@ -23,6 +23,7 @@ public sealed class InvocationPipeline(
     ModuleCache modules,
     Invoker invoker,
     InvocationSlots slots,
+    PayloadLimit payload,
     NodeStats stats,
     NodeMetrics metrics,
     IOptions<NodeOptions> options,
@@ -141,30 +142,41 @@ public sealed class InvocationPipeline(
             return Fail(module.Error.Code, module.Error.Message, grant.Value.TokenId);
         }
 
-        if (ImportCheck.Check(module.Value, grant.Value) is { } refused)
+        // A reference to the compiled module, held until the sandbox is done with it.
+        try
         {
-            return Fail(refused.Code, refused.Message, grant.Value.TokenId);
-        }
+            if (ImportCheck.Check(module.Value, grant.Value) is { } refused)
+            {
+                return Fail(refused.Code, refused.Message, grant.Value.TokenId);
+            }
 
-        // The chain's budget, when the caller set one, caps this step's wall time like any limit.
-        var limits = EffectiveLimits.From(grant.Value.Limits, _options.Ceilings);
-        if (position.Remaining is { } budget && budget.TotalMilliseconds < limits.WallTimeMs)
-        {
-            limits = limits with { WallTimeMs = Math.Max(1, (long)budget.TotalMilliseconds) };
-        }
+            // The output must fit one NATS message with its headers, whatever the ceiling says;
+            // the chain's budget, when the caller set one, caps this step's wall time like any limit.
+            var limits = EffectiveLimits.From(grant.Value.Limits, _options.Ceilings);
+            limits = limits with { OutputBytes = Math.Min(limits.OutputBytes, payload.MaxBody) };
+            if (position.Remaining is { } budget && budget.TotalMilliseconds < limits.WallTimeMs)
+            {
+                limits = limits with { WallTimeMs = Math.Max(1, (long)budget.TotalMilliseconds) };
+            }
 
-        var context = new InvocationContext(grant.Value, input, limits, invocationId)
-        {
-            Token = verified.Value,
-            Position = position,
-            Invocations = new InvocationBudget(invocations - 1),
-        };
-        MeshError error;
-        using (await slots.EnterAsync(cancellationToken))
-        {
-            error = invoker.Invoke(module.Value, context);
-        }
+            var context = new InvocationContext(grant.Value, input, limits, invocationId)
+            {
+                Token = verified.Value,
+                Position = position,
+                Invocations = new InvocationBudget(invocations - 1),
+                Stopping = cancellationToken,
+            };
+            MeshError error;
+            using (await slots.EnterAsync(cancellationToken))
+            {
+                error = invoker.Invoke(module.Value, context);
+            }
 
-        return new InvocationOutcome(invocationId, function, position.Step, error, context, grant.Value.TokenId);
+            return new InvocationOutcome(invocationId, function, position.Step, error, context, grant.Value.TokenId);
+        }
+        finally
+        {
+            module.Value.Release();
+        }
     }
 }

@@ -16,6 +16,7 @@ public sealed class InvocationContext : IDisposable
     private int _logLines;
     private int _messages;
     private readonly long _started = System.Diagnostics.Stopwatch.GetTimestamp();
+    private CancellationTokenSource? _deadline;
 
     public InvocationContext(Grant grant, ReadOnlyMemory<byte> input, EffectiveLimits limits, string invocationId)
     {
@@ -35,6 +36,28 @@ public sealed class InvocationContext : IDisposable
 
     /// <summary>Where the call stands in a chain: what its hops carry on.</summary>
     public Chaining.ChainPosition Position { get; init; } = Chaining.ChainPosition.Start;
+
+    /// <summary>Cancelled when the node stops serving (past its drain timeout).</summary>
+    public CancellationToken Stopping { get; init; }
+
+    /// <summary>
+    /// Ends when the invocation's wall time does, or when the node stops: every host call that waits
+    /// (key-value, publish, request, HTTP) waits on it, so none outlives the invocation. Made on first use.
+    /// </summary>
+    public CancellationToken Deadline
+    {
+        get
+        {
+            if (_deadline is null)
+            {
+                _deadline = CancellationTokenSource.CreateLinkedTokenSource(Stopping);
+                var left = Remaining;
+                _deadline.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+            }
+
+            return _deadline.Token;
+        }
+    }
 
     /// <summary>The invocations this call's hops may still cause; each hop takes its share from here.</summary>
     public Chaining.InvocationBudget Invocations { get; init; } = new(0);
@@ -130,7 +153,11 @@ public sealed class InvocationContext : IDisposable
         return result.Length;
     }
 
-    public void Dispose() => ReturnOutput();
+    public void Dispose()
+    {
+        ReturnOutput();
+        _deadline?.Dispose();
+    }
 
     private void ReturnOutput()
     {

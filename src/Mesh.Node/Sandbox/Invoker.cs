@@ -50,6 +50,10 @@ public sealed class Invoker(WasmEngine engine)
         {
             return new MeshError(fault.Code, fault.Message);
         }
+        catch (TrapException trap) when (trap.Type == TrapCode.Interrupt && context.Stopping.IsCancellationRequested)
+        {
+            return new MeshError(ErrorCode.NodeStopped, "the node stopped while the function ran (its drain timeout passed); it may have had effects");
+        }
         catch (TrapException trap)
         {
             return Classify(trap, memory, limits);

@@ -16,6 +16,7 @@ public sealed class WasmEngine : IDisposable
     public const int EpochTickMilliseconds = 5;
 
     private readonly Thread _epochTicker;
+    private readonly long _maxDeadlineTicks;
     private volatile bool _disposed;
 
     public WasmEngine(IOptions<NodeOptions> options, HostFunctions hostFunctions)
@@ -42,6 +43,7 @@ public sealed class WasmEngine : IDisposable
             .WithStaticMemoryMaximumSize((ulong)node.Ceilings.MemoryBytes)
             .WithPoolingAllocationStrategy(pool);
         Engine = new Engine(config);
+        _maxDeadlineTicks = node.Ceilings.WallTimeMs / EpochTickMilliseconds + 1;
         Linker = new Linker(Engine);
         hostFunctions.Define(Linker);
         _epochTicker = new Thread(Tick) { IsBackground = true, Name = "mesh-epoch", Priority = ThreadPriority.AboveNormal };
@@ -51,6 +53,19 @@ public sealed class WasmEngine : IDisposable
     public Engine Engine { get; }
 
     public Linker Linker { get; }
+
+    /// <summary>
+    /// Stops every guest running now: the epoch moves past any deadline a store can hold, so each
+    /// traps at its next check, wherever it is. For a node that stops serving; costs running
+    /// invocations nothing until then (no callback per store).
+    /// </summary>
+    public void InterruptAll()
+    {
+        for (var tick = 0L; tick <= _maxDeadlineTicks + 1; tick++)
+        {
+            Engine.IncrementEpoch();
+        }
+    }
 
     private void Tick()
     {
