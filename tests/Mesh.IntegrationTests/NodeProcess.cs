@@ -28,6 +28,10 @@ public sealed class NodeProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The node process's resident memory now (VmRSS).</summary>
+    public long ResidentBytes =>
+        long.Parse(File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+
     public int ExitCode => _process.ExitCode;
 
     public static async Task<NodeProcess> StartAsync(string natsUrl, string trustedRoot, IDictionary<string, string>? settings = null)

@@ -39,14 +39,12 @@ public sealed class FunctionService(
 {
     private readonly ExecutionOptions _execution = options.Value.Execution;
     private readonly Channel<Admitted> _queue = Channel.CreateBounded<Admitted>(
-        new BoundedChannelOptions(Math.Max(1, options.Value.Execution.QueueLength)) { SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+        new BoundedChannelOptions(Math.Max(1, options.Value.Execution.QueueLength)) { FullMode = BoundedChannelFullMode.Wait });
+    private readonly PendingVerifications<NatsMsg<NatsMemoryOwner<byte>>> _unverified = new(options.Value.Execution.MaxUnverified, Math.Max(1, options.Value.Execution.QueueLength));
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentDictionary<string, int> _perFunction = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Task, byte> _handOns = new();
-
-    // Tokens admitted but not verified yet, by their key, with how many waiting calls carry each.
-    private readonly ConcurrentDictionary<Sha256Digest, int> _unverified = new();
     private Task[] _workers = [];
     private Task? _receiving;
     private INatsSub<NatsMemoryOwner<byte>>? _subscription;
@@ -170,20 +168,34 @@ public sealed class FunctionService(
             return;
         }
 
+        // A token never verified here costs a verification, and only its first call pays it.
+        if (token.IsUnknown)
+        {
+            switch (_unverified.Arrive(token.Key, msg))
+            {
+                case PendingVerifications<NatsMsg<NatsMemoryOwner<byte>>>.Arrival.Parked:
+                    return;
+                case PendingVerifications<NatsMsg<NatsMemoryOwner<byte>>>.Arrival.Full:
+                    await RefuseOverloadedAsync(msg, $"{_execution.MaxUnverified} tokens this node has not verified yet are already waiting; retry");
+                    return;
+            }
+        }
+
+        if (!await EnqueueAsync(msg, token) && token.IsUnknown)
+        {
+            await AnswerParkedAsync(token.Key, new MeshError(ErrorCode.NodeOverloaded, "every worker and queue place on this node is taken; retry"));
+        }
+    }
+
+    // Into the queue, or refused as overloaded; from the endpoint and from a worker that has just
+    // verified the token parked calls carry.
+    private async ValueTask<bool> EnqueueAsync(NatsMsg<NatsMemoryOwner<byte>> msg, TokenLook token)
+    {
         // One slow function must not take every worker: past its share, only its calls are refused.
         if (_execution.MaxPerFunction > 0 && _perFunction.GetValueOrDefault(msg.Subject) >= _execution.MaxPerFunction)
         {
             await RefuseOverloadedAsync(msg, $"{msg.Subject} already has {_execution.MaxPerFunction} calls on this node; retry");
-            return;
-        }
-
-        // A token never verified here costs a verification: at most MaxUnverified distinct such
-        // tokens wait at once (calls repeating one that waits already add nothing to verify), so a
-        // flood of forged tokens cannot take the places calls with known tokens need.
-        if (token.IsUnknown && !_unverified.ContainsKey(token.Key) && _unverified.Count >= _execution.MaxUnverified)
-        {
-            await RefuseOverloadedAsync(msg, $"{_execution.MaxUnverified} tokens this node has not verified yet are already waiting; retry");
-            return;
+            return false;
         }
 
         // A message waits here at most until one of the workers, each running one invocation, is free.
@@ -191,21 +203,43 @@ public sealed class FunctionService(
         if ((Volatile.Read(ref _waiting) < _execution.QueueLength || !allBusy) && _queue.Writer.TryWrite(new Admitted(msg, token, Stopwatch.GetTimestamp())))
         {
             Interlocked.Increment(ref _waiting);
-            if (token.IsUnknown)
-            {
-                _unverified.AddOrUpdate(token.Key, 1, (_, n) => n + 1);
-            }
-
             if (_execution.MaxPerFunction > 0)
             {
                 _perFunction.AddOrUpdate(msg.Subject, 1, (_, n) => n + 1);
             }
 
-            return;
+            return true;
         }
 
-        await RefuseOverloadedAsync(msg, "every worker and queue place on this node is taken; retry");
+        await RefuseOverloadedAsync(msg, _draining ? "this node is shutting down; retry" : "every worker and queue place on this node is taken; retry");
+        return false;
     }
+
+    // The calls parked beside a token's verification, answered with its verdict: refused at once,
+    // or admitted as calls with a verified token.
+    private async ValueTask AnswerParkedAsync(Sha256Digest key, TokenLook verdict)
+    {
+        foreach (var parked in _unverified.Complete(key))
+        {
+            try
+            {
+                if (verdict.Refusal is { } refusal)
+                {
+                    await RefuseAtOnceAsync(parked, refusal);
+                }
+                else
+                {
+                    await EnqueueAsync(parked, verdict);
+                }
+            }
+            catch (NatsException)
+            {
+                // That caller is gone; the others are still answered.
+            }
+        }
+    }
+
+    private ValueTask AnswerParkedAsync(Sha256Digest key, MeshError error) => AnswerParkedAsync(key, TokenLook.Refused(error));
 
     private async ValueTask RefuseAtOnceAsync(NatsMsg<NatsMemoryOwner<byte>> msg, MeshError error)
     {
@@ -229,12 +263,17 @@ public sealed class FunctionService(
         {
             Interlocked.Decrement(ref _waiting);
             var subject = admitted.Msg.Subject;
-            await ProcessAsync(admitted.Msg, admitted.Token, admitted.Arrived);
-            if (admitted.Token.IsUnknown)
+            var token = admitted.Token;
+            if (token.IsUnknown)
             {
-                Release(_unverified, admitted.Token.Key);
+                // The token's first call: verify it, then answer the calls parked beside it.
+                var verified = tokens.Verify(token.Bytes, token.Key);
+                var verdict = verified.IsOk ? TokenLook.Known(verified.Value) : TokenLook.Refused(verified.Error);
+                await AnswerParkedAsync(token.Key, verdict);
+                token = verdict;
             }
 
+            await ProcessAsync(admitted.Msg, token, admitted.Arrived);
             if (_execution.MaxPerFunction > 0)
             {
                 Release(_perFunction, subject);
