@@ -61,6 +61,7 @@ public sealed class FunctionService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        ReserveThreads();
         _workers = [.. Enumerable.Range(0, _execution.Concurrency).Select(_ => Task.Run(WorkAsync, CancellationToken.None))];
         await nats.ConnectAsync();
 
@@ -74,6 +75,20 @@ public sealed class FunctionService(
         _receiving = ReceiveAsync(_subscription);
         _ready.TrySetResult();
         Log.Serving(logger, _execution.QueueGroup, nats.Opts.Url, _execution.Concurrency, _execution.QueueLength, options.Value.Tokens.TrustedRoots.Count);
+    }
+
+    // Host calls are synchronous in Wasmtime's .NET API, so every sandbox that waits on a host call
+    // holds a thread-pool thread, and the timers that end those waits at their deadline fire on
+    // pool threads too. Without threads kept for that, a node whose sandboxes all wait sees its
+    // deadlines fire late, only as the pool grows (a thread or two a second). Only ever raised.
+    private void ReserveThreads()
+    {
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        var needed = _execution.Concurrency + options.Value.Jobs.Concurrency + (2 * Environment.ProcessorCount);
+        if (workers < needed)
+        {
+            ThreadPool.SetMinThreads(needed, io);
+        }
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)

@@ -94,7 +94,8 @@ public sealed class FanOutAttackTests(FanOutAttackTests.FourWorkers fixture) : I
         Assert.True(reply.IsOk, reply.ToString());
         Assert.Contains("publish:mesh.fn.second", reply.Denied);
         // first's 20th publish is refused; each of the 19 seconds it reached is refused its first.
-        await Eventually.HoldsAsync(() => stats.DeniedOf("publish") == refused + Bound, "every relay is refused its next hop");
+        // Once all 20 refusals are in and those invocations ended, no relay is left to publish.
+        await Eventually.HoldsAsync(() => stats.DeniedOf("publish") == refused + Bound && stats.InFlight == 0, "every relay is refused its next hop");
         Assert.Equal(invocations + Bound, stats.Invocations);
     }
 
@@ -107,7 +108,7 @@ public sealed class FanOutAttackTests(FanOutAttackTests.FourWorkers fixture) : I
         var raised = await Mesh.CallAsync("first", RelayToken(), "mesh.fn.second mesh.fn.third", extraHeaders: Invocations("1000000"));
 
         Assert.True(raised.IsOk, raised.ToString());
-        await Eventually.HoldsAsync(() => stats.DeniedOf("publish") == refused + Bound, "every relay is refused its next hop");
+        await Eventually.HoldsAsync(() => stats.DeniedOf("publish") == refused + Bound && stats.InFlight == 0, "every relay is refused its next hop");
         Assert.Equal(invocations + Bound, stats.Invocations);
 
         var split = Mesh.GrantAll([Step("split", "left", "right"), Step("left"), Step("right")]);
