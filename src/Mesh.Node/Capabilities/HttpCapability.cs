@@ -14,10 +14,11 @@ using Polly.Retry;
 namespace Mesh.Node.Capabilities;
 
 /// <summary>
-/// <c>mesh.http_request</c>. A request goes out only if its URL is unambiguous (see
-/// <see cref="HttpTarget"/>), a rule of every block allows its scheme, host, port, method and path,
-/// and the host's addresses pass <see cref="PublicAddresses"/>: the connection is made to the very
-/// addresses that were vetted, so DNS rebinding has nothing to switch. Redirects are never followed.
+/// <c>mesh.http_request</c>. A request goes out only if its URL is unambiguous, its path means the
+/// same to any server (see <see cref="HttpTarget"/>), its method and headers can only be sent as the
+/// one request they say (<see cref="HttpRequestCheck"/>), a rule of every block allows its scheme,
+/// host, port, method and path, and the host's addresses pass <see cref="PublicAddresses"/>: the
+/// connection is made to the very addresses that were vetted, so DNS rebinding has nothing to switch. Redirects are never followed.
 /// Sizes and time are bounded; retries (idempotent methods only) and a per-host circuit breaker
 /// come from Polly.
 /// </summary>

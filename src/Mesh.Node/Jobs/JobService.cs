@@ -38,7 +38,7 @@ public sealed class JobService(
         ErrorCode.TokenUntrustedIssuer, ErrorCode.TokenExpired, ErrorCode.TokenWrongSubject, ErrorCode.TokenWrongModule,
         ErrorCode.TokenDepth, ErrorCode.TokenWidened, ErrorCode.TokenSealed, ErrorCode.TokenRevoked,
         ErrorCode.RequestTooLarge, ErrorCode.RequestMalformed, ErrorCode.ModuleDigestMismatch, ErrorCode.ModuleInvalid,
-        ErrorCode.CapabilityDenied, ErrorCode.ChainLoop,
+        ErrorCode.CapabilityDenied, ErrorCode.ChainLoop, ErrorCode.ChainInvocationLimit,
     ];
 
     private readonly JobOptions _options = options.Value.Jobs;

@@ -138,15 +138,17 @@ public sealed class FunctionService(
             {
                 await AdmitAsync(msg);
             }
-            catch (Exception e) when (e is NatsException or OperationCanceledException)
+            catch (Exception e)
             {
-                // A reply that could not be sent: the caller is gone. The next message is served.
-                msg.Data.Dispose();
+                // Whatever went wrong with one message, the next is served. Its pooled data is not
+                // disposed here: every path disposes it once itself, and twice would hand one
+                // buffer to two messages.
+                Log.Internal(logger, e, msg.Subject);
             }
         }
     }
 
-    // The only writer of the queue: it never waits for a worker, it admits or refuses.
+    // The endpoint's loop: it never waits for a worker, it admits, parks or refuses.
     private async ValueTask AdmitAsync(NatsMsg<NatsMemoryOwner<byte>> msg)
     {
         stats.Received();
@@ -170,7 +172,7 @@ public sealed class FunctionService(
 
         // Refusals that need no sandbox are answered here, at the cost of a lookup.
         // (Logged at debug only: a flood of them must not become a flood of log lines.)
-        if (Subjects.FunctionOf(msg.Subject) is null)
+        if (!Subjects.IsFunction(msg.Subject))
         {
             await RefuseAtOnceAsync(msg, new MeshError(ErrorCode.RequestMalformed, $"'{msg.Subject}' is not a function subject (mesh.fn.<name>)"));
             return;
@@ -401,7 +403,16 @@ public sealed class FunctionService(
             return;
         }
 
-        await nats.PublishAsync(msg.ReplyTo, body, headers, cancellationToken: _stopping.Token);
+        try
+        {
+            // Not cancelled by a stop: the function ran, its caller is owed the answer. A publish
+            // while NATS is away fails after the command timeout.
+            await nats.PublishAsync(msg.ReplyTo, body, headers, cancellationToken: CancellationToken.None);
+        }
+        catch (NatsException)
+        {
+            // The caller is gone or the connection dropped: nobody is left to tell.
+        }
     }
 
     private static string? Header(NatsMsg<NatsMemoryOwner<byte>> msg, string name) =>
