@@ -45,5 +45,19 @@ public static class MeshCli
             await context.Error.WriteLineAsync($"mesh: {e.Code}: {e.Message}");
             return e.ExitCode;
         }
+        catch (Exception e) when (e is NATS.Client.Core.NatsException or NATS.Client.KeyValueStore.NatsKVException or NATS.Client.ObjectStore.NatsObjException)
+        {
+            // NATS said no, or nothing: one line with what happened, as for any other failure.
+            await context.Error.WriteLineAsync($"mesh: {NatsFailure(e)}");
+            return 1;
+        }
     }
+
+    private static string NatsFailure(Exception e) => e switch
+    {
+        NATS.Client.JetStream.NatsJSApiNoResponseException =>
+            "nats.no_response: JetStream did not answer (is it enabled, and may this NATS user use its API? see docs/operations.md, NATS permissions)",
+        NATS.Client.JetStream.NatsJSApiException api => $"nats.jetstream: {Contracts.Wire.PrintableText.Clean(api.Error.Description ?? api.Message, 300)} (code {api.Error.Code})",
+        _ => $"nats.error: {Contracts.Wire.PrintableText.Clean(e.Message, 300)}",
+    };
 }

@@ -139,4 +139,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 25, Level = LogLevel.Debug, Message = "{Subject} refused without running: {Code}: {Message}")]
     private static partial void RefusedAtOnceCore(ILogger logger, string subject, string code, string message);
+
+    [LoggerMessage(EventId = 26, Level = LogLevel.Warning, Message = "job consumer {Consumer} delivers at most {ConsumerDeliveries} times with an ack wait of {AckWait}, while this node is set to {NodeDeliveries} deliveries and may run a job {WallTime}: dead-lettering after {Deliveries}; run mesh deploy (or align Mesh:Jobs) if a job may outlast the ack wait")]
+    public static partial void JobsConsumerDiffers(ILogger logger, string consumer, long consumerDeliveries, TimeSpan ackWait, int nodeDeliveries, TimeSpan wallTime, int deliveries);
 }

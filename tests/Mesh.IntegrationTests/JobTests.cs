@@ -114,6 +114,22 @@ public sealed class JobTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AConsumerDeclaredWithFewerDeliveries_ThanTheNodeIsSetTo_StillEndsAFailingJobInTheDeadLetters()
+    {
+        // The operator declared the consumer (3 deliveries); this node is set to 10. Counting to 10
+        // the node would never dead-letter it: the server stops delivering after 3.
+        var js = new NatsJSContext(_mesh.Client);
+        await JobStreams.DeclareAsync(js, new JobOptions { MaxDeliveries = 3 }, TimeSpan.FromSeconds(10), replicas: 1, CancellationToken.None);
+        await _mesh.StartNodeAsync(new Dictionary<string, string?> { ["Mesh:Jobs:MaxDeliveries"] = "10", ["Mesh:Jobs:Backoff:0"] = "00:00:00.100" });
+
+        Assert.Equal(0, (await CliAsync("publish", "counter", "--durable", "--token", CounterToken(_fails), "--data", "fewer deliveries")).Exit);
+
+        var dead = await WaitForDeadAsync("fewer deliveries");
+        Assert.Contains("function.error", dead);
+        Assert.Contains("deliveries=3", dead);
+    }
+
+    [Fact]
     public async Task JobsRunningSideBySide_OnOneKey_LoseNoUpdate()
     {
         // Two nodes, four jobs at a time each, all counting the same key: kv_update (compare and

@@ -19,22 +19,33 @@ public static class JobsCommand
         {
             await using var connection = await nats.ConnectAsync(result, cancellationToken);
             var js = new NatsJSContext(connection);
-            INatsJSConsumer consumer;
             try
             {
-                consumer = await js.CreateOrderedConsumerAsync(JobSubjects.DeadStream, cancellationToken: cancellationToken);
+                // Asked first, so a stream that is not there, or not readable, answers at once.
+                await js.GetStreamAsync(JobSubjects.DeadStream, cancellationToken: cancellationToken);
             }
             catch (NatsJSApiException e) when (e.Error.Code == 404)
             {
                 return 0;
             }
 
-            await foreach (var msg in consumer.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = Math.Max(1, result.GetValue(limit)) }, cancellationToken: cancellationToken))
+            // An ordered consumer retries its creation for as long as it is refused: bounded here.
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            bounded.CancelAfter(TimeSpan.FromSeconds(10));
+            try
             {
-                string Header(string name) => msg.Headers?.TryGetValue(name, out var value) == true ? value.ToString() : "-";
-                var function = msg.Subject[JobSubjects.DeadPrefix.Length..];
-                await context.Out.WriteLineAsync(
-                    $"{function}\t{Header(MeshHeaders.Status)}\tdeliveries={Header(JobSubjects.DeliveriesHeader)}\t{Header(MeshHeaders.Message)}\tinput={Encoding.UTF8.GetString(msg.Data ?? [])}");
+                var consumer = await js.CreateOrderedConsumerAsync(JobSubjects.DeadStream, cancellationToken: bounded.Token);
+                await foreach (var msg in consumer.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = Math.Max(1, result.GetValue(limit)) }, cancellationToken: bounded.Token))
+                {
+                    string Header(string name) => msg.Headers?.TryGetValue(name, out var value) == true ? value.ToString() : "-";
+                    var function = msg.Subject[JobSubjects.DeadPrefix.Length..];
+                    await context.Out.WriteLineAsync(
+                        $"{function}\t{Header(MeshHeaders.Status)}\tdeliveries={Header(JobSubjects.DeliveriesHeader)}\t{Header(MeshHeaders.Message)}\tinput={Encoding.UTF8.GetString(msg.Data ?? [])}");
+                }
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new CliException("nats.no_response", $"the dead letters could not be read within 10 s (may this NATS user read {JobSubjects.DeadStream}?)");
             }
 
             return 0;

@@ -14,6 +14,9 @@ namespace Mesh.Node.Chaining;
 /// </summary>
 public sealed class InvocationBudget(int left)
 {
+    /// <summary>Nothing left: neither method changes it, so one serves every context that has no budget.</summary>
+    public static InvocationBudget Spent { get; } = new(0);
+
     /// <summary>Invocations this call's hops may still cause in all.</summary>
     public int Left { get; private set; } = Math.Max(0, left);
 

@@ -44,6 +44,10 @@ public sealed class JobService(
     private readonly JobOptions _options = options.Value.Jobs;
     private readonly TimeSpan _wallTime = TimeSpan.FromMilliseconds(options.Value.Ceilings.WallTimeMs);
 
+    // Deliveries after which a failing job is dead: the smaller of this node's setting and the
+    // consumer's own limit, past which the server would stop delivering without a dead letter.
+    private int _maxDeliveries = options.Value.Jobs.MaxDeliveries;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!_options.Enabled)
@@ -62,6 +66,7 @@ public sealed class JobService(
             try
             {
                 var consumer = await PrepareAsync(js, stoppingToken);
+                FollowConsumer(consumer.Info.Config);
                 await foreach (var msg in consumer.ConsumeAsync<NatsMemoryOwner<byte>>(opts: new NatsJSConsumeOpts { MaxMsgs = Math.Max(1, _options.Concurrency) }, cancellationToken: stoppingToken))
                 {
                     await slots.WaitAsync(stoppingToken);
@@ -97,6 +102,18 @@ public sealed class JobService(
         }
 
         await Task.WhenAll(running);
+    }
+
+    // The consumer may have been declared by mesh deploy or another node, with other settings than
+    // this node's: the node follows it where a difference would lose a job, and says so.
+    private void FollowConsumer(ConsumerConfig consumer)
+    {
+        var limit = consumer.MaxDeliver > 0 ? (int)Math.Min(consumer.MaxDeliver, _options.MaxDeliveries) : _options.MaxDeliveries;
+        Volatile.Write(ref _maxDeliveries, limit);
+        if (consumer.MaxDeliver != _options.MaxDeliveries || consumer.AckWait < _wallTime + TimeSpan.FromSeconds(5))
+        {
+            Log.JobsConsumerDiffers(logger, JobSubjects.Consumer, consumer.MaxDeliver, consumer.AckWait, _options.MaxDeliveries, _wallTime, limit);
+        }
     }
 
     // Opens what the operator declared (mesh deploy), creating only what is missing.
@@ -139,7 +156,7 @@ public sealed class JobService(
                 return;
             }
 
-            if (!Permanent.Contains(error.Code) && deliveries < _options.MaxDeliveries)
+            if (!Permanent.Contains(error.Code) && deliveries < Volatile.Read(ref _maxDeliveries))
             {
                 var delay = _options.Backoff.Length == 0 ? TimeSpan.Zero : _options.Backoff[Math.Min(deliveries - 1, _options.Backoff.Length - 1)];
                 Log.JobRetried(logger, msg.Subject, deliveries, error.Code.ToWire(), delay);

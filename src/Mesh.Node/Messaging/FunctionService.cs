@@ -279,21 +279,31 @@ public sealed class FunctionService(
         await foreach (var admitted in _queue.Reader.ReadAllAsync())
         {
             Interlocked.Decrement(ref _waiting);
-            var subject = admitted.Msg.Subject;
-            var token = admitted.Token;
-            if (token.IsUnknown)
+            try
             {
-                // The token's first call: verify it, then answer the calls parked beside it.
-                var verified = tokens.Verify(token.Bytes, token.Key);
-                var verdict = verified.IsOk ? TokenLook.Known(verified.Value) : TokenLook.Refused(verified.Error);
-                await AnswerParkedAsync(token.Key, verdict);
-                token = verdict;
-            }
+                var token = admitted.Token;
+                if (token.IsUnknown)
+                {
+                    // The token's first call: verify it, then answer the calls parked beside it.
+                    var verified = tokens.Verify(token.Bytes, token.Key);
+                    var verdict = verified.IsOk ? TokenLook.Known(verified.Value) : TokenLook.Refused(verified.Error);
+                    await AnswerParkedAsync(token.Key, verdict);
+                    token = verdict;
+                }
 
-            await ProcessAsync(admitted.Msg, token, admitted.Arrived);
-            if (_execution.MaxPerFunction > 0)
+                await ProcessAsync(admitted.Msg, token, admitted.Arrived);
+            }
+            catch (Exception e)
             {
-                Release(_perFunction, subject);
+                // A worker outlives whatever one message did: the node keeps all its workers.
+                Log.Internal(logger, e, admitted.Msg.Subject);
+            }
+            finally
+            {
+                if (_execution.MaxPerFunction > 0)
+                {
+                    Release(_perFunction, admitted.Msg.Subject);
+                }
             }
         }
     }

@@ -61,17 +61,24 @@ public sealed class ServiceDiscovery(
                     continue;
                 }
 
-                var kind = msg.Subject.Split('.')[1];
-                var answer = kind switch
+                var answer = msg.Subject.Split('.')[1] switch
                 {
                     "PING" => Ping(),
                     "INFO" => Info(),
                     "STATS" => Stats(),
                     _ => null,
                 };
-                if (answer is not null)
+                try
                 {
-                    await nats.PublishAsync(msg.ReplyTo, JsonSerializer.SerializeToUtf8Bytes(answer), cancellationToken: stoppingToken);
+                    if (answer is not null)
+                    {
+                        await nats.PublishAsync(msg.ReplyTo, JsonSerializer.SerializeToUtf8Bytes(answer), cancellationToken: stoppingToken);
+                    }
+                }
+                catch (NatsException)
+                {
+                    // NATS is away or the asker gone: the next request is answered. A fault here
+                    // must not end discovery, nor (as a failed hosted service) the node.
                 }
             }
         }

@@ -44,7 +44,7 @@ public sealed class ModuleCache(ModuleStore store, WasmEngine engine, IOptions<N
 
     public ValueTask<Result<CompiledModule>> GetAsync(Sha256Digest digest, CancellationToken cancellationToken)
     {
-        if (_modules.TryGetValue(digest, out var existing) && existing.Load.IsCompletedSuccessfully
+        if (_modules.TryGetValue(digest, out var existing) && existing.IsLoaded
             && existing.Load.Result is { IsOk: true } compiled && compiled.Value.TryAcquire())
         {
             existing.Touch();
@@ -60,7 +60,9 @@ public sealed class ModuleCache(ModuleStore store, WasmEngine engine, IOptions<N
     {
         while (true)
         {
-            var entry = _modules.GetOrAdd(digest, d => new Entry(FetchAndCompileAsync(d)));
+            // GetOrAdd may build two entries for one digest when first calls race; only the one
+            // stored is ever started (Lazy), so a module is compiled and counted once.
+            var entry = _modules.GetOrAdd(digest, d => new Entry(() => FetchAndCompileAsync(d)));
             var result = await entry.Load.WaitAsync(cancellationToken);
             if (!result.IsOk)
             {
@@ -116,7 +118,10 @@ public sealed class ModuleCache(ModuleStore store, WasmEngine engine, IOptions<N
 
         lock (_evictLock)
         {
-            foreach (var (digest, _) in _modules.Where(m => !m.Key.Equals(keep)).OrderBy(m => m.Value.LastUsed).ToArray())
+            // Only loaded modules: one still loading is counted once it is, and evicting its entry
+            // now would leave it counted and held by nothing.
+            var loaded = _modules.Where(m => !m.Key.Equals(keep) && m.Value.IsLoaded);
+            foreach (var (digest, _) in loaded.OrderBy(m => m.Value.LastUsed).ToArray())
             {
                 if (Bytes <= _options.CacheBytes)
                 {
@@ -130,18 +135,21 @@ public sealed class ModuleCache(ModuleStore store, WasmEngine engine, IOptions<N
 
     private void Evict(Sha256Digest digest)
     {
-        if (_modules.TryRemove(digest, out var entry) && entry.Load.IsCompletedSuccessfully && entry.Load.Result is { IsOk: true } compiled)
+        if (_modules.TryRemove(digest, out var entry) && entry.IsLoaded && entry.Load.Result is { IsOk: true } compiled)
         {
             Interlocked.Add(ref _bytes, -compiled.Value.MemoryBytes);
             compiled.Value.Dispose();
         }
     }
 
-    private sealed class Entry(Task<Result<CompiledModule>> load)
+    private sealed class Entry(Func<Task<Result<CompiledModule>>> load)
     {
+        private readonly Lazy<Task<Result<CompiledModule>>> _load = new(load);
         private long _lastUsed = Stopwatch.GetTimestamp();
 
-        public Task<Result<CompiledModule>> Load { get; } = load;
+        public Task<Result<CompiledModule>> Load => _load.Value;
+
+        public bool IsLoaded => _load.IsValueCreated && _load.Value.IsCompletedSuccessfully;
 
         public long LastUsed => Volatile.Read(ref _lastUsed);
 

@@ -60,7 +60,7 @@ public sealed class InvocationContext : IDisposable
     }
 
     /// <summary>The invocations this call's hops may still cause; each hop takes its share from here.</summary>
-    public Chaining.InvocationBudget Invocations { get; init; } = new(0);
+    public Chaining.InvocationBudget Invocations { get; init; } = Chaining.InvocationBudget.Spent;
 
     public ReadOnlyMemory<byte> Input { get; }
 

@@ -52,6 +52,23 @@ public sealed class SecretRedactionTests(PermissionedMesh fixture) : IClassFixtu
         Assert.DoesNotContain(wrong, call.Error + call.Out);
     }
 
+    [Theory]
+    [InlineData("kv", "get", "tenants", "k")]
+    [InlineData("deploy", "{echo}")]
+    [InlineData("jobs", "dead")]
+    public async Task ACallerWithoutJetStreamRights_GetsOneLineAndACode_NotAStackTrace(string first, string second, string? third = null, string? fourth = null)
+    {
+        var echo = Path.Combine(AppContext.BaseDirectory, "modules", "echo.wat");
+        string[] command = [.. new[] { first, second, third, fourth }.OfType<string>()];
+        string[] args = [.. command.Select(a => a.Replace("{echo}", echo, StringComparison.Ordinal)), "--nats", fixture.UrlFor("alice"), "--inbox-prefix", "_INBOX.alice"];
+
+        var run = await Cli.RunAsync(args);
+
+        Assert.NotEqual(0, run.Exit);
+        Assert.Matches(@"^mesh: [a-z_.]+: [^\n]+\n$", run.Error);
+        Assert.DoesNotContain(fixture.PasswordOf("alice"), run.Error);
+    }
+
     private static void AssertNoSecret(IEnumerable<string> lines, string secret)
     {
         var leaked = lines.Where(l => l.Contains(secret, StringComparison.Ordinal)).ToArray();

@@ -74,6 +74,11 @@ public sealed record HttpTarget(string Scheme, string Host, int Port, string Pat
     /// </summary>
     public static string? PathAmbiguity(string path)
     {
+        if (!System.Text.Ascii.IsValid(path))
+        {
+            return "holds characters outside ASCII (send them percent-encoded)";
+        }
+
         if (path.Contains(';', StringComparison.Ordinal))
         {
             return "holds ';' (path parameters: servers disagree on what they mean)";
@@ -117,8 +122,9 @@ public sealed record HttpTarget(string Scheme, string Host, int Port, string Pat
         return null;
     }
 
-    // One round of %XX decoding to bytes ('+' is a plus in a path). A '%' without two hex digits
-    // never gets here: the URL parser would have rewritten it, and the caller refused that.
+    // One round of %XX decoding to bytes ('+' is a plus in a path). The path is ASCII by now (the
+    // URL parser escapes anything else, and such a path was refused), and a '%' without two hex
+    // digits would have been rewritten, so refused, too.
     private static byte[] PercentDecode(string path)
     {
         var bytes = new List<byte>(path.Length);
@@ -126,12 +132,12 @@ public sealed record HttpTarget(string Scheme, string Host, int Port, string Pat
         {
             if (path[i] == '%' && i + 2 < path.Length && Uri.IsHexDigit(path[i + 1]) && Uri.IsHexDigit(path[i + 2]))
             {
-                bytes.Add(Convert.ToByte(path.Substring(i + 1, 2), 16));
+                bytes.Add((byte)((Uri.FromHex(path[i + 1]) << 4) | Uri.FromHex(path[i + 2])));
                 i += 2;
             }
             else
             {
-                bytes.AddRange(System.Text.Encoding.UTF8.GetBytes(path[i].ToString()));
+                bytes.Add((byte)path[i]);
             }
         }
 
