@@ -65,6 +65,16 @@ public sealed record NodeOptions
             return $"Mesh:Nats:InboxPrefix '{Nats.InboxPrefix}' must be subject tokens under Mesh:Nats:ReplyPrefix '{Nats.ReplyPrefix}', or other nodes would not answer this one";
         }
 
+        if (Revocation.CheckInterval <= TimeSpan.Zero || Revocation.CheckInterval > Node.Revocation.RevocationPromise.MaxStaleness / 2 || Revocation.GracePeriod <= Node.Revocation.RevocationPromise.MaxStaleness)
+        {
+            return $"Mesh:Revocation:CheckInterval must be positive and at most {Node.Revocation.RevocationPromise.MaxStaleness.TotalMilliseconds / 2} ms, and GracePeriod longer than {Node.Revocation.RevocationPromise.MaxStaleness.TotalSeconds} s (revocations hold within {Node.Revocation.RevocationPromise.MaxStaleness.TotalSeconds} s)";
+        }
+
+        if (Jobs.Backoff is { } backoff && backoff.Any(wait => wait < TimeSpan.Zero))
+        {
+            return "Mesh:Jobs:Backoff: every wait must be zero or more";
+        }
+
         if (Tracing.Protocol is not ("grpc" or "http/protobuf"))
         {
             return $"Mesh:Tracing:Protocol '{Tracing.Protocol}' must be grpc or http/protobuf";

@@ -125,7 +125,7 @@ public sealed class InvocationPipeline(
             return Fail(verified.Error.Code, verified.Error.Message);
         }
 
-        if (revocations.Check(verified.Value) is { } revoked)
+        if (await revocations.CheckAsync(verified.Value, cancellationToken) is { } revoked)
         {
             return Fail(revoked.Code, revoked.Message, verified.Value.TokenId);
         }
@@ -169,6 +169,13 @@ public sealed class InvocationPipeline(
             MeshError error;
             using (await slots.EnterAsync(cancellationToken))
             {
+                // Again where the call starts: a revocation that arrived while it waited for a slot holds.
+                if (await revocations.CheckAsync(verified.Value, cancellationToken) is { } revokedSince)
+                {
+                    context.Dispose();
+                    return Fail(revokedSince.Code, revokedSince.Message, verified.Value.TokenId);
+                }
+
                 error = invoker.Invoke(module.Value, context);
             }
 

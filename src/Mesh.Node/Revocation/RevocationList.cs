@@ -13,46 +13,80 @@ using NATS.Client.KeyValueStore;
 namespace Mesh.Node.Revocation;
 
 /// <summary>
-/// What this node knows is revoked, kept current by watching the revocation bucket: a revocation
-/// reaches every node as soon as NATS delivers it, drops the token's cached verifications, and is
-/// checked on every message. The node serves only after it has read the whole bucket once, and it
-/// fails closed: when it cannot confirm the bucket is there for longer than the grace period,
-/// every call is refused with <c>node.revocation_unknown</c> until it can.
+/// What this node knows is revoked, kept current by watching the revocation bucket, and how current
+/// that knowledge is (<see cref="RevocationFreshness"/>). Every <c>CheckInterval</c> the node asks
+/// the bucket for its last revision; once its watch has applied that revision, the node knows every
+/// revocation made before it asked. A call starts only while that is at most
+/// <see cref="RevocationPromise.MaxStaleness"/> old; otherwise it waits for the next confirmation,
+/// and past the grace period it is refused with <c>node.revocation_unknown</c>.
+/// A watch that falls behind, a reconnection, or a bucket replaced by another of the same name
+/// starts a fresh read of the whole bucket, which is then the truth (a lifted revocation lifts).
+/// A node never creates the bucket: a missing one would be an empty one, lifting every revocation,
+/// so until an operator creates it (<c>mesh deploy</c>, <c>mesh token revoke</c>) the node refuses.
 /// </summary>
-public sealed class RevocationList(
-    INatsConnection nats,
-    VerifiedTokenCache cache,
-    TimeProvider time,
-    IOptions<NodeOptions> options,
-    ILogger<RevocationList> logger) : BackgroundService
+public sealed class RevocationList : BackgroundService
 {
-    private readonly RevocationOptions _options = options.Value.Revocation;
+    // Confirmations in a row that find the watch behind before it is read afresh: entries in flight
+    // arrive within milliseconds, a stalled watch never does.
+    private const int BehindLimit = 3;
+
+    private readonly INatsConnection _nats;
+    private readonly VerifiedTokenCache _cache;
+    private readonly TimeProvider _time;
+    private readonly ILogger<RevocationList> _logger;
+    private readonly RevocationOptions _options;
+    private readonly RevocationFreshness _freshness;
     private readonly ConcurrentDictionary<string, byte> _tokens = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte[]> _issuers = new(StringComparer.Ordinal);
+    private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SemaphoreSlim _wake = new(0, 1);
 
     // What Check reads on every message: a snapshot, so the hot path neither locks nor allocates.
     private volatile byte[][] _revokedIssuers = [];
-    private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private long _confirmed;
+    private long _applied;
+    private int _reconnected;
+    private int _missing;
+
+    public RevocationList(INatsConnection nats, VerifiedTokenCache cache, TimeProvider time, IOptions<NodeOptions> options, ILogger<RevocationList> logger)
+    {
+        _nats = nats;
+        _cache = cache;
+        _time = time;
+        _logger = logger;
+        _options = options.Value.Revocation;
+        _freshness = new RevocationFreshness(time, _options.GracePeriod, Wake);
+    }
 
     /// <summary>Completes once the whole bucket has been read: from then on the node may serve.</summary>
     public Task Synced => _synced.Task;
 
     public bool IsRevoked(string tokenId) => _tokens.ContainsKey(tokenId);
 
-    /// <summary>Whether the node has read the bucket and seen it within the grace period: if not, it refuses calls.</summary>
-    public bool IsCurrent => _synced.Task.IsCompleted
-        && time.GetUtcNow().ToUnixTimeMilliseconds() - Interlocked.Read(ref _confirmed) <= _options.GracePeriod.TotalMilliseconds;
+    /// <summary>Whether the node has read the bucket and confirmed it within the grace period: if not, it refuses calls.</summary>
+    public bool IsCurrent => _synced.Task.IsCompleted && !_freshness.IsFailingClosed;
 
-    /// <summary>Null when the token may be used; else why not.</summary>
-    public MeshError? Check(VerifiedToken token)
+    /// <summary>Whether a call may start now without waiting: every revocation up to <see cref="RevocationPromise.MaxStaleness"/> ago is known.</summary>
+    public bool IsFresh => _freshness.IsFresh;
+
+    /// <summary>Null when the token may be used now; else why not. Waits (within the grace period) while the node's copy is not fresh.</summary>
+    public ValueTask<MeshError?> CheckAsync(VerifiedToken token, CancellationToken cancellationToken)
     {
-        if (!IsCurrent)
-        {
-            var silent = (time.GetUtcNow().ToUnixTimeMilliseconds() - Interlocked.Read(ref _confirmed)) / 1000;
-            return new MeshError(ErrorCode.NodeRevocationUnknown, $"this node has not seen the revocation feed for {silent} s; it refuses calls until it does");
-        }
+        return _freshness.IsFresh ? ValueTask.FromResult(Listed(token)) : WaitAsync();
 
+        async ValueTask<MeshError?> WaitAsync() =>
+            await _freshness.WaitAsync(cancellationToken) ? Listed(token) : Unknown();
+    }
+
+    private MeshError Unknown()
+    {
+        var staleness = _freshness.Staleness;
+        return new MeshError(ErrorCode.NodeRevocationUnknown, staleness == TimeSpan.MaxValue
+            ? $"this node has not read the revocation bucket {_options.Bucket}; it refuses calls until it does"
+            : $"this node has not confirmed the revocation bucket {_options.Bucket} for {(long)staleness.TotalSeconds} s; it refuses calls until it does");
+    }
+
+    private MeshError? Listed(VerifiedToken token)
+    {
         if (_tokens.ContainsKey(token.TokenId))
         {
             return new MeshError(ErrorCode.TokenRevoked, $"token {token.TokenId} is revoked");
@@ -71,44 +105,162 @@ public sealed class RevocationList(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var kv = new NatsKVContext(new NatsJSContext(nats));
-        var store = await OpenAsync(kv, create: true, stoppingToken);
-        var confirming = ConfirmAsync(kv, stoppingToken);
-        while (!stoppingToken.IsCancellationRequested)
+        await _nats.ConnectAsync().AsTask().WaitAsync(stoppingToken);
+        _nats.ConnectionOpened += OnReconnectedAsync;
+        try
         {
-            try
+            var js = new NatsJSContext(_nats);
+            var kv = new NatsKVContext(js);
+            while (!stoppingToken.IsCancellationRequested)
             {
-                await WatchAsync(store, stoppingToken);
+                await FollowAsync(js, kv, stoppingToken);
             }
-            catch (Exception e) when (e is NatsException or InvalidOperationException && !stoppingToken.IsCancellationRequested)
+        }
+        finally
+        {
+            _nats.ConnectionOpened -= OnReconnectedAsync;
+        }
+    }
+
+    // One reading of the bucket: a watch from the start, confirmed until it must be read afresh.
+    private async Task FollowAsync(NatsJSContext js, NatsKVContext kv, CancellationToken stoppingToken)
+    {
+        using var generation = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        Task watching = Task.CompletedTask;
+        try
+        {
+            var asked = _time.GetTimestamp();
+            var created = (await js.GetStreamAsync(StreamName, cancellationToken: stoppingToken)).Info.Created;
+            var store = await kv.GetStoreAsync(_options.Bucket, stoppingToken);
+            Interlocked.Exchange(ref _missing, 0);
+            Interlocked.Exchange(ref _reconnected, 0);
+            Interlocked.Exchange(ref _applied, 0);
+            watching = WatchAsync(store, asked, generation.Token);
+            await ConfirmAsync(js, created, watching, stoppingToken);
+            return;
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (NatsJSApiException e) when (e.Error.Code == 404)
+        {
+            // Said once until it exists again: the node checks every interval.
+            if (Interlocked.Exchange(ref _missing, 1) == 0)
             {
-                Log.RevocationFeedLost(logger, _options.Bucket, e.Message);
-                await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);
-                store = await OpenAsync(kv, create: false, stoppingToken);
+                Log.RevocationBucketMissing(_logger, _options.Bucket);
+            }
+        }
+        catch (Exception e) when (e is NatsException or InvalidOperationException or TimeoutException)
+        {
+            // NATS or JetStream not there (starting, reconnecting, electing a leader): calls wait, then are refused.
+            Log.RevocationFeedLost(_logger, _options.Bucket, e.Message);
+        }
+        finally
+        {
+            await generation.CancelAsync();
+            await watching.ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+
+        await Task.Delay(_options.CheckInterval, _time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+    }
+
+    private string StreamName => "KV_" + _options.Bucket;
+
+    // Returns when the bucket must be read afresh: reconnected, watch behind or ended, bucket replaced.
+    private async Task ConfirmAsync(NatsJSContext js, DateTimeOffset created, Task watching, CancellationToken stoppingToken)
+    {
+        var behind = 0;
+        while (true)
+        {
+            await _wake.WaitAsync(_options.CheckInterval, stoppingToken);
+            if (Interlocked.Exchange(ref _reconnected, 0) == 1 || watching.IsCompleted)
+            {
+                Log.RevocationReread(_logger, _options.Bucket, "the connection to NATS was restored or the watch ended");
+                return;
+            }
+
+            var asked = _time.GetTimestamp();
+            var info = (await js.GetStreamAsync(StreamName, cancellationToken: stoppingToken)).Info;
+            if (info.Created != created)
+            {
+                Log.RevocationReread(_logger, _options.Bucket, "the bucket was replaced by a new one");
+                return;
+            }
+
+            if (Interlocked.Read(ref _applied) >= (long)info.State.LastSeq && _synced.Task.IsCompleted)
+            {
+                behind = 0;
+                _freshness.Renew(asked);
+            }
+            else if (_synced.Task.IsCompleted && ++behind >= BehindLimit)
+            {
+                Log.RevocationReread(_logger, _options.Bucket, $"the watch stayed behind revision {info.State.LastSeq}");
+                return;
+            }
+        }
+    }
+
+    private async Task WatchAsync(INatsKVStore store, long asked, CancellationToken cancellationToken)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var reading = true;
+        void Read()
+        {
+            if (reading)
+            {
+                reading = false;
+                FinishReading(seen, asked);
             }
         }
 
-        await confirming;
-    }
-
-    private async Task WatchAsync(INatsKVStore store, CancellationToken stoppingToken)
-    {
         var opts = new NatsKVWatchOpts
         {
             OnNoData = _ =>
             {
-                Synchronised();
+                Read();
                 return ValueTask.FromResult(false);
             },
         };
-        await foreach (var entry in store.WatchAsync<string>(opts: opts, cancellationToken: stoppingToken))
+        try
         {
-            Apply(entry.Key, entry.Operation == NatsKVOperation.Put);
-            if (entry.Delta == 0)
+            await foreach (var entry in store.WatchAsync<string>(opts: opts, cancellationToken: cancellationToken))
             {
-                Synchronised();
+                Apply(entry.Key, entry.Operation == NatsKVOperation.Put);
+                if (reading)
+                {
+                    seen.Add(entry.Key);
+                }
+
+                InterlockedMax(ref _applied, (long)entry.Revision);
+                if (entry.Delta == 0)
+                {
+                    Read();
+                }
             }
         }
+        catch (Exception e) when (e is NatsException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
+        {
+            Log.RevocationFeedLost(_logger, _options.Bucket, e.Message);
+        }
+    }
+
+    // The whole bucket has been read: it is the truth, so what it no longer holds is lifted.
+    private void FinishReading(HashSet<string> seen, long asked)
+    {
+        foreach (var token in _tokens.Keys.Where(t => !seen.Contains(RevocationKeys.Token(t))))
+        {
+            Apply(RevocationKeys.Token(token), revoked: false);
+        }
+
+        foreach (var issuer in _issuers.Keys.Where(i => !seen.Contains(RevocationKeys.Issuer(i))))
+        {
+            Apply(RevocationKeys.Issuer(issuer), revoked: false);
+        }
+
+        _freshness.Renew(asked);
+        _synced.TrySetResult();
+        Log.RevocationsLoaded(_logger, _tokens.Count, _issuers.Count, _options.Bucket);
     }
 
     private void Apply(string key, bool revoked)
@@ -118,12 +270,12 @@ public sealed class RevocationList(
             var tokenId = key[RevocationKeys.TokenPrefix.Length..];
             if (revoked && _tokens.TryAdd(tokenId, 0))
             {
-                cache.Remove(tokenId);
-                Log.Revoked(logger, "token", tokenId);
+                _cache.Remove(tokenId);
+                Log.Revoked(_logger, "token", tokenId);
             }
             else if (!revoked && _tokens.TryRemove(tokenId, out _))
             {
-                Log.RevocationLifted(logger, "token", tokenId);
+                Log.RevocationLifted(_logger, "token", tokenId);
             }
         }
         else if (key.StartsWith(RevocationKeys.IssuerPrefix, StringComparison.Ordinal))
@@ -131,87 +283,65 @@ public sealed class RevocationList(
             var issuer = key[RevocationKeys.IssuerPrefix.Length..];
             if (!KeyText.TryDecodePublic(issuer, out var raw, out _))
             {
-                Log.RevocationIgnored(logger, key);
+                Log.RevocationIgnored(_logger, key);
                 return;
             }
 
             if (revoked && _issuers.TryAdd(issuer, raw))
             {
                 _revokedIssuers = [.. _issuers.Values];
-                Log.Revoked(logger, "issuer", issuer);
+                Log.Revoked(_logger, "issuer", issuer);
             }
             else if (!revoked && _issuers.TryRemove(issuer, out _))
             {
                 _revokedIssuers = [.. _issuers.Values];
-                Log.RevocationLifted(logger, "issuer", issuer);
+                Log.RevocationLifted(_logger, "issuer", issuer);
             }
         }
         else
         {
-            Log.RevocationIgnored(logger, key);
+            Log.RevocationIgnored(_logger, key);
         }
     }
 
-    private void Synchronised()
+    // A watch can take seconds to notice its connection came back; a fresh read does not wait for it.
+    private ValueTask OnReconnectedAsync(object? sender, NatsEventArgs args)
     {
-        if (_synced.TrySetResult())
+        Interlocked.Exchange(ref _reconnected, 1);
+        Wake();
+        return ValueTask.CompletedTask;
+    }
+
+    // A call is waiting or the connection came back: confirm now rather than at the next interval.
+    private void Wake()
+    {
+        try
         {
-            Interlocked.Exchange(ref _confirmed, time.GetUtcNow().ToUnixTimeMilliseconds());
-            Log.RevocationsLoaded(logger, _tokens.Count, _issuers.Count, _options.Bucket);
+            _wake.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already woken.
         }
     }
 
-    // The bucket is made on a node's first start if nobody made it. Afterwards it is only opened:
-    // recreating a deleted bucket would lift every revocation in it, so a node that loses it
-    // fails closed instead.
-    private async Task<INatsKVStore> OpenAsync(NatsKVContext kv, bool create, CancellationToken stoppingToken)
+    private static void InterlockedMax(ref long target, long value)
     {
-        while (true)
+        long current;
+        do
         {
-            try
-            {
-                try
-                {
-                    return await kv.GetStoreAsync(_options.Bucket, stoppingToken);
-                }
-                catch (NatsJSApiException e) when (create && e.Error.Code == 404)
-                {
-                    return await kv.CreateStoreAsync(new NatsKVConfig(_options.Bucket) { History = 1 }, stoppingToken);
-                }
-            }
-            catch (Exception e) when (e is NatsException && !stoppingToken.IsCancellationRequested)
-            {
-                // NATS or JetStream not there yet (starting, electing a leader): the node waits, not serving.
-                Log.RevocationFeedLost(logger, _options.Bucket, e.Message);
-                await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);
-            }
-        }
-    }
-
-    // The feed counts as seen while the bucket answers; watching alone cannot tell a quiet bucket
-    // from a lost one.
-    private async Task ConfirmAsync(NatsKVContext kv, CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(_options.CheckInterval, time, stoppingToken);
-                var store = await kv.GetStoreAsync(_options.Bucket, stoppingToken);
-                await store.GetStatusAsync(stoppingToken);
-                if (_synced.Task.IsCompleted)
-                {
-                    Interlocked.Exchange(ref _confirmed, time.GetUtcNow().ToUnixTimeMilliseconds());
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            current = Interlocked.Read(ref target);
+            if (value <= current)
             {
                 return;
             }
-            catch (NatsException e)
-            {
-                Log.RevocationFeedLost(logger, _options.Bucket, e.Message);
-            }
         }
+        while (Interlocked.CompareExchange(ref target, value, current) != current);
+    }
+
+    public override void Dispose()
+    {
+        _wake.Dispose();
+        base.Dispose();
     }
 }

@@ -7,11 +7,16 @@ public sealed record RevocationOptions
     public string Bucket { get; init; } = RevocationKeys.DefaultBucket;
 
     /// <summary>
-    /// How long a node keeps serving when it cannot confirm it sees the revocation feed (the bucket
-    /// does not answer). Past it, every call is refused with <c>node.revocation_unknown</c>.
+    /// How long calls wait when the node cannot confirm it holds every revocation (the bucket does
+    /// not answer, NATS reconnects): a call starts once it can, within this. Past it, every call is
+    /// refused at once with <c>node.revocation_unknown</c> until the node confirms again.
     /// </summary>
     public TimeSpan GracePeriod { get; init; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>How often the node confirms the feed is there.</summary>
-    public TimeSpan CheckInterval { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// How often the node asks the bucket for its last revision and confirms its watch has it: at
+    /// most half of <see cref="RevocationPromise.MaxStaleness"/>, so calls never wait for it when
+    /// all is well. One small JetStream request per interval per node.
+    /// </summary>
+    public TimeSpan CheckInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 }
