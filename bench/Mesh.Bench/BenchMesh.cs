@@ -55,6 +55,7 @@ public sealed class BenchMesh : IAsyncDisposable
         var issuer = SigningKey.Generate();
         var client = new NatsConnection(new NatsOpts { Url = server.Url, RequestReplyMode = NatsRequestReplyMode.Direct });
         await client.ConnectAsync();
+        await Mesh.Cli.Deployment.MeshDeclaration.DeclareAsync(client, new Mesh.Cli.Deployment.ModuleUpload.Buckets(ModuleOptions.DefaultBucket), TextWriter.Null, CancellationToken.None);
         var nodes = new List<IHost>();
         for (var i = 0; i < nodeCount; i++)
         {

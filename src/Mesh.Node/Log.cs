@@ -142,4 +142,16 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 26, Level = LogLevel.Warning, Message = "job consumer {Consumer} delivers at most {ConsumerDeliveries} times with an ack wait of {AckWait}, while this node is set to {NodeDeliveries} deliveries and may run a job {WallTime}: dead-lettering after {Deliveries}; run mesh deploy (or align Mesh:Jobs) if a job may outlast the ack wait")]
     public static partial void JobsConsumerDiffers(ILogger logger, string consumer, long consumerDeliveries, TimeSpan ackWait, int nodeDeliveries, TimeSpan wallTime, int deliveries);
+
+    [LoggerMessage(EventId = 27, Level = LogLevel.Error, Message = "the revocation bucket {Bucket} does not exist: this node refuses calls until an operator creates it (mesh deploy); a node never does, as an empty bucket would lift every revocation")]
+    public static partial void RevocationBucketMissing(ILogger logger, string bucket);
+
+    [LoggerMessage(EventId = 28, Level = LogLevel.Information, Message = "reading the revocation bucket {Bucket} afresh: {Reason}")]
+    public static partial void RevocationReread(ILogger logger, string bucket, string reason);
+
+    [LoggerMessage(EventId = 29, Level = LogLevel.Information, Message = "job on {Subject} handed back for another node: this node is stopping")]
+    public static partial void JobHandedBack(ILogger logger, string subject);
+
+    [LoggerMessage(EventId = 30, Level = LogLevel.Warning, Message = "no jobs taken: stream {Stream} or its consumer {Consumer} does not exist; an operator declares them (mesh deploy), a node never does")]
+    public static partial void JobsNotDeclared(ILogger logger, string stream, string consumer);
 }

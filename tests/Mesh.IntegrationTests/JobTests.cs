@@ -119,7 +119,7 @@ public sealed class JobTests : IAsyncLifetime
         // The operator declared the consumer (3 deliveries); this node is set to 10. Counting to 10
         // the node would never dead-letter it: the server stops delivering after 3.
         var js = new NatsJSContext(_mesh.Client);
-        await JobStreams.DeclareAsync(js, new JobOptions { MaxDeliveries = 3 }, TimeSpan.FromSeconds(10), replicas: 1, CancellationToken.None);
+        await JobStreams.DeclareAsync(js, new JobOptions { MaxDeliveries = 3 }, TimeSpan.FromSeconds(10), jobReplicas: 1, deadReplicas: 1, CancellationToken.None);
         await _mesh.StartNodeAsync(new Dictionary<string, string?> { ["Mesh:Jobs:MaxDeliveries"] = "10", ["Mesh:Jobs:Backoff:0"] = "00:00:00.100" });
 
         Assert.Equal(0, (await CliAsync("publish", "counter", "--durable", "--token", CounterToken(_fails), "--data", "fewer deliveries")).Exit);

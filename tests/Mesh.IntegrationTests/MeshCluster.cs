@@ -35,11 +35,17 @@ public sealed class MeshCluster : IAsyncDisposable
 
     public IReadOnlyList<IHost> Nodes => _nodes;
 
-    public static async Task<MeshCluster> StartAsync(string url, int nodes = 1, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
+    /// <param name="declare">Declare the revocation bucket and job streams first, as mesh deploy does: nodes never make them.</param>
+    public static async Task<MeshCluster> StartAsync(string url, int nodes = 1, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, bool declare = true)
     {
         var client = new NatsConnection(new NatsOpts { Url = url, Name = "mesh-test-client", RequestReplyMode = NatsRequestReplyMode.Direct });
         await client.ConnectAsync();
         var cluster = new MeshCluster(url, SigningKey.Generate(), client);
+        if (declare)
+        {
+            await cluster.DeclareAsync();
+        }
+
         for (var i = 0; i < nodes; i++)
         {
             await cluster.StartNodeAsync(settings, services);
@@ -53,6 +59,10 @@ public sealed class MeshCluster : IAsyncDisposable
         Task.FromResult(new MeshCluster(url, SigningKey.Generate(), new NatsConnection(new NatsOpts { Url = url, Name = "mesh-test-client", RequestReplyMode = NatsRequestReplyMode.Direct })));
 
     public async Task ConnectClientAsync() => await Client.ConnectAsync();
+
+    /// <summary>What an operator's mesh deploy declares: the revocation bucket and the job streams.</summary>
+    public Task DeclareAsync(int? replicas = null) =>
+        Mesh.Cli.Deployment.MeshDeclaration.DeclareAsync(Client, new Mesh.Cli.Deployment.ModuleUpload.Buckets(ModuleOptions.DefaultBucket, replicas), TextWriter.Null, CancellationToken.None);
 
     public async Task<IHost> StartNodeAsync(IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {

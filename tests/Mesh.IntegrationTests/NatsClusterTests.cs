@@ -38,7 +38,12 @@ public sealed class NatsClusterTests : IAsyncLifetime
             }));
         }
 
-        _mesh = await MeshCluster.StartAsync(_servers[0].Url, nodes: 0);
+        _mesh = await MeshCluster.StartAsync(_servers[0].Url, nodes: 0, declare: false);
+        await WithRetryAsync(async () =>
+        {
+            await _mesh.DeclareAsync(replicas: 3);
+            return true;
+        });
     }
 
     public async Task DisposeAsync()

@@ -55,8 +55,9 @@ public sealed class NatsFaultTests
         Assert.False(starting.IsCompleted, "the node said ready with no NATS to serve on");
 
         using var nats = await NatsServerProcess.StartAsync(port);
-        await starting;
         await mesh.ConnectClientAsync();
+        await mesh.DeclareAsync();
+        await starting;
         var echo = await mesh.DeployAsync(MeshCluster.Wat("echo"));
 
         var reply = await mesh.CallAsync("echo", mesh.Grant("echo", echo), "late server");

@@ -49,7 +49,7 @@ public sealed class PermissionedMesh : IAsyncLifetime
 
         // The operator deploys what nodes only open: the revocation bucket, the job streams, buckets.
         Mesh = await MeshCluster.StartAsync(OperatorUrl, nodes: 0);
-        await MeshDeclaration.DeclareAsync(Mesh.Client, new ModuleUpload.Buckets(ModuleOptions.DefaultBucket), CancellationToken.None);
+        await MeshDeclaration.DeclareAsync(Mesh.Client, new ModuleUpload.Buckets(ModuleOptions.DefaultBucket), TextWriter.Null, CancellationToken.None);
         var kv = new NATS.Client.KeyValueStore.NatsKVContext(new NATS.Client.JetStream.NatsJSContext(Mesh.Client));
         await kv.CreateStoreAsync(new NATS.Client.KeyValueStore.NatsKVConfig("tenants"));
         Node = await StartNodeAsync();

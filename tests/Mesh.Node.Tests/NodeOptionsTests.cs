@@ -28,4 +28,32 @@ public sealed class NodeOptionsTests
     {
         Assert.StartsWith("Mesh:Tokens:TrustedRoots", new NodeOptions().Validate());
     }
+
+    [Fact]
+    public void AListSetting_ReplacesTheDefault_InsteadOfAddingToIt()
+    {
+        var options = Bind(new() { ["Mesh:Jobs:Backoff:0"] = "00:00:00.100" });
+
+        Assert.Equal([TimeSpan.FromMilliseconds(100)], options.Jobs.EffectiveBackoff);
+    }
+
+    [Fact]
+    public void WithoutTheListSetting_TheDefaultsApply()
+    {
+        Assert.Equal(Mesh.Node.Jobs.JobOptions.DefaultBackoff, Bind([]).Jobs.EffectiveBackoff);
+    }
+
+    [Theory]
+    [InlineData("00:00:00.600", "00:00:15")]
+    [InlineData("00:00:00", "00:00:15")]
+    [InlineData("00:00:00.250", "00:00:01")]
+    public void ARevocationCheckTooSlowForTheOneSecondPromise_IsRefused(string interval, string grace)
+    {
+        var options = Valid with { Revocation = new() { CheckInterval = TimeSpan.Parse(interval, System.Globalization.CultureInfo.InvariantCulture), GracePeriod = TimeSpan.Parse(grace, System.Globalization.CultureInfo.InvariantCulture) } };
+        Assert.StartsWith("Mesh:Revocation:CheckInterval", options.Validate());
+    }
+
+    private static NodeOptions Bind(Dictionary<string, string?> settings) =>
+        new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(settings).Build()
+            .GetSection(NodeOptions.Section).Get<NodeOptions>() ?? new NodeOptions();
 }

@@ -36,7 +36,7 @@ public static class CallCommand
                 Idempotent = result.GetValue(idempotent),
                 Module = input.Module(result),
             };
-            await using var nats = await input.Nats.ConnectAsync(result, cancellationToken);
+            await using var nats = await input.Nats.ConnectAsync(result, options.Retries, cancellationToken);
 
             var reply = await new MeshClient(nats).CallAsync(function, token, data, options, cancellationToken);
             if (reply.Denied is { } denied)

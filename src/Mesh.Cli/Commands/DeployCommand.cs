@@ -20,7 +20,7 @@ public static class DeployCommand
         var bucket = new Option<string>("--bucket") { Description = "Object store bucket nodes fetch modules from", DefaultValueFactory = _ => Mesh.Node.ModuleOptions.DefaultBucket };
         var manifest = new Option<string?>("--manifest", "-f") { Description = "Deploy a whole manifest (mesh.yaml) instead of one module" };
         var key = new Option<string?>("--key") { Description = "With -f: issuer seed to sign each function's token with" };
-        var replicas = new Option<int>("--replicas") { Description = "Copies JetStream keeps of the buckets this creates (3 in a three-server cluster)", DefaultValueFactory = _ => 1 };
+        var replicas = new Option<int?>("--replicas") { Description = "Copies JetStream keeps of every stream and bucket Mesh uses (3 in a three-server cluster); without it, each keeps what it has and new ones get 1" };
         var output = new Option<string>("--out") { Description = "With -f: directory for the tokens", DefaultValueFactory = _ => Path.Combine(".mesh", "tokens") };
         var command = new Command("deploy", "Upload a module to the NATS object store under its digest (prints sha256:HEX), or build, upload and grant a manifest")
         {
@@ -29,6 +29,7 @@ public static class DeployCommand
         nats.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
+            Replicas(result.GetValue(replicas));
             if (result.GetValue(manifest) is { } manifestPath)
             {
                 if (result.GetValue(file) is not null)
@@ -44,7 +45,7 @@ public static class DeployCommand
             await using var connection = await nats.ConnectAsync(result, cancellationToken);
             var buckets = new ModuleUpload.Buckets(result.GetValue(bucket)!, result.GetValue(replicas));
             var digest = await ModuleUpload.UploadAsync(connection, buckets, path, bytes, cancellationToken);
-            await MeshDeclaration.DeclareAsync(connection, buckets, cancellationToken);
+            await MeshDeclaration.DeclareAsync(connection, buckets, context.Error, cancellationToken);
             await context.Out.WriteLineAsync(digest.ToString());
             return 0;
         });
@@ -79,4 +80,8 @@ public static class DeployCommand
 
         return 0;
     }
+
+    /// <summary>Checks a <c>--replicas</c> value: JetStream keeps 1 to 5 copies.</summary>
+    public static int? Replicas(int? replicas) =>
+        replicas is null or (>= 1 and <= 5) ? replicas : throw CliException.Usage($"--replicas must be 1 to 5 (JetStream's limit), not {replicas}");
 }

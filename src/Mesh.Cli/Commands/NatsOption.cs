@@ -35,6 +35,25 @@ public sealed class NatsOption
     public Task<NatsConnection> ConnectAsync(ParseResult result, CancellationToken cancellationToken) =>
         ConnectAsync(UrlOf(result), result.GetValue(InboxPrefix)!, cancellationToken);
 
+    /// <summary>
+    /// Connects, trying <paramref name="retries"/> more times (0.2 s, 0.4 s, ... up to 2 s apart)
+    /// when NATS cannot be reached: a command asked to retry rides out a NATS restart.
+    /// </summary>
+    public async Task<NatsConnection> ConnectAsync(ParseResult result, int retries, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await ConnectAsync(result, cancellationToken);
+            }
+            catch (CliException e) when (e.Code == "node.unavailable" && attempt < retries)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 200 << Math.Min(attempt, 4))), cancellationToken);
+            }
+        }
+    }
+
     /// <summary>Connection options for <paramref name="url"/>; credentials in it go to the client as credentials, never in a URL that is shown.</summary>
     public static NatsOpts Options(string url, string name, string inboxPrefix = DefaultInboxPrefix)
     {

@@ -11,13 +11,19 @@ public static class NodeCommand
 {
     public static Command Build(CliContext context)
     {
-        var nats = new Option<string>("--nats") { Description = "NATS server URL", DefaultValueFactory = _ => NatsOption.DefaultUrl };
+        // No default here: without --nats, Mesh__Nats__Url (or appsettings.json) decides, and only then nats://127.0.0.1:4222.
+        var nats = new Option<string?>("--nats") { Description = $"NATS server URL (default: Mesh__Nats__Url, else {NatsOption.DefaultUrl})" };
         var trust = new Option<string[]>("--trust") { Description = "A trusted issuer public key (O...). Repeatable; also Mesh__Tokens__TrustedRoots__N" };
         var concurrency = new Option<int?>("--concurrency") { Description = "Invocations at once (default: twice the cores)" };
         var command = new Command("node", "Run a Mesh node: serve mesh.fn.> with the authority of each message's token") { nats, trust, concurrency };
         command.SetAction(async (result, cancellationToken) =>
         {
-            var overrides = new List<KeyValuePair<string, string?>> { new("Mesh:Nats:Url", result.GetValue(nats)) };
+            var overrides = new List<KeyValuePair<string, string?>>();
+            if (result.GetValue(nats) is { } url)
+            {
+                overrides.Add(new("Mesh:Nats:Url", url));
+            }
+
             var keys = result.GetValue(trust) ?? [];
             overrides.AddRange(keys.Select((key, i) => new KeyValuePair<string, string?>($"Mesh:Tokens:TrustedRoots:{i}", key)));
             if (result.GetValue(concurrency) is { } n)

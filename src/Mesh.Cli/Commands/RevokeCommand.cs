@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Mesh.Cli.Deployment;
 using Mesh.Cli.Parsing;
 using Mesh.Contracts.Keys;
 using Mesh.Contracts.Tokens;
@@ -12,7 +13,8 @@ namespace Mesh.Cli.Commands;
 /// <summary>
 /// <c>mesh token revoke</c>: writes a revocation every node watches. A token (given whole, or by its
 /// id) stops working everywhere, hops included; <c>--issuer</c> stops everything a key signed;
-/// <c>--lift</c> takes a revocation back.
+/// <c>--lift</c> takes a revocation back. The command returns once no node can start a call with
+/// what it revoked (<see cref="RevocationPromise"/>).
 /// </summary>
 public static class RevokeCommand
 {
@@ -25,14 +27,17 @@ public static class RevokeCommand
         var lift = new Option<bool>("--lift") { Description = "Take the revocation back" };
         var nats = new NatsOption();
         var bucket = new Option<string>("--bucket") { Description = "The revocation bucket nodes watch", DefaultValueFactory = _ => RevocationKeys.DefaultBucket };
-        var command = new Command("revoke", "Revoke a token, a token id or an issuer on every node (within a second)") { token, id, issuer, reason, lift, bucket };
+        var replicas = new Option<int?>("--replicas") { Description = "Only if the bucket does not exist yet: the copies JetStream keeps of it (default 1)" };
+        var command = new Command("revoke", "Revoke a token, a token id or an issuer: when this returns, no node starts a call with it") { token, id, issuer, reason, lift, bucket, replicas };
         nats.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
             var key = Key(result.GetValue(token), result.GetValue(id), result.GetValue(issuer), context);
             await using var connection = await nats.ConnectAsync(result, cancellationToken);
-            var kv = new NatsKVContext(new NatsJSContext(connection));
-            var store = await kv.CreateOrUpdateStoreAsync(new NatsKVConfig(result.GetValue(bucket)!) { History = 1 }, cancellationToken);
+
+            // Opened as it is: the bucket keeps the replicas it was deployed with. Created only if missing.
+            var store = await MeshDeclaration.RevocationBucketAsync(
+                new NatsJSContext(connection), result.GetValue(bucket)!, DeployCommand.Replicas(result.GetValue(replicas)), context.Error, cancellationToken);
             if (result.GetValue(lift))
             {
                 await store.DeleteAsync(key, cancellationToken: cancellationToken);
@@ -46,6 +51,10 @@ public static class RevokeCommand
                 ["reason"] = result.GetValue(reason),
             });
             await store.PutAsync(key, note, cancellationToken: cancellationToken);
+
+            // Every node starts a call only while it knows all revocations up to MaxStaleness ago:
+            // once that long has passed since the bucket took this one, none starts a call with it.
+            await Task.Delay(RevocationPromise.CommandWait, context.Time, cancellationToken);
             await context.Out.WriteLineAsync($"revoked {key}");
             return 0;
         });

@@ -87,15 +87,16 @@ public static class UpCommand
             using var issuer = SigningKey.Generate();
             var seed = Path.Combine(_directory.FullName, "issuer.seed");
             SeedFile.Write(seed, issuer, force: false);
+            // Deployed first: nodes use the revocation bucket and job streams a deploy declares, never make them.
+            _client = new NatsConnection(NatsOption.Options(url, "mesh-up"));
+            await _client.ConnectAsync();
+            var deployed = await new ManifestDeployment(context).DeployAsync(app, _client, issuer, new ModuleUpload.Buckets(ModuleOptions.DefaultBucket), cancellationToken);
             for (var i = 0; i < nodeCount; i++)
             {
                 _nodes.Add(await StartNodeAsync(url, issuer.PublicKeyText, i, cancellationToken));
             }
 
             await Say($"{nodeCount} node{(nodeCount == 1 ? "" : "s")} serving mesh.fn.>, trusting only a throw-away issuer {issuer.PublicKeyText} (seed: {seed})");
-            _client = new NatsConnection(NatsOption.Options(url, "mesh-up"));
-            await _client.ConnectAsync();
-            var deployed = await new ManifestDeployment(context).DeployAsync(app, _client, issuer, new ModuleUpload.Buckets(ModuleOptions.DefaultBucket), cancellationToken);
             var tokens = Directory.CreateDirectory(Path.Combine(_directory.FullName, "tokens")).FullName;
             foreach (var function in deployed)
             {

@@ -8,26 +8,37 @@ using NATS.Client.KeyValueStore;
 namespace Mesh.Cli.Deployment;
 
 /// <summary>
-/// What nodes use but do not make, declared by an operator's deploy: the revocation bucket (created
+/// What nodes use but never make, declared by an operator's command: the revocation bucket (created
 /// when missing, never recreated over one that exists) and the durable job streams and their
-/// consumer (created or brought to these settings). Nodes then need no right to create, change or
-/// delete streams.
+/// consumer. Nodes then need no right to create, change or delete streams, and a node never turns a
+/// lost revocation bucket into an empty one. Each stream keeps the replica count it was deployed
+/// with (<see cref="StreamReplicas"/>): only an explicit <c>--replicas</c> changes it.
 /// </summary>
 public static class MeshDeclaration
 {
-    public static async Task DeclareAsync(INatsConnection connection, ModuleUpload.Buckets buckets, CancellationToken cancellationToken)
+    public static async Task DeclareAsync(INatsConnection connection, ModuleUpload.Buckets buckets, TextWriter notes, CancellationToken cancellationToken)
     {
         var js = new NatsJSContext(connection);
+        await RevocationBucketAsync(js, RevocationKeys.DefaultBucket, buckets.Replicas, notes, cancellationToken);
+        var jobs = await StreamReplicas.ResolveAsync(js, JobSubjects.JobStream, buckets.Replicas, cancellationToken);
+        var dead = await StreamReplicas.ResolveAsync(js, JobSubjects.DeadStream, buckets.Replicas, cancellationToken);
+        await JobStreams.DeclareAsync(js, new JobOptions(), TimeSpan.FromMilliseconds(new CeilingOptions().WallTimeMs), jobs, dead, cancellationToken);
+    }
+
+    /// <summary>Opens the revocation bucket, creating it (and saying so) only when it does not exist.</summary>
+    public static async Task<INatsKVStore> RevocationBucketAsync(NatsJSContext js, string bucket, int? replicas, TextWriter notes, CancellationToken cancellationToken)
+    {
         var kv = new NatsKVContext(js);
-        try
+        var stream = "KV_" + bucket;
+        if (await StreamReplicas.ExistingAsync(js, stream, cancellationToken) is { } existing)
         {
-            await kv.GetStoreAsync(RevocationKeys.DefaultBucket, cancellationToken);
-        }
-        catch (NatsJSApiException e) when (e.Error.Code == 404)
-        {
-            await kv.CreateStoreAsync(new NatsKVConfig(RevocationKeys.DefaultBucket) { History = 1, NumberOfReplicas = buckets.Replicas }, cancellationToken);
+            return replicas is { } wanted && wanted != existing
+                ? await kv.UpdateStoreAsync(new NatsKVConfig(bucket) { History = 1, NumberOfReplicas = wanted }, cancellationToken)
+                : await kv.GetStoreAsync(bucket, cancellationToken);
         }
 
-        await JobStreams.DeclareAsync(js, new JobOptions(), TimeSpan.FromMilliseconds(new CeilingOptions().WallTimeMs), buckets.Replicas, cancellationToken);
+        var store = await kv.CreateStoreAsync(new NatsKVConfig(bucket) { History = 1, NumberOfReplicas = replicas ?? 1 }, cancellationToken);
+        await notes.WriteLineAsync($"mesh: created the revocation bucket {bucket} ({replicas ?? 1} replica(s)), empty: if it existed before and was lost, the revocations in it are gone; revoke those tokens again");
+        return store;
     }
 }

@@ -8,8 +8,8 @@ namespace Mesh.Cli.Deployment;
 /// <summary>Puts a module where nodes fetch it: checked as WebAssembly, stored under its digest.</summary>
 public static class ModuleUpload
 {
-    /// <summary>Where modules go, and how many copies JetStream keeps of the buckets deploy creates.</summary>
-    public sealed record Buckets(string Modules, int Replicas = 1);
+    /// <summary>Where modules go, and how many copies JetStream keeps of what deploy makes (null: as it is, 1 when new).</summary>
+    public sealed record Buckets(string Modules, int? Replicas = null);
 
     /// <summary>Checks that <paramref name="bytes"/> are a valid module and stores them under their digest.</summary>
     public static async Task<Sha256Digest> UploadAsync(NATS.Client.Core.INatsConnection connection, Buckets buckets, string path, byte[] bytes, CancellationToken cancellationToken)
@@ -23,9 +23,26 @@ public static class ModuleUpload
         }
 
         var digest = Sha256Digest.Of(bytes);
-        var objects = new NatsObjContext(new NatsJSContext(connection));
-        var store = await objects.CreateObjectStoreAsync(new NatsObjConfig(buckets.Modules) { NumberOfReplicas = buckets.Replicas }, cancellationToken);
+        var js = new NatsJSContext(connection);
+        var store = await StoreAsync(js, buckets, cancellationToken);
         await store.PutAsync(ModuleStore.ObjectName(digest), bytes, cancellationToken);
         return digest;
+    }
+
+    private static async Task<INatsObjStore> StoreAsync(NatsJSContext js, Buckets buckets, CancellationToken cancellationToken)
+    {
+        var objects = new NatsObjContext(js);
+        var stream = "OBJ_" + buckets.Modules;
+        if (await StreamReplicas.ExistingAsync(js, stream, cancellationToken) is null)
+        {
+            return await objects.CreateObjectStoreAsync(new NatsObjConfig(buckets.Modules) { NumberOfReplicas = buckets.Replicas ?? 1 }, cancellationToken);
+        }
+
+        if (buckets.Replicas is { } replicas)
+        {
+            await StreamReplicas.SetAsync(js, stream, replicas, cancellationToken);
+        }
+
+        return await objects.GetObjectStoreAsync(buckets.Modules, cancellationToken);
     }
 }

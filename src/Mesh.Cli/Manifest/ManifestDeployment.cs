@@ -38,12 +38,14 @@ public sealed class ManifestDeployment(CliContext context)
             digests[function.Name] = await ModuleUpload.UploadAsync(nats, buckets, function.Module, ModuleReference.ReadBytes(function.Module), cancellationToken);
         }
 
-        await MeshDeclaration.DeclareAsync(nats, buckets, cancellationToken);
+        await MeshDeclaration.DeclareAsync(nats, buckets, context.Error, cancellationToken);
         await context.Error.WriteLineAsync($"mesh: deployed {digests.Values.Distinct().Count()} modules for {manifest.Functions.Length} functions");
-        var kv = new NatsKVContext(new NatsJSContext(nats));
+        var js = new NatsJSContext(nats);
+        var kv = new NatsKVContext(js);
         foreach (var name in manifest.Buckets)
         {
-            await kv.CreateOrUpdateStoreAsync(new NatsKVConfig(name) { NumberOfReplicas = buckets.Replicas }, cancellationToken);
+            var replicas = await StreamReplicas.ResolveAsync(js, "KV_" + name, buckets.Replicas, cancellationToken);
+            await kv.CreateOrUpdateStoreAsync(new NatsKVConfig(name) { NumberOfReplicas = replicas }, cancellationToken);
         }
 
         var now = context.Time.GetUtcNow().ToUnixTimeSeconds();

@@ -12,8 +12,18 @@ public sealed record JobOptions
     /// <summary>Deliveries of one job before it goes to the dead letters.</summary>
     public int MaxDeliveries { get; init; } = 5;
 
-    /// <summary>Waits before the second, third, ... delivery of a job that failed (the last one repeats).</summary>
-    public TimeSpan[] Backoff { get; init; } = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30)];
+    /// <summary>The waits when <see cref="Backoff"/> is not set.</summary>
+    public static readonly IReadOnlyList<TimeSpan> DefaultBackoff = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30)];
+
+    /// <summary>
+    /// Waits before the second, third, ... delivery of a job that failed (the last one repeats).
+    /// Unset means <see cref="DefaultBackoff"/>; a list that is set replaces it whole. (A default
+    /// held here would be appended to by the configuration binder, not replaced.)
+    /// </summary>
+    public TimeSpan[]? Backoff { get; init; }
+
+    /// <summary>The waits that apply: <see cref="Backoff"/> when set, else the defaults.</summary>
+    public IReadOnlyList<TimeSpan> EffectiveBackoff => Backoff is { Length: > 0 } backoff ? backoff : DefaultBackoff;
 
     /// <summary>How long a delivered job may go unacknowledged before another node gets it (a node died holding it).</summary>
     public TimeSpan AckWait { get; init; } = TimeSpan.FromSeconds(30);

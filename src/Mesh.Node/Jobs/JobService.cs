@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using Mesh.Contracts.Wire;
@@ -20,8 +21,11 @@ namespace Mesh.Node.Jobs;
 /// function failed or ran out of time, a node-side problem) is delivered again after a backoff;
 /// one that cannot succeed (token, request, module or capability errors) is terminated at once.
 /// Either way, a job that will not run again is published to <c>mesh.dead.NAME</c> with its code,
-/// so nothing is lost silently; the dead letter names the token by id and does not carry it. A node that dies holding a job leaves it unacknowledged, and
-/// another node gets it after the ack wait.
+/// so nothing is lost silently; the dead letter names the token by id and does not carry it.
+/// A node takes a job only when it has a free slot to run it. On SIGTERM it takes no more; jobs it
+/// runs finish within the drain timeout, and one that would not is stopped and handed back (NAK)
+/// for another node at once. A node that dies holding a job leaves it unacknowledged, and another
+/// node gets it after the ack wait.
 /// </summary>
 public sealed class JobService(
     INatsConnection nats,
@@ -30,7 +34,7 @@ public sealed class JobService(
     NextSteps nextSteps,
     NodeTelemetry telemetry,
     IOptions<NodeOptions> options,
-    ILogger<JobService> logger) : BackgroundService
+    ILogger<JobService> logger) : BackgroundService, IHostedLifecycleService
 {
     private static readonly ErrorCode[] Permanent =
     [
@@ -41,8 +45,16 @@ public sealed class JobService(
         ErrorCode.CapabilityDenied, ErrorCode.ChainLoop, ErrorCode.ChainInvocationLimit,
     ];
 
+    // How long one pull for a job waits on the server. A pull is never cancelled (a job delivered
+    // to a cancelled pull would sit unacknowledged for the whole ack wait), so this bounds how long
+    // a stopping node keeps its last pull open.
+    private static readonly TimeSpan PullWait = TimeSpan.FromSeconds(1);
+
     private readonly JobOptions _options = options.Value.Jobs;
     private readonly TimeSpan _wallTime = TimeSpan.FromMilliseconds(options.Value.Ceilings.WallTimeMs);
+    private readonly TimeSpan _drainTimeout = options.Value.Execution.DrainTimeout;
+    private readonly CancellationTokenSource _taking = new();
+    private readonly ConcurrentDictionary<Task, byte> _running = new();
 
     // Deliveries after which a failing job is dead: the smaller of this node's setting and the
     // consumer's own limit, past which the server would stop delivering without a dead letter.
@@ -55,53 +67,126 @@ public sealed class JobService(
             return;
         }
 
-        await nats.ConnectAsync();
-        await revocations.Synced.WaitAsync(stoppingToken);
-        var js = new NatsJSContext(nats);
+        using var taking = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, _taking.Token);
+        try
+        {
+            await nats.ConnectAsync().AsTask().WaitAsync(taking.Token);
+            await revocations.Synced.WaitAsync(taking.Token);
+            await TakeAsync(new NatsJSContext(nats), taking.Token);
+        }
+        catch (OperationCanceledException) when (taking.IsCancellationRequested)
+        {
+            // Stopping: no more jobs are taken.
+        }
+
+        // Jobs in hand finish within the drain timeout; past it the node's drain stops them and they
+        // are handed back at once (see RunAsync), not left for the ack wait.
+        await Task.WhenAll(_running.Keys).WaitAsync(_drainTimeout, CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
+    }
+
+    private async Task TakeAsync(NatsJSContext js, CancellationToken taking)
+    {
         using var slots = new SemaphoreSlim(Math.Max(1, _options.Concurrency));
-        var running = new List<Task>();
-        Log.JobsServing(logger, JobSubjects.JobStream, _options.Concurrency);
-        while (!stoppingToken.IsCancellationRequested)
+        INatsJSConsumer? consumer = null;
+        var announced = false;
+        while (!taking.IsCancellationRequested)
         {
             try
             {
-                var consumer = await PrepareAsync(js, stoppingToken);
-                FollowConsumer(consumer.Info.Config);
-                await foreach (var msg in consumer.ConsumeAsync<NatsMemoryOwner<byte>>(opts: new NatsJSConsumeOpts { MaxMsgs = Math.Max(1, _options.Concurrency) }, cancellationToken: stoppingToken))
+                if (consumer is null)
                 {
-                    await slots.WaitAsync(stoppingToken);
-                    running.RemoveAll(t => t.IsCompleted);
-                    running.Add(Task.Run(
-                        async () =>
-                        {
-                            try
-                            {
-                                // A job in hand runs to its end (its wall time bounds it) and is
-                                // acknowledged even while the node stops: stopping takes no new jobs.
-                                await RunAsync(js, msg, CancellationToken.None);
-                            }
-                            finally
-                            {
-                                slots.Release();
-                            }
-                        },
-                        CancellationToken.None));
+                    consumer = await JobStreams.OpenAsync(js, taking);
+                    FollowConsumer(consumer.Info.Config);
+                    if (!announced)
+                    {
+                        announced = true;
+                        Log.JobsServing(logger, JobSubjects.JobStream, _options.Concurrency);
+                    }
                 }
+
+                // A job is taken only when a slot is free to run it: the node never holds a job it
+                // is not running, so a node that stops or dies strands none but those it runs.
+                await slots.WaitAsync(taking);
+                var msg = await NextAsync(consumer);
+                if (msg is null)
+                {
+                    slots.Release();
+                    continue;
+                }
+
+                if (taking.IsCancellationRequested)
+                {
+                    await HandBackAsync(msg);
+                    slots.Release();
+                    return;
+                }
+
+                Track(Task.Run(
+                    async () =>
+                    {
+                        try
+                        {
+                            // A job in hand runs to its end (its wall time bounds it) and is
+                            // acknowledged even while the node stops: stopping takes no new jobs.
+                            await RunAsync(js, msg, CancellationToken.None);
+                        }
+                        finally
+                        {
+                            slots.Release();
+                        }
+                    },
+                    CancellationToken.None));
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            catch (NatsJSApiException e) when (e.Error.Code == 404)
             {
-                // Stopping: jobs in hand finish below; unacknowledged ones go to another node.
+                consumer = null;
+                Log.JobsNotDeclared(logger, JobSubjects.JobStream, JobSubjects.Consumer);
+                await Task.Delay(TimeSpan.FromSeconds(1), taking);
             }
             catch (NatsException e)
             {
                 // JetStream not ready (a cluster electing its leader) or the consumer lost: calls are
                 // still served; jobs wait until the streams answer again.
+                consumer = null;
                 Log.JobsNotReady(logger, e.Message);
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+                await Task.Delay(TimeSpan.FromSeconds(1), taking);
             }
         }
+    }
 
-        await Task.WhenAll(running);
+    private static async Task<INatsJSMsg<NatsMemoryOwner<byte>>?> NextAsync(INatsJSConsumer consumer)
+    {
+        try
+        {
+            return await consumer.NextAsync<NatsMemoryOwner<byte>>(opts: new NatsJSNextOpts { Expires = PullWait }, cancellationToken: CancellationToken.None);
+        }
+        catch (NatsJSTimeoutException)
+        {
+            return null;
+        }
+    }
+
+    private void Track(Task job)
+    {
+        _running.TryAdd(job, 0);
+        _ = job.ContinueWith(t => _running.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>The moment the node is told to stop, before any service stops: take no more jobs.</summary>
+    public Task StoppingAsync(CancellationToken cancellationToken) => _taking.CancelAsync();
+
+    /// <summary>After every service stopped (the node's drain stopped what overran it): wait for the hand-backs to reach NATS.</summary>
+    public Task StoppedAsync(CancellationToken cancellationToken) =>
+        Task.WhenAll(_running.Keys).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+
+    public override void Dispose()
+    {
+        _taking.Dispose();
+        base.Dispose();
     }
 
     // The consumer may have been declared by mesh deploy or another node, with other settings than
@@ -116,9 +201,13 @@ public sealed class JobService(
         }
     }
 
-    // Opens what the operator declared (mesh deploy), creating only what is missing.
-    private Task<INatsJSConsumer> PrepareAsync(NatsJSContext js, CancellationToken stoppingToken) =>
-        JobStreams.OpenAsync(js, _options, _wallTime, stoppingToken);
+    // A job this node will not run: straight back to the stream for another node, without a wait.
+    private async Task HandBackAsync(INatsJSMsg<NatsMemoryOwner<byte>> msg)
+    {
+        using var data = msg.Data;
+        Log.JobHandedBack(logger, msg.Subject);
+        await msg.NakAsync(cancellationToken: CancellationToken.None);
+    }
 
     private async Task RunAsync(NatsJSContext js, INatsJSMsg<NatsMemoryOwner<byte>> msg, CancellationToken stoppingToken)
     {
@@ -156,9 +245,18 @@ public sealed class JobService(
                 return;
             }
 
+            if (error.Code is ErrorCode.NodeStopped or ErrorCode.NodeDraining)
+            {
+                // This node stopped before the job could end: another node takes it now.
+                Log.JobHandedBack(logger, msg.Subject);
+                await msg.NakAsync(cancellationToken: stoppingToken);
+                return;
+            }
+
             if (!Permanent.Contains(error.Code) && deliveries < Volatile.Read(ref _maxDeliveries))
             {
-                var delay = _options.Backoff.Length == 0 ? TimeSpan.Zero : _options.Backoff[Math.Min(deliveries - 1, _options.Backoff.Length - 1)];
+                var backoff = _options.EffectiveBackoff;
+                var delay = backoff[Math.Min(deliveries - 1, backoff.Count - 1)];
                 Log.JobRetried(logger, msg.Subject, deliveries, error.Code.ToWire(), delay);
                 await msg.NakAsync(new AckOpts { NakDelay = delay }, stoppingToken);
                 return;

@@ -5,9 +5,9 @@ namespace Mesh.Node.Jobs;
 
 /// <summary>
 /// The streams and the shared consumer durable jobs live in, declared one way by whoever declares
-/// them. An operator command (<c>mesh deploy</c>) creates or updates them. A node only opens them
-/// and creates what is missing: it never changes what exists, so a node's NATS user needs no right
-/// to update or delete streams, and nothing can steer a node into reconfiguring them.
+/// them. An operator command (<c>mesh deploy</c>) creates or updates them; a node only opens them,
+/// so a node's NATS user needs no right to create, update or delete streams, and nothing can steer
+/// a node into reconfiguring them.
 /// </summary>
 public static class JobStreams
 {
@@ -36,38 +36,22 @@ public static class JobStreams
     };
 
     /// <summary>The operator's declaration: creates, or updates to these settings, all three.</summary>
-    public static async Task DeclareAsync(NatsJSContext js, JobOptions options, TimeSpan wallTime, int replicas, CancellationToken cancellationToken)
+    public static async Task DeclareAsync(NatsJSContext js, JobOptions options, TimeSpan wallTime, int jobReplicas, int deadReplicas, CancellationToken cancellationToken)
     {
-        await js.CreateOrUpdateStreamAsync(Jobs(options, replicas), cancellationToken);
-        await js.CreateOrUpdateStreamAsync(Dead(replicas), cancellationToken);
+        await js.CreateOrUpdateStreamAsync(Jobs(options, jobReplicas), cancellationToken);
+        await js.CreateOrUpdateStreamAsync(Dead(deadReplicas), cancellationToken);
         await js.CreateOrUpdateConsumerAsync(JobSubjects.JobStream, Consumer(options, wallTime), cancellationToken);
     }
 
-    /// <summary>A node's: opens the consumer, creating only what does not exist yet.</summary>
-    public static async Task<INatsJSConsumer> OpenAsync(NatsJSContext js, JobOptions options, TimeSpan wallTime, CancellationToken cancellationToken)
+    /// <summary>
+    /// A node's: opens the consumer an operator declared. A node creates nothing: a stream it made
+    /// would have one replica whatever the operator deployed, and the node's NATS user needs no
+    /// right to make streams. Until <c>mesh deploy</c> has run, the node takes no jobs and says why.
+    /// </summary>
+    public static async Task<INatsJSConsumer> OpenAsync(NatsJSContext js, CancellationToken cancellationToken)
     {
-        await EnsureStreamAsync(js, Jobs(options), cancellationToken);
-        await EnsureStreamAsync(js, Dead(), cancellationToken);
-        try
-        {
-            return await js.GetConsumerAsync(JobSubjects.JobStream, JobSubjects.Consumer, cancellationToken);
-        }
-        catch (NatsJSApiException e) when (e.Error.Code == 404)
-        {
-            return await js.CreateOrUpdateConsumerAsync(JobSubjects.JobStream, Consumer(options, wallTime), cancellationToken);
-        }
-    }
-
-    private static async Task EnsureStreamAsync(NatsJSContext js, StreamConfig config, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await js.GetStreamAsync(config.Name!, cancellationToken: cancellationToken);
-        }
-        catch (NatsJSApiException e) when (e.Error.Code == 404)
-        {
-            await js.CreateStreamAsync(config, cancellationToken);
-        }
+        await js.GetStreamAsync(JobSubjects.DeadStream, cancellationToken: cancellationToken);
+        return await js.GetConsumerAsync(JobSubjects.JobStream, JobSubjects.Consumer, cancellationToken);
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;

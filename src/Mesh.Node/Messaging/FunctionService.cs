@@ -35,7 +35,7 @@ public sealed class FunctionService(
     NodeTelemetry telemetry,
     NodeStats stats,
     IOptions<NodeOptions> options,
-    ILogger<FunctionService> logger) : BackgroundService
+    ILogger<FunctionService> logger) : BackgroundService, IHostedLifecycleService
 {
     private readonly ExecutionOptions _execution = options.Value.Execution;
     private readonly Channel<Admitted> _queue = Channel.CreateBounded<Admitted>(
@@ -50,6 +50,7 @@ public sealed class FunctionService(
     private INatsSub<NatsMemoryOwner<byte>>? _subscription;
     private int _waiting;
     private volatile bool _draining;
+    private long _drainStarted;
 
     /// <summary>Completes once the node is subscribed: calls from then on are served.</summary>
     public Task Ready => _ready.Task;
@@ -63,10 +64,16 @@ public sealed class FunctionService(
     {
         ReserveThreads();
         _workers = [.. Enumerable.Range(0, _execution.Concurrency).Select(_ => Task.Run(WorkAsync, CancellationToken.None))];
-        await nats.ConnectAsync();
+        // Bounded by stopping: a node that never reaches NATS still stops at once on SIGTERM.
+        await nats.ConnectAsync().AsTask().WaitAsync(stoppingToken);
 
         // A node that has not read the revocations yet would accept a revoked token: wait.
         await revocations.Synced.WaitAsync(stoppingToken);
+        if (_draining)
+        {
+            return;
+        }
+
         _subscription = await nats.SubscribeCoreAsync<NatsMemoryOwner<byte>>(Subjects.FunctionPrefix + ">", _execution.QueueGroup, cancellationToken: stoppingToken);
 
         // A round trip after subscribing: once the server answers, it has the subscription, so a
@@ -91,9 +98,25 @@ public sealed class FunctionService(
         }
     }
 
-    public override async Task StopAsync(CancellationToken cancellationToken)
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// The moment the node is told to stop, before any service stops (jobs stop being taken at the
+    /// same moment): take no more calls. The drain timeout runs from here, for calls and jobs alike.
+    /// </summary>
+    public async Task StoppingAsync(CancellationToken cancellationToken)
     {
+        if (_draining)
+        {
+            return;
+        }
+
         _draining = true;
+        _drainStarted = Stopwatch.GetTimestamp();
         Log.Draining(logger, _execution.DrainTimeout, Volatile.Read(ref _waiting) + stats.InFlight);
         if (_subscription is not null)
         {
@@ -101,14 +124,24 @@ public sealed class FunctionService(
             await _subscription.UnsubscribeAsync();
             await (_receiving ?? Task.CompletedTask);
         }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await StoppingAsync(cancellationToken);
+        var left = _execution.DrainTimeout - Stopwatch.GetElapsedTime(_drainStarted);
+        if (left < TimeSpan.Zero)
+        {
+            left = TimeSpan.Zero;
+        }
 
         // Workers finish what was admitted, then chains hand their outputs on; past the timeout
         // what still runs is stopped (see Invoker) and its caller told.
         _queue.Writer.TryComplete();
         try
         {
-            await Task.WhenAll(_workers).WaitAsync(_execution.DrainTimeout, cancellationToken);
-            await Task.WhenAll(_handOns.Keys).WaitAsync(_execution.DrainTimeout, cancellationToken);
+            await Task.WhenAll(_workers).WaitAsync(left, cancellationToken);
+            await Task.WhenAll(_handOns.Keys).WaitAsync(left, cancellationToken);
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {

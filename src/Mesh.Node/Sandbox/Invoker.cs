@@ -61,7 +61,7 @@ public sealed class Invoker(WasmEngine engine)
         catch (WasmtimeException e)
         {
             // Instantiation failures: a memory that cannot fit the limit, a bad start function, ...
-            var message = FirstLine(e.Message);
+            var message = TrapText.OneLine(e.Message);
             return message.Contains("memory", StringComparison.OrdinalIgnoreCase) && message.Contains("limit", StringComparison.OrdinalIgnoreCase)
                 ? new MeshError(ErrorCode.FunctionMemoryLimit, $"the module needs more memory than the limit of {limits.MemoryBytes} bytes: {message}")
                 : new MeshError(ErrorCode.ModuleInvalid, message);
@@ -90,12 +90,6 @@ public sealed class Invoker(WasmEngine engine)
         // running out of memory; any other trap stays a trap.
         TrapCode.Unreachable or TrapCode.MemoryOutOfBounds when memory is not null && memory.GetLength() + MemoryHeadroom > limits.MemoryBytes =>
             new MeshError(ErrorCode.FunctionMemoryLimit, $"the function trapped at its memory limit of {limits.MemoryBytes} bytes ({trap.Type})"),
-        _ => new MeshError(ErrorCode.FunctionTrap, $"the function trapped: {trap.Type}: {FirstLine(trap.Message)}"),
+        _ => new MeshError(ErrorCode.FunctionTrap, $"the function trapped: {trap.Type}: {TrapText.OneLine(trap.Message)}"),
     };
-
-    private static string FirstLine(string message)
-    {
-        var end = message.IndexOf('\n', StringComparison.Ordinal);
-        return end < 0 ? message : message[..end];
-    }
 }
