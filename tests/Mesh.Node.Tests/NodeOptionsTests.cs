@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+
 namespace Mesh.Node.Tests;
 
 /// <summary>Settings that cannot work stop the node at start, naming the setting.</summary>
@@ -54,6 +56,6 @@ public sealed class NodeOptionsTests
     }
 
     private static NodeOptions Bind(Dictionary<string, string?> settings) =>
-        new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(settings).Build()
+        new ConfigurationBuilder().AddInMemoryCollection(settings).Build()
             .GetSection(NodeOptions.Section).Get<NodeOptions>() ?? new NodeOptions();
 }

@@ -57,8 +57,9 @@ public sealed class RevocationFreshnessTests
 
         var waiting = freshness.WaitAsync(CancellationToken.None).AsTask();
         _clock.Advance(TimeSpan.FromSeconds(3));
-
         Assert.False(await waiting);
+
+        _clock.Advance(TimeSpan.FromMilliseconds(1));
         Assert.True(freshness.IsFailingClosed);
     }
 
