@@ -115,6 +115,7 @@ public static class NodeHost
         services.AddSingleton<ReplySubjects>();
         services.AddSingleton<PayloadLimit>();
         services.AddSingleton<InvocationSlots>();
+        services.AddSingleton<NodeDrain>();
         services.AddSingleton<FunctionService>();
         services.AddHostedService(sp => sp.GetRequiredService<FunctionService>());
         services.AddHostedService<ServiceDiscovery>();

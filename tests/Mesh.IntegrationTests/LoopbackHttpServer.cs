@@ -64,6 +64,13 @@ public sealed class LoopbackHttpServer : IDisposable
                 continue;
             }
 
+            // /wait/N answers after N milliseconds: a job or call that takes a while and then succeeds.
+            if (path.StartsWith("/wait/", StringComparison.Ordinal) && int.TryParse(path["/wait/".Length..], out var wait))
+            {
+                _ = Task.Delay(wait).ContinueWith(_ => response.Close(), TaskScheduler.Default);
+                continue;
+            }
+
             switch (path)
             {
                 case "/redirect":

@@ -42,10 +42,17 @@ public sealed class NodeProcess : IDisposable
     }
 
     /// <summary>Starts a node without waiting for it to serve (it may never: a test of failing to connect).</summary>
-    public static NodeProcess Launch(string natsUrl, string trustedRoot, IDictionary<string, string>? settings = null)
+    public static NodeProcess Launch(string natsUrl, string trustedRoot, IDictionary<string, string>? settings = null) =>
+        Launch([Path.Combine(AppContext.BaseDirectory, "Mesh.Node.dll")], natsUrl, trustedRoot, settings);
+
+    /// <summary>A node run the way a user runs one: <c>mesh node ARGS</c>, settings from the environment.</summary>
+    public static NodeProcess LaunchCli(string[] args, string natsUrl, string trustedRoot, IDictionary<string, string>? settings = null) =>
+        Launch([Path.Combine(AppContext.BaseDirectory, "mesh.dll"), "node", .. args], natsUrl, trustedRoot, settings);
+
+    private static NodeProcess Launch(string[] command, string natsUrl, string trustedRoot, IDictionary<string, string>? settings)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("mesh-node-").FullName;
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Mesh.Node.dll")])
+        var start = new ProcessStartInfo("dotnet", command)
         {
             WorkingDirectory = directory,
             RedirectStandardOutput = true,
@@ -67,6 +74,14 @@ public sealed class NodeProcess : IDisposable
 
     /// <summary>SIGTERM, as docker stop or systemd would send it.</summary>
     public void Terminate() => Process.Start("kill", ["-TERM", _process.Id.ToString()])!.WaitForExit();
+
+    /// <summary>Waits until the node says it serves.</summary>
+    public Task ServingAsync(TimeSpan timeout) => _serving.Task.WaitAsync(timeout);
+
+    /// <summary>SIGSTOP: the process freezes where it is (a GC pause, a stalled VM); <see cref="Resume"/> lets it go on.</summary>
+    public void Freeze() => Process.Start("kill", ["-STOP", _process.Id.ToString()])!.WaitForExit();
+
+    public void Resume() => Process.Start("kill", ["-CONT", _process.Id.ToString()])!.WaitForExit();
 
     public Task WaitForExitAsync(TimeSpan timeout) => _process.WaitForExitAsync().WaitAsync(timeout);
 

@@ -33,6 +33,7 @@ public sealed class JobService(
     InvocationPipeline pipeline,
     NextSteps nextSteps,
     NodeTelemetry telemetry,
+    NodeDrain drain,
     IOptions<NodeOptions> options,
     ILogger<JobService> logger) : BackgroundService, IHostedLifecycleService
 {
@@ -52,7 +53,6 @@ public sealed class JobService(
 
     private readonly JobOptions _options = options.Value.Jobs;
     private readonly TimeSpan _wallTime = TimeSpan.FromMilliseconds(options.Value.Ceilings.WallTimeMs);
-    private readonly TimeSpan _drainTimeout = options.Value.Execution.DrainTimeout;
     private readonly CancellationTokenSource _taking = new();
     private readonly ConcurrentDictionary<Task, byte> _running = new();
 
@@ -79,9 +79,13 @@ public sealed class JobService(
             // Stopping: no more jobs are taken.
         }
 
-        // Jobs in hand finish within the drain timeout; past it the node's drain stops them and they
-        // are handed back at once (see RunAsync), not left for the ack wait.
-        await Task.WhenAll(_running.Keys).WaitAsync(_drainTimeout, CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
+        // Jobs in hand finish within the drain timeout; past it the drain stops them and they are
+        // handed back at once (see RunAsync), not left for the ack wait.
+        await Task.WhenAll(_running.Keys).WaitAsync(drain.Left, CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
+        if (!_running.IsEmpty)
+        {
+            await drain.EndAsync();
+        }
     }
 
     private async Task TakeAsync(NatsJSContext js, CancellationToken taking)
@@ -107,7 +111,17 @@ public sealed class JobService(
                 // A job is taken only when a slot is free to run it: the node never holds a job it
                 // is not running, so a node that stops or dies strands none but those it runs.
                 await slots.WaitAsync(taking);
-                var msg = await NextAsync(consumer);
+                INatsJSMsg<NatsMemoryOwner<byte>>? msg;
+                try
+                {
+                    msg = await NextAsync(consumer);
+                }
+                catch
+                {
+                    slots.Release();
+                    throw;
+                }
+
                 if (msg is null)
                 {
                     slots.Release();
@@ -116,6 +130,7 @@ public sealed class JobService(
 
                 if (taking.IsCancellationRequested)
                 {
+                    msg.Data.Dispose();
                     await HandBackAsync(msg);
                     slots.Release();
                     return;
@@ -127,8 +142,8 @@ public sealed class JobService(
                         try
                         {
                             // A job in hand runs to its end (its wall time bounds it) and is
-                            // acknowledged even while the node stops: stopping takes no new jobs.
-                            await RunAsync(js, msg, CancellationToken.None);
+                            // acknowledged even while the node stops, unless the drain ends first.
+                            await RunAsync(js, msg);
                         }
                         finally
                         {
@@ -143,10 +158,11 @@ public sealed class JobService(
                 Log.JobsNotDeclared(logger, JobSubjects.JobStream, JobSubjects.Consumer);
                 await Task.Delay(TimeSpan.FromSeconds(1), taking);
             }
-            catch (NatsException e)
+            catch (Exception e) when (e is NatsException or TimeoutException || (e is OperationCanceledException && !taking.IsCancellationRequested))
             {
-                // JetStream not ready (a cluster electing its leader) or the consumer lost: calls are
-                // still served; jobs wait until the streams answer again.
+                // JetStream not ready (a cluster electing its leader), NATS away (a request while
+                // disconnected is cancelled) or the consumer lost: calls are still served; jobs
+                // wait until the streams answer again.
                 consumer = null;
                 Log.JobsNotReady(logger, e.Message);
                 await Task.Delay(TimeSpan.FromSeconds(1), taking);
@@ -177,7 +193,11 @@ public sealed class JobService(
     public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>The moment the node is told to stop, before any service stops: take no more jobs.</summary>
-    public Task StoppingAsync(CancellationToken cancellationToken) => _taking.CancelAsync();
+    public Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        drain.Begin();
+        return _taking.CancelAsync();
+    }
 
     /// <summary>After every service stopped (the node's drain stopped what overran it): wait for the hand-backs to reach NATS.</summary>
     public Task StoppedAsync(CancellationToken cancellationToken) =>
@@ -201,15 +221,24 @@ public sealed class JobService(
         }
     }
 
-    // A job this node will not run: straight back to the stream for another node, without a wait.
+    // A job this node will not run or finish: straight back to the stream for another node, without
+    // a wait. If even that cannot reach NATS, the ack wait brings it back.
     private async Task HandBackAsync(INatsJSMsg<NatsMemoryOwner<byte>> msg)
     {
-        using var data = msg.Data;
         Log.JobHandedBack(logger, msg.Subject);
-        await msg.NakAsync(cancellationToken: CancellationToken.None);
+        try
+        {
+            await msg.NakAsync(cancellationToken: CancellationToken.None);
+        }
+        catch (NatsException e)
+        {
+            Log.JobsNotReady(logger, e.Message);
+        }
     }
 
-    private async Task RunAsync(NatsJSContext js, INatsJSMsg<NatsMemoryOwner<byte>> msg, CancellationToken stoppingToken)
+    // The invocation stops when the drain ends (node.stopped, handed back); what it says to
+    // JetStream afterwards (ack, nak, dead letter) is not cancelled: NATS's own timeouts bound it.
+    private async Task RunAsync(NatsJSContext js, INatsJSMsg<NatsMemoryOwner<byte>> msg)
     {
         using var data = msg.Data;
         var function = JobSubjects.FunctionOf(msg.Subject) ?? "";
@@ -229,11 +258,11 @@ public sealed class JobService(
                 // A job is a span like a call, current while its output is handed on.
                 var subject = Subjects.ForFunction(function);
                 using var activity = telemetry.StartInvocation(subject, position.Value);
-                using var outcome = await pipeline.RunAsync(subject, Header(MeshHeaders.Token), Header(MeshHeaders.Module), data.Memory, position.Value, stoppingToken);
+                using var outcome = await pipeline.RunAsync(subject, Header(MeshHeaders.Token), Header(MeshHeaders.Module), data.Memory, position.Value, drain.Ended);
                 NodeTelemetry.Complete(activity, outcome);
                 error = outcome.Error;
                 tokenId = outcome.TokenId;
-                if (outcome.IsOk && !outcome.Then.IsEmpty && await nextSteps.HandOnAsync(outcome, replyTo: null, stoppingToken) is { IsOk: false } handOn)
+                if (outcome.IsOk && !outcome.Then.IsEmpty && await nextSteps.HandOnAsync(outcome, replyTo: null, drain.Ended) is { IsOk: false } handOn)
                 {
                     error = handOn.Error;
                 }
@@ -241,15 +270,14 @@ public sealed class JobService(
 
             if (error.Code == ErrorCode.None)
             {
-                await msg.AckAsync(cancellationToken: stoppingToken);
+                await msg.AckAsync(cancellationToken: CancellationToken.None);
                 return;
             }
 
             if (error.Code is ErrorCode.NodeStopped or ErrorCode.NodeDraining)
             {
                 // This node stopped before the job could end: another node takes it now.
-                Log.JobHandedBack(logger, msg.Subject);
-                await msg.NakAsync(cancellationToken: stoppingToken);
+                await HandBackAsync(msg);
                 return;
             }
 
@@ -258,12 +286,17 @@ public sealed class JobService(
                 var backoff = _options.EffectiveBackoff;
                 var delay = backoff[Math.Min(deliveries - 1, backoff.Count - 1)];
                 Log.JobRetried(logger, msg.Subject, deliveries, error.Code.ToWire(), delay);
-                await msg.NakAsync(new AckOpts { NakDelay = delay }, stoppingToken);
+                await msg.NakAsync(new AckOpts { NakDelay = delay }, CancellationToken.None);
                 return;
             }
 
-            await DeadLetterAsync(js, msg, function, deliveries, error, tokenId, stoppingToken);
-            await msg.AckTerminateAsync(cancellationToken: stoppingToken);
+            await DeadLetterAsync(js, msg, function, deliveries, error, tokenId, CancellationToken.None);
+            await msg.AckTerminateAsync(cancellationToken: CancellationToken.None);
+        }
+        catch (OperationCanceledException) when (drain.Ended.IsCancellationRequested)
+        {
+            // The drain ended before the job could start: another node takes it now.
+            await HandBackAsync(msg);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -31,7 +31,7 @@ public sealed class FunctionService(
     VerifiedTokenCache tokens,
     ReplySubjects replies,
     PayloadLimit payload,
-    Sandbox.WasmEngine engine,
+    NodeDrain drain,
     NodeTelemetry telemetry,
     NodeStats stats,
     IOptions<NodeOptions> options,
@@ -41,7 +41,6 @@ public sealed class FunctionService(
     private readonly Channel<Admitted> _queue = Channel.CreateBounded<Admitted>(
         new BoundedChannelOptions(Math.Max(1, options.Value.Execution.QueueLength)) { FullMode = BoundedChannelFullMode.Wait });
     private readonly PendingVerifications<NatsMsg<NatsMemoryOwner<byte>>> _unverified = new(options.Value.Execution.MaxUnverified, Math.Max(1, options.Value.Execution.QueueLength));
-    private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentDictionary<string, int> _perFunction = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Task, byte> _handOns = new();
@@ -50,7 +49,6 @@ public sealed class FunctionService(
     private INatsSub<NatsMemoryOwner<byte>>? _subscription;
     private int _waiting;
     private volatile bool _draining;
-    private long _drainStarted;
 
     /// <summary>Completes once the node is subscribed: calls from then on are served.</summary>
     public Task Ready => _ready.Task;
@@ -116,7 +114,7 @@ public sealed class FunctionService(
         }
 
         _draining = true;
-        _drainStarted = Stopwatch.GetTimestamp();
+        drain.Begin();
         Log.Draining(logger, _execution.DrainTimeout, Volatile.Read(ref _waiting) + stats.InFlight);
         if (_subscription is not null)
         {
@@ -129,12 +127,7 @@ public sealed class FunctionService(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await StoppingAsync(cancellationToken);
-        var left = _execution.DrainTimeout - Stopwatch.GetElapsedTime(_drainStarted);
-        if (left < TimeSpan.Zero)
-        {
-            left = TimeSpan.Zero;
-        }
-
+        var left = drain.Left;
         // Workers finish what was admitted, then chains hand their outputs on; past the timeout
         // what still runs is stopped (see Invoker) and its caller told.
         _queue.Writer.TryComplete();
@@ -148,19 +141,12 @@ public sealed class FunctionService(
             // Out of time: what is still running is stopped below.
         }
 
-        // Host calls that wait end (they wait on _stopping), guests that run trap at their next
+        // Host calls that wait end (they wait on the drain's end), guests that run trap at their next
         // epoch check, and their callers are told node.stopped; nothing is left running.
-        await _stopping.CancelAsync();
-        engine.InterruptAll();
+        await drain.EndAsync();
         await Task.WhenAll(_workers).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
         Log.Drained(logger, Volatile.Read(ref _waiting) + stats.InFlight);
         await base.StopAsync(cancellationToken);
-    }
-
-    public override void Dispose()
-    {
-        _stopping.Dispose();
-        base.Dispose();
     }
 
     private async Task ReceiveAsync(INatsSub<NatsMemoryOwner<byte>> subscription)
@@ -371,7 +357,7 @@ public sealed class FunctionService(
                 }
 
                 activity = telemetry.StartInvocation(msg.Subject, position.Value);
-                outcome = await pipeline.RunAsync(msg.Subject, token, Header(msg, MeshHeaders.Module), data.Memory, position.Value, _stopping.Token);
+                outcome = await pipeline.RunAsync(msg.Subject, token, Header(msg, MeshHeaders.Module), data.Memory, position.Value, drain.Ended);
                 NodeTelemetry.Complete(activity, outcome);
             }
 
@@ -394,7 +380,7 @@ public sealed class FunctionService(
             _handOns.TryAdd(handOn, 0);
             _ = handOn.ContinueWith(t => _handOns.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (drain.Ended.IsCancellationRequested)
         {
             await ReplyErrorAsync(msg, new MeshError(ErrorCode.NodeDraining, "this node stopped before the call could run; retry"));
         }
@@ -416,12 +402,12 @@ public sealed class FunctionService(
         using var __ = activity;
         try
         {
-            if (await nextSteps.HandOnAsync(outcome, msg.ReplyTo, _stopping.Token) is { } answer)
+            if (await nextSteps.HandOnAsync(outcome, msg.ReplyTo, drain.Ended) is { } answer)
             {
                 await (answer.IsOk ? ReplyAsync(msg, answer.Body, ReplyHeaders.Ok(answer.Function, answer.Step, outcome.Denied, answer.FanOut)) : ReplyErrorAsync(msg, answer));
             }
         }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (drain.Ended.IsCancellationRequested)
         {
             await ReplyErrorAsync(msg, new ChainAnswer(new MeshError(ErrorCode.NodeDraining, "this node stopped while the chain was handed on"), outcome.Function, outcome.Step));
         }

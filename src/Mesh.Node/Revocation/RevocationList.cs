@@ -151,9 +151,10 @@ public sealed class RevocationList : BackgroundService
                 Log.RevocationBucketMissing(_logger, _options.Bucket);
             }
         }
-        catch (Exception e) when (e is NatsException or InvalidOperationException or TimeoutException)
+        catch (Exception e) when (e is NatsException or InvalidOperationException or TimeoutException or OperationCanceledException)
         {
-            // NATS or JetStream not there (starting, reconnecting, electing a leader): calls wait, then are refused.
+            // NATS or JetStream not there (starting, reconnecting: a request while disconnected is
+            // cancelled; electing a leader): calls wait, then are refused.
             Log.RevocationFeedLost(_logger, _options.Bucket, e.Message);
         }
         finally
