@@ -1,0 +1,234 @@
+using System.Diagnostics;
+using Mesh.Cli.Local;
+using Mesh.Client;
+using Mesh.Contracts.Wire;
+using Mesh.Node.Jobs;
+using Mesh.Node.Revocation;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using Xunit.Abstractions;
+
+namespace Mesh.IntegrationTests.Faults;
+
+/// <summary>
+/// A three-server cluster on loopback (deploy/nats-cluster/nats.conf): every stream and bucket Mesh
+/// uses keeps the replica count it was deployed with, whatever else runs, and losing the server
+/// that leads any of them loses no call and no job.
+/// </summary>
+public sealed class ClusterReplicaTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly string[] Streams = ["KV_" + RevocationKeys.DefaultBucket, JobSubjects.JobStream, JobSubjects.DeadStream, "OBJ_mesh-modules"];
+    private readonly List<NatsServerProcess> _servers = [];
+    private MeshCluster _mesh = null!;
+
+    private string Urls => string.Join(",", _servers.Select(s => s.Url));
+
+    private static string Echo => Path.Combine(AppContext.BaseDirectory, "modules", "echo.wat");
+
+    public async Task InitializeAsync()
+    {
+        var config = Path.Combine(MeshCluster.RepositoryRoot(), "deploy", "nats-cluster", "nats.conf");
+        var ports = Enumerable.Range(0, 3).Select(_ => (Client: NatsServerProcess.FreePort(), Route: NatsServerProcess.FreePort())).ToArray();
+        for (var i = 0; i < 3; i++)
+        {
+            _servers.Add(await NatsServerProcess.StartWithConfigAsync(config, ports[i].Client, new Dictionary<string, string>
+            {
+                ["NATS_NAME"] = $"n{i + 1}",
+                ["NATS_HOST"] = "127.0.0.1",
+                ["NATS_PORT"] = ports[i].Client.ToString(),
+                ["NATS_CLUSTER_PORT"] = ports[i].Route.ToString(),
+                ["NATS_ROUTE_1"] = $"nats-route://127.0.0.1:{ports[0].Route}",
+                ["NATS_ROUTE_2"] = $"nats-route://127.0.0.1:{ports[1].Route}",
+                ["NATS_ROUTE_3"] = $"nats-route://127.0.0.1:{ports[2].Route}",
+            }));
+        }
+
+        _mesh = await MeshCluster.StartAsync(Urls, nodes: 0, declare: false);
+
+        // A new cluster's JetStream answers once it has elected its meta leader.
+        await Eventually.HoldsAsync(async () => (await Cli.RunAsync("deploy", Echo, "--replicas", "3", "--nats", Urls)).Exit == 0, "mesh deploy --replicas 3 on the new cluster");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _mesh.DisposeAsync();
+        foreach (var server in _servers)
+        {
+            server.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task ReplicasDeployed_StayThroughRevokeLiftNodeStartsAndARedeployWithoutTheOption()
+    {
+        Assert.Equal("3 3 3 3", await ReplicasAsync());
+
+        var id = new string('a', 32);
+        Assert.Equal(0, (await Cli.RunAsync("token", "revoke", "--id", id, "--nats", Urls)).Exit);
+        Assert.Equal(0, (await Cli.RunAsync("token", "revoke", "--id", id, "--lift", "--nats", Urls)).Exit);
+        await _mesh.StartNodeAsync(new Dictionary<string, string?> { ["Mesh:Nats:Url"] = Urls });
+        Assert.Equal(0, (await Cli.RunAsync("deploy", Echo, "--nats", Urls)).Exit);
+
+        Assert.Equal("3 3 3 3", await ReplicasAsync());
+
+        // Only the option changes it.
+        Assert.Equal(0, (await Cli.RunAsync("deploy", Echo, "--replicas", "1", "--nats", Urls)).Exit);
+        Assert.Equal("1 1 1 1", await ReplicasAsync());
+    }
+
+    [Fact]
+    public async Task KillingTheLeaderOfTheRevocationBucketAndOfTheJobStream_LosesNoCallAndNoJob()
+    {
+        // One node on each of two servers, each knowing all three.
+        await _mesh.StartNodeAsync(new Dictionary<string, string?> { ["Mesh:Nats:Url"] = $"{_servers[1].Url},{_servers[2].Url},{_servers[0].Url}" });
+        await _mesh.StartNodeAsync(new Dictionary<string, string?> { ["Mesh:Nats:Url"] = $"{_servers[2].Url},{_servers[0].Url},{_servers[1].Url}" });
+        var echo = Mesh.Contracts.Tokens.Sha256Digest.Of(MeshCluster.Wat("echo"));
+        var token = _mesh.Grant("echo", echo);
+        var js = new NatsJSContext(_mesh.Client);
+
+        var published = 0;
+        foreach (var stream in new[] { "KV_" + RevocationKeys.DefaultBucket, JobSubjects.JobStream })
+        {
+            await CurrentAsync(js);
+            var leader = (await js.GetStreamAsync(stream)).Info.Cluster!.Leader!;
+            var server = _servers[int.Parse(leader[1..]) - 1];
+
+            using var stop = new CancellationTokenSource();
+            var calls = Task.WhenAll(Enumerable.Range(0, 4).Select(_ => CallsAsync(token, stop.Token)));
+            var jobs = JobsAsync(js, token, published, stop.Token);
+            await Eventually.HoldsAsync(() => Volatile.Read(ref _served) > published + 20, "calls flow before the kill");
+
+            // Down longer than a node's grace period (15 s): with one replica, every node would
+            // refuse every call by then, and no durable publish would be acknowledged.
+            var killed = Stopwatch.StartNew();
+            var servedBefore = Volatile.Read(ref _served);
+            var publishedBefore = Volatile.Read(ref _acknowledged);
+            _down = true;
+            await server.RestartAsync(TimeSpan.FromSeconds(20));
+            _down = false;
+            var servedDown = Volatile.Read(ref _servedWhileDown);
+            var acknowledgedDown = Volatile.Read(ref _acknowledgedWhileDown);
+            await CurrentAsync(js);
+            await stop.CancelAsync();
+            var failures = await calls;
+            published = await jobs;
+            output.WriteLine($"killed {leader}, leader of {stream}, for 20 s: {Volatile.Read(ref _served) - servedBefore} calls served ({servedDown} while it was down), {failures.Sum()} failed; {Volatile.Read(ref _acknowledged) - publishedBefore} jobs acknowledged ({acknowledgedDown} while down); whole again after {killed.Elapsed.TotalSeconds:F1} s");
+            Assert.Equal(0, failures.Sum());
+            Assert.True(servedDown > 0 && acknowledgedDown > 0, $"while {leader} was down: {servedDown} calls served, {acknowledgedDown} jobs acknowledged");
+            Interlocked.Exchange(ref _servedWhileDown, 0);
+            Interlocked.Exchange(ref _acknowledgedWhileDown, 0);
+        }
+
+        // Every job ran and was acknowledged: the work queue empties, nothing is dead.
+        await Eventually.HoldsAsync(() => Answered(async () => (await js.GetStreamAsync(JobSubjects.JobStream)).Info.State.Messages == 0), "every job acknowledged", TimeSpan.FromSeconds(60));
+        Assert.Equal(0L, (long)(await js.GetStreamAsync(JobSubjects.DeadStream)).Info.State.Messages);
+        Assert.True(published > 0);
+    }
+
+    private int _served;
+    private int _servedWhileDown;
+    private int _acknowledged;
+    private int _acknowledgedWhileDown;
+    private volatile bool _down;
+
+    // Calls one after another until stopped, as a client with retries makes them (echo may run twice).
+    private async Task<int> CallsAsync(string token, CancellationToken stop)
+    {
+        var client = new MeshClient(_mesh.Client);
+        var options = new CallOptions { Timeout = TimeSpan.FromSeconds(10), Retries = 5, Backoff = TimeSpan.FromMilliseconds(200), Idempotent = true };
+        var failed = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            var reply = await client.CallAsync("echo", token, "through"u8.ToArray(), options, CancellationToken.None);
+            if (reply.IsOk)
+            {
+                Interlocked.Increment(ref _served);
+                if (_down)
+                {
+                    Interlocked.Increment(ref _servedWhileDown);
+                }
+            }
+            else
+            {
+                output.WriteLine($"call failed: {reply}");
+                failed++;
+            }
+        }
+
+        return failed;
+    }
+
+    // Durable jobs, each published until JetStream acknowledges it (its id makes a second copy a duplicate).
+    private async Task<int> JobsAsync(NatsJSContext js, string token, int from, CancellationToken stop)
+    {
+        var headers = new NatsHeaders { [MeshHeaders.Token] = token };
+        var next = from;
+        while (!stop.IsCancellationRequested)
+        {
+            var id = $"job-{next}";
+            while (true)
+            {
+                try
+                {
+                    var ack = await js.PublishAsync(JobSubjects.JobPrefix + "echo", System.Text.Encoding.UTF8.GetBytes(id), headers: headers, opts: new NatsJSPubOpts { MsgId = id }, cancellationToken: CancellationToken.None);
+                    ack.EnsureSuccess();
+                    Interlocked.Increment(ref _acknowledged);
+                    if (_down)
+                    {
+                        Interlocked.Increment(ref _acknowledgedWhileDown);
+                    }
+
+                    break;
+                }
+                catch (Exception e) when (e is NatsException or TimeoutException or OperationCanceledException)
+                {
+                    await Task.Delay(100, CancellationToken.None);
+                }
+            }
+
+            next++;
+            await Task.Delay(20, CancellationToken.None);
+        }
+
+        return next;
+    }
+
+    // Every stream led and all its replicas current: the cluster is whole again.
+    private static async Task CurrentAsync(NatsJSContext js) =>
+        await Eventually.HoldsAsync(
+            () => Answered(async () =>
+            {
+                foreach (var stream in Streams)
+                {
+                    var cluster = (await js.GetStreamAsync(stream)).Info.Cluster;
+                    if (cluster?.Leader is null || cluster.Replicas is not { Count: 2 } replicas || replicas.Any(r => !r.Current || r.Offline))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            }),
+            "every stream led, with both other replicas current",
+            TimeSpan.FromSeconds(60));
+
+    // A condition asked of a cluster that may be electing a leader: no answer is not yet.
+    private static async Task<bool> Answered(Func<Task<bool>> condition)
+    {
+        try
+        {
+            return await condition();
+        }
+        catch (Exception e) when (e is NatsException or TimeoutException or OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    // Each stream's replica count, in the order of Streams.
+    private async Task<string> ReplicasAsync()
+    {
+        var js = new NatsJSContext(_mesh.Client);
+        return string.Join(" ", await Task.WhenAll(Streams.Select(async s => (await js.GetStreamAsync(s)).Info.Config.NumReplicas)));
+    }
+}
