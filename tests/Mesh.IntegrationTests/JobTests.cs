@@ -130,6 +130,23 @@ public sealed class JobTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ADeadLetter_KeepsTheWholeTrap_NotOnlyItsFirstLine()
+    {
+        await _mesh.StartNodeAsync(new Dictionary<string, string?> { ["Mesh:Jobs:MaxDeliveries"] = "1" });
+        var trap = await _mesh.DeployAsync(MeshCluster.Wat("unreachable"));
+        Assert.Equal(0, (await CliAsync("publish", "trap", "--durable", "--token", _mesh.Grant("trap", trap), "--data", "trapping")).Exit);
+
+        var dead = await WaitForDeadAsync("trapping");
+
+        // Wasmtime's text begins "error while executing at wasm backtrace:"; the cause and the frame are what matter.
+        Assert.Contains("function.trap", dead);
+        var message = dead.Split('\t')[3];
+        Assert.Contains("instruction executed", message);
+        Assert.Contains("<wasm function 0>", message);
+        Assert.DoesNotContain("backtrace:", message);
+    }
+
+    [Fact]
     public async Task JobsRunningSideBySide_OnOneKey_LoseNoUpdate()
     {
         // Two nodes, four jobs at a time each, all counting the same key: kv_update (compare and

@@ -42,8 +42,15 @@ public sealed class Invoker(WasmEngine engine)
             }
 
             var status = run(context.Input.Length);
-            return status == 0
-                ? default
+            if (status == 0)
+            {
+                return default;
+            }
+
+            // A failure after the node's drain ended is most likely what the stop did to a host
+            // call (it returned early): say so, so a job goes back for another node to run.
+            return context.Stopping.IsCancellationRequested
+                ? new MeshError(ErrorCode.NodeStopped, $"the node stopped while the function ran (its drain timeout passed) and it then failed ({context.GuestError ?? $"returned {status}"}); it may have had effects")
                 : new MeshError(ErrorCode.FunctionError, context.GuestError ?? $"the function returned {status}");
         }
         catch (WasmtimeException e) when (e.InnerException is GuestFault fault)
