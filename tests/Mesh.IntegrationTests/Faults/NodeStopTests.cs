@@ -104,6 +104,23 @@ public sealed class NodeStopTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task ABackoffListFromTheEnvironment_ReplacesTheDefaultWaits()
+    {
+        using var node = await NodeProcess.StartAsync(_mesh.Url, _mesh.Issuer.PublicKeyText, new Dictionary<string, string>
+        {
+            ["Mesh__Jobs__Backoff__0"] = "00:00:00.100",
+            ["Mesh__Jobs__MaxDeliveries"] = "3",
+        });
+        var fails = await _mesh.DeployAsync(MeshCluster.Wat("fails"));
+        var ack = await new NatsJSContext(_mesh.Client).PublishAsync(JobSubjects.JobPrefix + "fails", "x"u8.ToArray(), headers: new NatsHeaders { [MeshHeaders.Token] = _mesh.Grant("fails", fails) });
+        ack.EnsureSuccess();
+
+        await Eventually.HoldsAsync(() => node.Output.Count(l => l.Contains("delivered again in", StringComparison.Ordinal)) == 2, "two retries");
+        var waits = node.Output.Where(l => l.Contains("delivered again in", StringComparison.Ordinal)).Select(l => l[(l.LastIndexOf(' ') + 1)..]).ToArray();
+        Assert.Equal(["00:00:00.1000000", "00:00:00.1000000"], waits);
+    }
+
+    [Fact]
     public async Task MeshCallWithRetries_RidesOutNatsStartingLate()
     {
         var port = NatsServerProcess.FreePort();
