@@ -83,6 +83,8 @@ public static class NodeHost
                 InboxPrefix = node.Nats.InboxPrefix,
                 LoggerFactory = sp.GetRequiredService<ILoggerFactory>(),
                 RetryOnInitialConnect = true,
+                ReconnectWaitMin = node.Nats.ReconnectWait,
+                ReconnectWaitMax = node.Nats.ReconnectWaitMax,
                 // During an outage a publish fails after the command timeout instead of waiting for
                 // the reconnection: nothing the node sends waits without a bound.
                 PublishTimeoutOnDisconnected = true,

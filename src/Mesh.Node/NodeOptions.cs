@@ -98,6 +98,15 @@ public sealed record NatsOptions
     /// </summary>
     public string ReplyPrefix { get; init; } = "_INBOX.";
 
+    /// <summary>
+    /// First wait before reconnecting after NATS went away, doubling per failed attempt up to
+    /// <see cref="ReconnectWaitMax"/>. Short, so a node is back soon after its server is (the
+    /// client's own default is 2 s to 5 s).
+    /// </summary>
+    public TimeSpan ReconnectWait { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    public TimeSpan ReconnectWaitMax { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Where answers to the node's own requests arrive (fan-out branches, guests' requests, JetStream): under <see cref="ReplyPrefix"/>.</summary>
     public string InboxPrefix { get; init; } = "_INBOX";
 }

@@ -30,6 +30,10 @@ public sealed class RevocationList : BackgroundService
     // arrive within milliseconds, a stalled watch never does.
     private const int BehindLimit = 3;
 
+    // How long opening the bucket may take before the node tries again. Short: a request made
+    // while the connection was down can hang after it is back, and calls wait meanwhile.
+    private static readonly TimeSpan OpenTimeout = RevocationPromise.MaxStaleness;
+
     private readonly INatsConnection _nats;
     private readonly VerifiedTokenCache _cache;
     private readonly TimeProvider _time;
@@ -130,8 +134,10 @@ public sealed class RevocationList : BackgroundService
         try
         {
             var asked = _time.GetTimestamp();
-            var created = (await js.GetStreamAsync(StreamName, cancellationToken: stoppingToken)).Info.Created;
-            var store = await kv.GetStoreAsync(_options.Bucket, stoppingToken);
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            bounded.CancelAfter(OpenTimeout);
+            var created = (await js.GetStreamAsync(StreamName, cancellationToken: bounded.Token)).Info.Created;
+            var store = await kv.GetStoreAsync(_options.Bucket, bounded.Token);
             Interlocked.Exchange(ref _missing, 0);
             Interlocked.Exchange(ref _reconnected, 0);
             Interlocked.Exchange(ref _applied, 0);
@@ -160,7 +166,9 @@ public sealed class RevocationList : BackgroundService
         finally
         {
             await generation.CancelAsync();
-            await watching.ContinueWith(_ => { }, TaskScheduler.Default);
+            // Not awaited: ending a watch whose server-side consumer is gone can take the client
+            // seconds, and the fresh read must not wait for it. A cancelled watch applies nothing.
+            _ = watching.ContinueWith(_ => { }, TaskScheduler.Default);
         }
 
         await Task.Delay(_options.CheckInterval, _time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
@@ -181,8 +189,12 @@ public sealed class RevocationList : BackgroundService
                 return;
             }
 
+            // An answer later than the promise's bound could not make the node fresh anyway; one
+            // that hangs (a request sent as the connection dropped) must not delay a fresh read.
             var asked = _time.GetTimestamp();
-            var info = (await js.GetStreamAsync(StreamName, cancellationToken: stoppingToken)).Info;
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            bounded.CancelAfter(RevocationPromise.MaxStaleness);
+            var info = (await js.GetStreamAsync(StreamName, cancellationToken: bounded.Token)).Info;
             if (info.Created != created)
             {
                 Log.RevocationReread(_logger, _options.Bucket, "the bucket was replaced by a new one");
@@ -227,6 +239,11 @@ public sealed class RevocationList : BackgroundService
         {
             await foreach (var entry in store.WatchAsync<string>(opts: opts, cancellationToken: cancellationToken))
             {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    return;
+                }
+
                 Apply(entry.Key, entry.Operation == NatsKVOperation.Put);
                 if (reading)
                 {
