@@ -56,6 +56,9 @@ public sealed class JobService(
     private readonly CancellationTokenSource _taking = new();
     private readonly ConcurrentDictionary<Task, byte> _running = new();
 
+    // Outlives the taking loop: jobs still running after it ends release their slot into it.
+    private readonly SemaphoreSlim _slots = new(Math.Max(1, options.Value.Jobs.Concurrency));
+
     // Deliveries after which a failing job is dead: the smaller of this node's setting and the
     // consumer's own limit, past which the server would stop delivering without a dead letter.
     private int _maxDeliveries = options.Value.Jobs.MaxDeliveries;
@@ -90,9 +93,10 @@ public sealed class JobService(
 
     private async Task TakeAsync(NatsJSContext js, CancellationToken taking)
     {
-        using var slots = new SemaphoreSlim(Math.Max(1, _options.Concurrency));
+        var slots = _slots;
         INatsJSConsumer? consumer = null;
         var announced = false;
+        var saidMissing = false;
         while (!taking.IsCancellationRequested)
         {
             try
@@ -155,7 +159,12 @@ public sealed class JobService(
             catch (NatsJSApiException e) when (e.Error.Code == 404)
             {
                 consumer = null;
-                Log.JobsNotDeclared(logger, JobSubjects.JobStream, JobSubjects.Consumer);
+                if (!saidMissing)
+                {
+                    saidMissing = true;
+                    Log.JobsNotDeclared(logger, JobSubjects.JobStream, JobSubjects.Consumer);
+                }
+
                 await Task.Delay(TimeSpan.FromSeconds(1), taking);
             }
             catch (Exception e) when (e is NatsException or TimeoutException || (e is OperationCanceledException && !taking.IsCancellationRequested))
@@ -206,6 +215,7 @@ public sealed class JobService(
     public override void Dispose()
     {
         _taking.Dispose();
+        _slots.Dispose();
         base.Dispose();
     }
 
