@@ -16,7 +16,7 @@ public sealed class RevocationFreshnessTests
 
         Assert.False(freshness.IsFresh);
         Assert.True(freshness.IsFailingClosed);
-        Assert.False(await freshness.WaitAsync(CancellationToken.None));
+        Assert.False(await freshness.WaitAsync(null, CancellationToken.None));
     }
 
     [Fact]
@@ -40,7 +40,7 @@ public sealed class RevocationFreshnessTests
         freshness.Renew(_clock.GetTimestamp());
         _clock.Advance(TimeSpan.FromSeconds(2));
 
-        var waiting = freshness.WaitAsync(CancellationToken.None).AsTask();
+        var waiting = freshness.WaitAsync(null, CancellationToken.None).AsTask();
         Assert.False(waiting.IsCompleted);
         Assert.Equal(1, wanted);
 
@@ -55,7 +55,7 @@ public sealed class RevocationFreshnessTests
         freshness.Renew(_clock.GetTimestamp());
         _clock.Advance(TimeSpan.FromSeconds(2));
 
-        var waiting = freshness.WaitAsync(CancellationToken.None).AsTask();
+        var waiting = freshness.WaitAsync(null, CancellationToken.None).AsTask();
         _clock.Advance(TimeSpan.FromSeconds(3));
         Assert.False(await waiting);
 
@@ -74,5 +74,19 @@ public sealed class RevocationFreshnessTests
 
         _clock.Advance(TimeSpan.FromMilliseconds(500));
         Assert.True(freshness.IsFresh);
+    }
+
+    [Fact]
+    public async Task AStaleCall_WaitsNoLongerThanItsCallersBudget()
+    {
+        var freshness = new RevocationFreshness(_clock, Grace);
+        freshness.Renew(_clock.GetTimestamp());
+        _clock.Advance(TimeSpan.FromSeconds(2));
+
+        var waiting = freshness.WaitAsync(TimeSpan.FromMilliseconds(500), CancellationToken.None).AsTask();
+        _clock.Advance(TimeSpan.FromMilliseconds(500));
+
+        Assert.False(await waiting);
+        Assert.False(freshness.IsFailingClosed);
     }
 }

@@ -125,7 +125,7 @@ public sealed class InvocationPipeline(
             return Fail(verified.Error.Code, verified.Error.Message);
         }
 
-        if (await revocations.CheckAsync(verified.Value, cancellationToken) is { } revoked)
+        if (await revocations.CheckAsync(verified.Value, position.Remaining, cancellationToken) is { } revoked)
         {
             return Fail(revoked.Code, revoked.Message, verified.Value.TokenId);
         }
@@ -170,7 +170,7 @@ public sealed class InvocationPipeline(
             using (await slots.EnterAsync(cancellationToken))
             {
                 // Again where the call starts: a revocation that arrived while it waited for a slot holds.
-                if (await revocations.CheckAsync(verified.Value, cancellationToken) is { } revokedSince)
+                if (await revocations.CheckAsync(verified.Value, position.Remaining, cancellationToken) is { } revokedSince)
                 {
                     context.Dispose();
                     return Fail(revokedSince.Code, revokedSince.Message, verified.Value.TokenId);

@@ -47,13 +47,17 @@ public sealed class RevocationFreshness(TimeProvider time, TimeSpan grace, Actio
         Interlocked.Exchange(ref _renewed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
-    /// <summary>True once fresh; false when the grace period runs out first (or already has).</summary>
-    public ValueTask<bool> WaitAsync(CancellationToken cancellationToken) =>
-        IsFresh ? ValueTask.FromResult(true) : WaitSlowAsync(cancellationToken);
+    /// <summary>
+    /// True once fresh; false when the grace period runs out first (or already has), or
+    /// <paramref name="within"/> does (a caller's remaining budget: no use waiting past it).
+    /// </summary>
+    public ValueTask<bool> WaitAsync(TimeSpan? within, CancellationToken cancellationToken) =>
+        IsFresh ? ValueTask.FromResult(true) : WaitSlowAsync(within, cancellationToken);
 
-    private async ValueTask<bool> WaitSlowAsync(CancellationToken cancellationToken)
+    private async ValueTask<bool> WaitSlowAsync(TimeSpan? within, CancellationToken cancellationToken)
     {
         wanted?.Invoke();
+        var started = time.GetTimestamp();
         while (true)
         {
             // Take the signal before looking, so a renewal in between is not missed.
@@ -64,18 +68,24 @@ public sealed class RevocationFreshness(TimeProvider time, TimeSpan grace, Actio
                 return true;
             }
 
-            if (staleness >= grace)
+            var left = grace - staleness;
+            if (within is { } limit && limit - time.GetElapsedTime(started) < left)
+            {
+                left = limit - time.GetElapsedTime(started);
+            }
+
+            if (left <= TimeSpan.Zero)
             {
                 return false;
             }
 
             try
             {
-                await renewed.WaitAsync(grace - staleness, time, cancellationToken);
+                await renewed.WaitAsync(left, time, cancellationToken);
             }
             catch (TimeoutException)
             {
-                // Looked at again above: now past the grace period.
+                // Looked at again above: now past the grace period or the caller's budget.
             }
         }
     }

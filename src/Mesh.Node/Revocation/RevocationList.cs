@@ -72,13 +72,16 @@ public sealed class RevocationList : BackgroundService
     /// <summary>Whether a call may start now without waiting: every revocation up to <see cref="RevocationPromise.MaxStaleness"/> ago is known.</summary>
     public bool IsFresh => _freshness.IsFresh;
 
-    /// <summary>Null when the token may be used now; else why not. Waits (within the grace period) while the node's copy is not fresh.</summary>
-    public ValueTask<MeshError?> CheckAsync(VerifiedToken token, CancellationToken cancellationToken)
+    /// <summary>
+    /// Null when the token may be used now; else why not. Waits while the node's copy is not fresh,
+    /// within the grace period and <paramref name="within"/> (the caller's remaining budget, if any).
+    /// </summary>
+    public ValueTask<MeshError?> CheckAsync(VerifiedToken token, TimeSpan? within, CancellationToken cancellationToken)
     {
         return _freshness.IsFresh ? ValueTask.FromResult(Listed(token)) : WaitAsync();
 
         async ValueTask<MeshError?> WaitAsync() =>
-            await _freshness.WaitAsync(cancellationToken) ? Listed(token) : Unknown();
+            await _freshness.WaitAsync(within, cancellationToken) ? Listed(token) : Unknown();
     }
 
     private MeshError Unknown()
