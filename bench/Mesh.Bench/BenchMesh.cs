@@ -20,18 +20,23 @@ public sealed class BenchMesh : IAsyncDisposable
 {
     private readonly NatsServerProcess _server;
 
-    private BenchMesh(NatsServerProcess server, SigningKey issuer, NatsConnection client, IReadOnlyList<IHost> nodes, INatsObjStore store, byte[] echoWasm)
+    private BenchMesh(NatsServerProcess server, SigningKey issuer, NatsConnection client, List<IHost> nodes, INatsObjStore store, byte[] echoWasm)
     {
         _server = server;
         Issuer = issuer;
         Client = client;
-        Nodes = nodes;
+        _nodes = nodes;
         Store = store;
         EchoWasm = echoWasm;
         Echo = Sha256Digest.Of(echoWasm);
     }
 
+    private readonly List<IHost> _nodes;
+
     public string Url => _server.Url;
+
+    /// <summary>The nats-server's process id, for its CPU time.</summary>
+    public int ServerProcessId => _server.ProcessId;
 
     public SigningKey Issuer { get; }
 
@@ -39,7 +44,7 @@ public sealed class BenchMesh : IAsyncDisposable
 
     public IHost Node => Nodes[0];
 
-    public IReadOnlyList<IHost> Nodes { get; }
+    public IReadOnlyList<IHost> Nodes => _nodes;
 
     public INatsObjStore Store { get; }
 
@@ -59,15 +64,7 @@ public sealed class BenchMesh : IAsyncDisposable
         var nodes = new List<IHost>();
         for (var i = 0; i < nodeCount; i++)
         {
-            var node = NodeHost.Build([], new Dictionary<string, string?>
-            {
-                ["Mesh:Nats:Url"] = server.Url,
-                ["Mesh:Tokens:TrustedRoots:0"] = issuer.PublicKeyText,
-                ["Logging:LogLevel:Default"] = "Warning",
-            });
-            await node.StartAsync();
-            await node.Services.GetServices<IHostedService>().OfType<FunctionService>().Single().Ready;
-            nodes.Add(node);
+            nodes.Add(await StartNodeAsync(server.Url, issuer));
         }
 
         var echo = Wasmtime.Module.ConvertText(EchoText);
@@ -77,6 +74,27 @@ public sealed class BenchMesh : IAsyncDisposable
     }
 
     /// <summary>A function running <paramref name="module"/> (echo by default) with a fuel limit, handing on to <paramref name="then"/>.</summary>
+    /// <summary>One more node, in this process, with default settings.</summary>
+    public async Task<IHost> StartNodeAsync()
+    {
+        var node = await StartNodeAsync(Url, Issuer);
+        _nodes.Add(node);
+        return node;
+    }
+
+    private static async Task<IHost> StartNodeAsync(string url, SigningKey issuer)
+    {
+        var node = NodeHost.Build([], new Dictionary<string, string?>
+        {
+            ["Mesh:Nats:Url"] = url,
+            ["Mesh:Tokens:TrustedRoots:0"] = issuer.PublicKeyText,
+            ["Logging:LogLevel:Default"] = "Warning",
+        });
+        await node.StartAsync();
+        await node.Services.GetServices<IHostedService>().OfType<FunctionService>().Single().Ready;
+        return node;
+    }
+
     public FunctionGrant Grant(string function, Sha256Digest? module = null, params string[] then) =>
         new(function, [module ?? Echo], CapabilitySet.None, new Limits(Fuel: 10_000_000)) { Then = [.. then] };
 
@@ -97,7 +115,7 @@ public sealed class BenchMesh : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var node in Nodes)
+        foreach (var node in _nodes)
         {
             await node.StopAsync();
             node.Dispose();

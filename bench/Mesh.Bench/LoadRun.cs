@@ -11,7 +11,8 @@ public sealed record LoadRun(double PerSecond, double P50, double P99)
         return await RunAsync(operation, concurrency, runs);
     }
 
-    private static async Task<LoadRun> RunAsync(Func<Task> operation, int concurrency, int runs)
+    /// <summary>One run as it comes, no warm-up: for a cold process, or when the caller warmed it.</summary>
+    public static async Task<LoadRun> RunAsync(Func<Task> operation, int concurrency, int runs)
     {
         var latencies = new double[runs];
         var next = -1;

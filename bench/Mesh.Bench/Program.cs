@@ -10,6 +10,12 @@ using Mesh.Bench;
 var suite = args.FirstOrDefault() ?? "tokens";
 var document = args.Length > 1 ? args[1] : Path.Combine("docs", "benchmarks.md");
 
+if (suite == "responder")
+{
+    // Not a suite: the plain responder the node suite runs as a process of its own.
+    return await PlainResponder.RunAsync(args[1]);
+}
+
 if (suite == "node")
 {
     BenchmarksDocument.WriteSection(document, suite, await NodeBenchmark.RunAsync());

@@ -29,6 +29,9 @@ public sealed class NatsServerProcess : IDisposable
 
     public int Port { get; }
 
+    /// <summary>The running server's process id (for its CPU time).</summary>
+    public int ProcessId => _process.Id;
+
     public string Url => $"nats://127.0.0.1:{Port}";
 
     /// <param name="port">A port to listen on; by default a free one.</param>

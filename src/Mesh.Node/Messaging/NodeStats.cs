@@ -92,6 +92,9 @@ public sealed class NodeStats
             ["average_invocation_us"] = invocations == 0 ? 0 : Interlocked.Read(ref _invocationMicroseconds) / invocations,
             ["errors"] = errors,
             ["denied"] = new JsonObject([.. _denied.OrderBy(d => d.Key).Select(d => KeyValuePair.Create(d.Key, (JsonNode?)d.Value))]),
+            // How warm the node is: methods the JIT has compiled so far, tier-ups included. A
+            // benchmark measures once this stops growing.
+            ["jit_methods"] = System.Runtime.JitInfo.GetCompiledMethodCount(),
         };
     }
 }
