@@ -105,10 +105,12 @@ public static class NodeBenchmark
             {start}
 
             Sandbox cost per invocation (new store with its context, limits, instantiate, `run`, copy
-            out, dispose; no NATS; in this process): median **{sandbox.Median:0.0} µs**, mean {sandbox.Mean:0.0} µs over {sandbox.Count:N0} invocations.
+            out, dispose; no NATS; in this process): median **{sandbox.Median:0.0} µs**, mean {sandbox.Mean:0.0} µs over {sandbox.Count:N0} invocations,
+            **{sandbox.BytesPerRun:N0} B** allocated per invocation.
 
             The whole per-message path inside the node without NATS (token text to grant through the
-            cache, module from the cache, import check, sandbox, outcome): median **{pipeline.Median:0.0} µs**.
+            cache, module from the cache, import check, sandbox, outcome): median **{pipeline.Median:0.0} µs**,
+            **{pipeline.BytesPerRun:N0} B** allocated per message.
 
             A module's first call on a node (fetch from the object store, check its digest, compile)
             against its next calls (cached): median **{first:0.0} ms** first, **{cached:0.00} ms** cached, over 20 modules.
@@ -216,7 +218,7 @@ public static class NodeBenchmark
         };
     }
 
-    private sealed record Cost(double Median, double Mean, int Count);
+    private sealed record Cost(double Median, double Mean, int Count, double BytesPerRun);
 
     private static async Task<Cost> SandboxCostAsync(BenchMesh mesh)
     {
@@ -273,6 +275,7 @@ public static class NodeBenchmark
 
         const int count = 20_000;
         var samples = new double[count];
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
         for (var i = 0; i < count; i++)
         {
             var started = Stopwatch.GetTimestamp();
@@ -280,9 +283,10 @@ public static class NodeBenchmark
             samples[i] = Stopwatch.GetElapsedTime(started).TotalMicroseconds;
         }
 
+        var bytes = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)count;
         var mean = samples.Average();
         Array.Sort(samples);
-        return new Cost(samples[count / 2], mean, count);
+        return new Cost(samples[count / 2], mean, count, bytes);
     }
 
     private static async Task<(double FirstMs, double CachedMs)> FirstCallAsync(BenchMesh mesh)
