@@ -132,4 +132,51 @@ public sealed class VerifiedTokenCacheTests : IDisposable
 
         Assert.Equal(0, cache.Count);
     }
+
+    [Fact]
+    public void AHeaderSeenBefore_IsFoundByItsText_AndStopsWorkingWhenItsEntryGoes()
+    {
+        var cache = Cache();
+        var token = Token();
+        var text = TokenCodec.ToText(token);
+        var first = cache.LookText(text);
+        Assert.True(first.IsUnknown);
+        Assert.True(cache.Verify(first.Bytes, first.Key).IsOk);
+
+        var hitsBefore = cache.Lookups.Hits;
+        var second = cache.LookText(text);
+        Assert.NotNull(second.Verified);
+        Assert.Equal(hitsBefore + 1, cache.Lookups.Hits);
+
+        // Revocation drops the verification: the text index alone grants nothing.
+        cache.Remove(second.Verified.TokenId);
+        Assert.True(cache.LookText(text).IsUnknown);
+    }
+
+    [Fact]
+    public void AHeaderThatDiffersByOneCharacter_IsNotTheSameToken()
+    {
+        var cache = Cache();
+        var text = TokenCodec.ToText(Token());
+        var look = cache.LookText(text);
+        Assert.True(cache.Verify(look.Bytes, look.Key).IsOk);
+
+        var flipped = text[..^2] + (text[^2] == 'A' ? 'B' : 'A') + text[^1];
+        var other = cache.LookText(flipped);
+
+        Assert.Null(other.Verified);
+        Assert.False(cache.Verify(other.Bytes, other.Key).IsOk);
+    }
+
+    [Theory]
+    [InlineData(" ")]
+    [InlineData("not base64!")]
+    [InlineData("ab\u00e9cd")]
+    [InlineData("")]
+    public void AHeaderThatIsNotTokenText_IsRefusedAsBefore(string text)
+    {
+        var look = Cache().LookText(System.Text.RegularExpressions.Regex.Unescape(text));
+
+        Assert.NotNull(look.Refusal);
+    }
 }

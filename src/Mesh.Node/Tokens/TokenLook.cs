@@ -19,8 +19,10 @@ public readonly struct TokenLook
         Key = key;
     }
 
-    /// <summary>The SHA-256 of the token's bytes (the caches' key), where it was computed.</summary>
+    /// <summary>The SHA-256 of the token's bytes (the caches' key), where it was computed (<see cref="HasKey"/>).</summary>
     public Sha256Digest Key { get; }
+
+    public bool HasKey { get; private init; }
 
     /// <summary>Verified before (cached, not expired): the message's own checks remain.</summary>
     public VerifiedToken? Verified { get; }
@@ -35,14 +37,14 @@ public readonly struct TokenLook
 
     public static TokenLook Known(VerifiedToken token) => new(token, null, default, default);
 
+    public static TokenLook Known(VerifiedToken token, Sha256Digest key) => new(token, null, default, key) { HasKey = true };
+
     public static TokenLook Refused(MeshError error) => new(null, error, default, default);
 
-    public static TokenLook Unknown(ReadOnlyMemory<byte> bytes, Sha256Digest key) => new(null, null, bytes, key);
+    public static TokenLook Refused(MeshError error, Sha256Digest key) => new(null, error, default, key) { HasKey = true };
 
-    /// <summary>The <c>Mesh-Token</c> header's text, decoded and looked up.</summary>
-    public static TokenLook Of(string? text, VerifiedTokenCache cache)
-    {
-        var bytes = TokenCodec.FromText(text, cache.MaxTokenBytes);
-        return bytes.IsOk ? cache.Look(bytes.Value) : Refused(bytes.Error);
-    }
+    public static TokenLook Unknown(ReadOnlyMemory<byte> bytes, Sha256Digest key) => new(null, null, bytes, key) { HasKey = true };
+
+    /// <summary>The <c>Mesh-Token</c> header's text, looked up (by its text when seen before, else decoded).</summary>
+    public static TokenLook Of(string? text, VerifiedTokenCache cache) => cache.LookText(text);
 }

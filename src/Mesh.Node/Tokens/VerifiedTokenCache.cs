@@ -16,6 +16,11 @@ public sealed class VerifiedTokenCache
 {
     private readonly ConcurrentDictionary<Sha256Digest, VerifiedToken> _entries = new();
     private readonly ConcurrentDictionary<Sha256Digest, (MeshError Error, long Until)> _refused = new();
+
+    // Header text's SHA-256 -> the token bytes' SHA-256: a token seen before is found by its text,
+    // without decoding it (which cost two allocations per message). Only an index: what a token
+    // may do is still read from the entries, so a revocation or expiry holds at once.
+    private readonly ConcurrentDictionary<Sha256Digest, Sha256Digest> _byText = new();
     private readonly TokenVerifier _verifier;
     private readonly TimeProvider _time;
     private readonly int _capacity;
@@ -31,7 +36,10 @@ public sealed class VerifiedTokenCache
         _capacity = options.Capacity;
         _refusalCapacity = Math.Max(0, options.RefusalCapacity);
         _refusalLifetimeMs = (long)options.RefusalLifetime.TotalMilliseconds;
+        _maxTextLength = System.Buffers.Text.Base64Url.GetEncodedLength(verifier.Options.MaxTokenBytes);
     }
+
+    private readonly int _maxTextLength;
 
     public int Count => _entries.Count;
 
@@ -57,16 +65,84 @@ public sealed class VerifiedTokenCache
         if (_entries.TryGetValue(key, out var cached) && !IsExpired(cached))
         {
             Interlocked.Increment(ref _hits);
-            return TokenLook.Known(cached);
+            return TokenLook.Known(cached, key);
         }
 
         if (_refused.TryGetValue(key, out var refused) && refused.Until > _time.GetUtcNow().ToUnixTimeMilliseconds())
         {
             Interlocked.Increment(ref _hits);
-            return TokenLook.Refused(refused.Error);
+            return TokenLook.Refused(refused.Error, key);
         }
 
         return TokenLook.Unknown(token, key);
+    }
+
+    /// <summary>
+    /// A <c>Mesh-Token</c> header's text: found by the text's own SHA-256 when this node has seen
+    /// it (no decoding), else decoded and looked up by its bytes (<see cref="Look"/>).
+    /// </summary>
+    public TokenLook LookText(string? text)
+    {
+        if (text is null || text.Length == 0 || text.Length > _maxTextLength || char.IsWhiteSpace(text[0]) || char.IsWhiteSpace(text[^1]) || !System.Text.Ascii.IsValid(text))
+        {
+            // Missing, oversized, padded or non-ASCII text: the decoder says what is wrong with it, as before.
+            return LookDecoded(text);
+        }
+
+        var textKey = TextKey(text);
+        if (_byText.TryGetValue(textKey, out var key))
+        {
+            if (_entries.TryGetValue(key, out var cached) && !IsExpired(cached))
+            {
+                Interlocked.Increment(ref _hits);
+                return TokenLook.Known(cached, key);
+            }
+
+            if (_refused.TryGetValue(key, out var refused) && refused.Until > _time.GetUtcNow().ToUnixTimeMilliseconds())
+            {
+                Interlocked.Increment(ref _hits);
+                return TokenLook.Refused(refused.Error, key);
+            }
+        }
+
+        var look = LookDecoded(text);
+        if (look.HasKey)
+        {
+            if (_byText.Count >= _capacity + _refusalCapacity)
+            {
+                // Bounded like the caches it indexes; rebuilt from the next messages.
+                _byText.Clear();
+            }
+
+            _byText[textKey] = look.Key;
+        }
+
+        return look;
+    }
+
+    private TokenLook LookDecoded(string? text)
+    {
+        var bytes = TokenCodec.FromText(text, MaxTokenBytes);
+        return bytes.IsOk ? Look(bytes.Value) : TokenLook.Refused(bytes.Error);
+    }
+
+    // The SHA-256 of the text's bytes (ASCII, checked above: one byte per character, no two texts alike).
+    private static Sha256Digest TextKey(string text)
+    {
+        var rented = text.Length > 2048 ? System.Buffers.ArrayPool<byte>.Shared.Rent(text.Length) : null;
+        var buffer = rented is null ? stackalloc byte[2048] : rented;
+        try
+        {
+            var written = System.Text.Encoding.ASCII.GetBytes(text, buffer);
+            return Sha256Digest.Of(buffer[..written]);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
     }
 
     /// <summary>Verifies (or finds the verification of) a token, then authorizes it for this message.</summary>
