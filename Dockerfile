@@ -5,7 +5,11 @@ FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props BannedSymbols.txt .editorconfig ./
 COPY src/ src/
-RUN dotnet publish src/Mesh.Node/Mesh.Node.csproj -c Release -o /app --nologo
+# ReadyToRun: the node's code is compiled ahead of time, so a node just scaled up serves its
+# first calls at near full speed instead of at JIT speed (docs/benchmarks.md, cold start).
+ARG TARGETARCH
+RUN dotnet publish src/Mesh.Node/Mesh.Node.csproj -c Release -a ${TARGETARCH:-amd64} --os linux --self-contained false \
+    -p:PublishReadyToRun=true -o /app --nologo
 
 FROM mcr.microsoft.com/dotnet/runtime:10.0
 WORKDIR /app

@@ -11,6 +11,7 @@ public sealed class ChildProcess : IDisposable
 {
     private readonly Process _process;
     private readonly List<(string Text, TaskCompletionSource Seen)> _awaited = [];
+    private readonly List<string> _lines = [];
 
     private ChildProcess(Process process)
     {
@@ -24,6 +25,7 @@ public sealed class ChildProcess : IDisposable
     /// <summary>When it was launched (a <see cref="Stopwatch"/> timestamp).</summary>
     public long StartedAt { get; private init; }
 
+    /// <param name="dll">A path, relative to this benchmark's directory unless rooted.</param>
     public static ChildProcess Start(string dll, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment)
     {
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, dll), .. arguments])
@@ -62,6 +64,11 @@ public sealed class ChildProcess : IDisposable
         var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_awaited)
         {
+            if (_lines.Any(l => l.Contains(text, StringComparison.Ordinal)))
+            {
+                seen.TrySetResult();
+            }
+
             _awaited.Add((text, seen));
         }
 
@@ -88,6 +95,7 @@ public sealed class ChildProcess : IDisposable
 
         lock (_awaited)
         {
+            _lines.Add(line);
             foreach (var (text, seen) in _awaited.Where(a => line.Contains(a.Text, StringComparison.Ordinal)))
             {
                 seen.TrySetResult();

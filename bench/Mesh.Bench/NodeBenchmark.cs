@@ -36,14 +36,27 @@ public static class NodeBenchmark
             var token = mesh.Token(mesh.Grant("echo"));
             var meshHeaders = new NatsHeaders { [MeshHeaders.Token] = token };
 
-            // The node as an operator runs it: its own process, default settings.
-            using var node = ChildProcess.Start("Mesh.Node.dll", [], new Dictionary<string, string>
+            var environment = new Dictionary<string, string>
             {
                 ["Mesh__Nats__Url"] = mesh.Url,
                 ["Mesh__Tokens__TrustedRoots__0"] = mesh.Issuer.PublicKeyText,
                 ["Logging__LogLevel__Default"] = "Warning",
-            });
-            start = await ColdStartAsync(client, meshHeaders, node);
+            };
+
+            // Cold starts first, each node alone: as built (JIT only), and as the Dockerfile
+            // publishes it (ReadyToRun: code compiled ahead of time, tiered up when hot).
+            var starts = new List<string>();
+            using (var built = ChildProcess.Start("Mesh.Node.dll", [], environment))
+            {
+                starts.Add(await ColdStartAsync(client, meshHeaders, built, "as built (`dotnet build`, JIT only)"));
+            }
+
+            starts.Add(await ReadyToRunStartAsync(client, meshHeaders, environment));
+            start = string.Join("\n", starts);
+
+            // The node as an operator runs it: its own process, default settings.
+            using var node = ChildProcess.Start("Mesh.Node.dll", [], environment);
+            await FirstServedAsync(client, meshHeaders, node);
 
             using var responder = ChildProcess.Start("Mesh.Bench.dll", ["responder", mesh.Url], new Dictionary<string, string>());
             await responder.WaitForLineAsync("responder ready", TimeSpan.FromSeconds(30));
@@ -139,9 +152,8 @@ public static class NodeBenchmark
         return new Sample(run, PerCall(load.TotalProcessorTime - loadBefore), PerCall(responder.Cpu - responderBefore), PerCall(ChildProcess.CpuOf(serverProcessId) - serverBefore));
     }
 
-    // From the node's launch to its first served call, then its first 1,000 calls (64 in flight):
-    // what a node that was just scaled up gives before its JIT has warmed.
-    private static async Task<string> ColdStartAsync(NatsConnection client, NatsHeaders headers, ChildProcess node)
+    // Calls until one is served, within a minute of the node's launch.
+    private static async Task FirstServedAsync(NatsConnection client, NatsHeaders headers, ChildProcess node)
     {
         var payload = new byte[Payload];
         while (true)
@@ -151,7 +163,7 @@ public static class NodeBenchmark
                 var reply = await client.RequestAsync<byte[], byte[]>("mesh.fn.echo", payload, headers, replyOpts: new NatsSubOpts { Timeout = TimeSpan.FromSeconds(1) });
                 if (reply.Headers?[MeshHeaders.Status].ToString() == "ok")
                 {
-                    break;
+                    return;
                 }
             }
             catch (Exception e) when (e is NatsNoRespondersException or NatsNoReplyException)
@@ -164,11 +176,46 @@ public static class NodeBenchmark
                 throw new InvalidOperationException("the node served no call within a minute of its start");
             }
         }
+    }
 
+    // The node published as the Dockerfile publishes it, into a directory of its own, then started cold.
+    private static async Task<string> ReadyToRunStartAsync(NatsConnection client, NatsHeaders headers, Dictionary<string, string> environment)
+    {
+        var directory = Directory.CreateTempSubdirectory("mesh-bench-r2r-");
+        try
+        {
+            var project = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "src", "Mesh.Node", "Mesh.Node.csproj"));
+            using var publish = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(
+                "dotnet", ["publish", project, "-c", "Release", "-r", "linux-x64", "--self-contained", "false", "-p:PublishReadyToRun=true", "-o", directory.FullName, "--nologo"])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            })!;
+            var output = await publish.StandardOutput.ReadToEndAsync();
+            await publish.WaitForExitAsync();
+            if (publish.ExitCode != 0)
+            {
+                return $"As published with ReadyToRun: not measured, `dotnet publish` failed: {output.Split('\n').LastOrDefault(l => l.Contains("error", StringComparison.Ordinal))?.Trim()}";
+            }
+
+            using var node = ChildProcess.Start(Path.Combine(directory.FullName, "Mesh.Node.dll"), [], environment);
+            return await ColdStartAsync(client, headers, node, "as the Dockerfile publishes it (ReadyToRun)");
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    // From the node's launch to its first served call, then its first 1,000 calls (64 in flight):
+    // what a node that was just scaled up gives before its JIT has warmed.
+    private static async Task<string> ColdStartAsync(NatsConnection client, NatsHeaders headers, ChildProcess node, string how)
+    {
+        await FirstServedAsync(client, headers, node);
         var toFirst = Stopwatch.GetElapsedTime(node.StartedAt);
         var first = await LoadRun.RunAsync(Call(client, "mesh.fn.echo", headers), 64, 1_000);
-        return $"Cold start: from `dotnet Mesh.Node.dll` to its first served call **{toFirst.TotalMilliseconds:N0} ms**; " +
-            $"its first 1,000 calls (64 in flight) at **{first.PerSecond:N0} calls/s** (p50 {first.P50:N0} µs, p99 {first.P99:N0} µs), before the JIT has warmed.";
+        return $"- Cold start, {how}: from `dotnet Mesh.Node.dll` to its first served call **{toFirst.TotalMilliseconds:N0} ms**; " +
+            $"its first 1,000 calls (64 in flight) at **{first.PerSecond:N0} calls/s** (p50 {first.P50:N0} µs, p99 {first.P99:N0} µs).";
     }
 
     // Until no process compiles more than a few methods in a round: node, responder and load.
