@@ -42,6 +42,8 @@ public sealed class ChildProcess : IDisposable
         return new ChildProcess(Process.Start(start) ?? throw new InvalidOperationException($"{dll} did not start")) { StartedAt = startedAt };
     }
 
+    public int Id => _process.Id;
+
     /// <summary>CPU time (user and system) the process has used so far.</summary>
     public TimeSpan Cpu
     {

@@ -132,6 +132,42 @@ public static class NodeBenchmark
             """;
     }
 
+    /// <summary>
+    /// Load for a profiler (bench/profile.sh): a node process with .NET perf maps, warmed, then 64
+    /// calls in flight for <paramref name="seconds"/>. Prints the node's process id once warm.
+    /// </summary>
+    public static async Task<int> LoadForProfileAsync(int seconds)
+    {
+        await using var mesh = await BenchMesh.StartAsync(nodeCount: 0);
+        var headers = new NatsHeaders { [MeshHeaders.Token] = mesh.Token(mesh.Grant("echo")) };
+        using var node = ChildProcess.Start("Mesh.Node.dll", [], new Dictionary<string, string>
+        {
+            ["Mesh__Nats__Url"] = mesh.Url,
+            ["Mesh__Tokens__TrustedRoots__0"] = mesh.Issuer.PublicKeyText,
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["DOTNET_PerfMapEnabled"] = "1",
+            // Without this, JIT code runs from a double mapping perf cannot name.
+            ["DOTNET_EnableWriteXorExecute"] = "0",
+        });
+        await FirstServedAsync(mesh.Client, headers, node);
+        for (var round = 0; round < 10; round++)
+        {
+            await LoadRun.RunAsync(Call(mesh.Client, "mesh.fn.echo", headers), 64, 5_000);
+        }
+
+        Console.WriteLine($"node pid {node.Id}");
+        var clock = Stopwatch.StartNew();
+        var calls = 0;
+        while (clock.Elapsed < TimeSpan.FromSeconds(seconds))
+        {
+            await LoadRun.RunAsync(Call(mesh.Client, "mesh.fn.echo", headers), 64, 5_000);
+            calls += 5_000;
+        }
+
+        Console.WriteLine($"{calls / clock.Elapsed.TotalSeconds:N0} calls/s for {clock.Elapsed.TotalSeconds:0} s");
+        return 0;
+    }
+
     private static string Row(int concurrency, string responder, Sample sample, Sample carrying, bool bold = false)
     {
         var ratio = $"{sample.Load.PerSecond / carrying.Load.PerSecond:0.00}";

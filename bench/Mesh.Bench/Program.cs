@@ -16,6 +16,12 @@ if (suite == "responder")
     return await PlainResponder.RunAsync(args[1]);
 }
 
+if (suite == "load")
+{
+    // Not a suite: load for bench/profile.sh to sample the node under.
+    return await NodeBenchmark.LoadForProfileAsync(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture));
+}
+
 if (suite == "node")
 {
     BenchmarksDocument.WriteSection(document, suite, await NodeBenchmark.RunAsync());
