@@ -132,6 +132,21 @@ public sealed class RevocationTests(ITestOutputHelper output) : IAsyncLifetime
         await WaitUntilAsync(async () => (await _mesh.CallAsync("echo", token, "x")).IsOk);
     }
 
+    [Fact]
+    public async Task MoreThanOneReplica_OnAServerThatIsNotClustered_IsRefused_NotSilentlyOneCopy()
+    {
+        var module = Path.Combine(AppContext.BaseDirectory, "modules", "echo.wat");
+
+        var deploy = await CliAsync("deploy", module, "--replicas", "3");
+        var revoke = await CliAsync("token", "revoke", "--id", new string('b', 32), "--replicas", "3");
+
+        Assert.Equal(2, deploy.Exit);
+        Assert.Contains("not clustered", deploy.Error);
+        Assert.Equal(2, revoke.Exit);
+        var stream = await new NatsJSContext(_mesh.Client).GetStreamAsync("KV_" + RevocationKeys.DefaultBucket);
+        Assert.Equal(1, stream.Info.Config.NumReplicas);
+    }
+
     [Theory]
     [InlineData("--id", "xyz")]
     [InlineData("--issuer", "not-a-key")]

@@ -44,6 +44,7 @@ public static class DeployCommand
             var bytes = ModuleReference.ReadBytes(path);
             await using var connection = await nats.ConnectAsync(result, cancellationToken);
             var buckets = new ModuleUpload.Buckets(result.GetValue(bucket)!, result.GetValue(replicas));
+            StreamReplicas.RequireCluster(connection, buckets.Replicas);
             var digest = await ModuleUpload.UploadAsync(connection, buckets, path, bytes, cancellationToken);
             await MeshDeclaration.DeclareAsync(connection, buckets, context.Error, cancellationToken);
             await context.Out.WriteLineAsync(digest.ToString());
@@ -58,6 +59,7 @@ public static class DeployCommand
         var app = ManifestReader.Read(path);
         using var issuer = keyPath is null ? null : SeedFile.Read(keyPath);
         await using var connection = await nats.ConnectAsync(result, cancellationToken);
+        StreamReplicas.RequireCluster(connection, buckets.Replicas);
         var deployed = await new ManifestDeployment(context).DeployAsync(app, connection, issuer, buckets, cancellationToken);
         if (issuer is not null)
         {

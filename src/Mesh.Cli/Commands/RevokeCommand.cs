@@ -34,6 +34,7 @@ public static class RevokeCommand
         {
             var key = Key(result.GetValue(token), result.GetValue(id), result.GetValue(issuer), context);
             await using var connection = await nats.ConnectAsync(result, cancellationToken);
+            StreamReplicas.RequireCluster(connection, result.GetValue(replicas));
 
             // Opened as it is: the bucket keeps the replicas it was deployed with. Created only if missing.
             var store = await MeshDeclaration.RevocationBucketAsync(

@@ -30,11 +30,14 @@ public static class MeshDeclaration
     {
         var kv = new NatsKVContext(js);
         var stream = "KV_" + bucket;
-        if (await StreamReplicas.ExistingAsync(js, stream, cancellationToken) is { } existing)
+        if (await StreamReplicas.ExistingAsync(js, stream, cancellationToken) is not null)
         {
-            return replicas is { } wanted && wanted != existing
-                ? await kv.UpdateStoreAsync(new NatsKVConfig(bucket) { History = 1, NumberOfReplicas = wanted }, cancellationToken)
-                : await kv.GetStoreAsync(bucket, cancellationToken);
+            if (replicas is { } wanted)
+            {
+                await StreamReplicas.SetAsync(js, stream, wanted, cancellationToken);
+            }
+
+            return await kv.GetStoreAsync(bucket, cancellationToken);
         }
 
         var store = await kv.CreateStoreAsync(new NatsKVConfig(bucket) { History = 1, NumberOfReplicas = replicas ?? 1 }, cancellationToken);

@@ -9,6 +9,19 @@ namespace Mesh.Cli.Deployment;
 /// </summary>
 public static class StreamReplicas
 {
+    /// <summary>
+    /// Refuses more than one replica on a server that is not part of a cluster: nats-server takes
+    /// such an update to an existing stream without a word and keeps one copy, so the operator
+    /// would believe in copies that do not exist.
+    /// </summary>
+    public static void RequireCluster(NATS.Client.Core.INatsConnection connection, int? replicas)
+    {
+        if (replicas > 1 && string.IsNullOrEmpty(connection.ServerInfo?.Cluster))
+        {
+            throw CliException.Usage($"--replicas {replicas} needs a NATS cluster of at least {replicas} servers; the server this connected to is not clustered, so there would be one copy");
+        }
+    }
+
     public static async Task<int> ResolveAsync(NatsJSContext js, string stream, int? requested, CancellationToken cancellationToken) =>
         requested ?? await ExistingAsync(js, stream, cancellationToken) ?? 1;
 

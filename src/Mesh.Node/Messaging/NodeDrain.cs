@@ -17,8 +17,6 @@ public sealed class NodeDrain(WasmEngine engine, IOptions<NodeOptions> options) 
     private readonly CancellationTokenSource _ended = new();
     private long _began;
 
-    public bool HasBegun => Interlocked.Read(ref _began) != 0;
-
     /// <summary>Cancelled when the drain ends: what still runs then is stopped.</summary>
     public CancellationToken Ended => _ended.Token;
 

@@ -13,8 +13,6 @@ public sealed class RevocationFreshness(TimeProvider time, TimeSpan grace, Actio
     private long _currentAsOf = Never;
     private TaskCompletionSource _renewed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public bool EverCurrent => Volatile.Read(ref _currentAsOf) != Never;
-
     /// <summary>How long ago the node last knew it held every revocation; <see cref="TimeSpan.MaxValue"/> if never.</summary>
     public TimeSpan Staleness
     {

@@ -62,6 +62,12 @@ public sealed class VerifiedTokenCache
         }
 
         var key = Sha256Digest.Of(token.Span);
+        return Cached(key) ?? TokenLook.Unknown(token, key);
+    }
+
+    // What the caches hold for a key: a live verification, a recent refusal, or nothing.
+    private TokenLook? Cached(Sha256Digest key)
+    {
         if (_entries.TryGetValue(key, out var cached) && !IsExpired(cached))
         {
             Interlocked.Increment(ref _hits);
@@ -74,7 +80,7 @@ public sealed class VerifiedTokenCache
             return TokenLook.Refused(refused.Error, key);
         }
 
-        return TokenLook.Unknown(token, key);
+        return null;
     }
 
     /// <summary>
@@ -90,19 +96,9 @@ public sealed class VerifiedTokenCache
         }
 
         var textKey = TextKey(text);
-        if (_byText.TryGetValue(textKey, out var key))
+        if (_byText.TryGetValue(textKey, out var key) && Cached(key) is { } known)
         {
-            if (_entries.TryGetValue(key, out var cached) && !IsExpired(cached))
-            {
-                Interlocked.Increment(ref _hits);
-                return TokenLook.Known(cached, key);
-            }
-
-            if (_refused.TryGetValue(key, out var refused) && refused.Until > _time.GetUtcNow().ToUnixTimeMilliseconds())
-            {
-                Interlocked.Increment(ref _hits);
-                return TokenLook.Refused(refused.Error, key);
-            }
+            return known;
         }
 
         var look = LookDecoded(text);
