@@ -73,15 +73,16 @@ BenchmarksDocument.WriteSection(document, suite, suite == "tokens"
         {results}
         """
     : $"""
-        ## Sandbox: the .NET binding against an instance-pre on Wasmtime's C API
+        ## Sandbox: the node's sandbox against the .NET binding
 
         One invocation of `examples/wat/echo.wat` with a 64-byte input, each in a fresh store with
         the node's pooling settings, fuel, an epoch deadline and limits, both host calls
         (`read_input`, `write_output`) copying through the guest's memory. The baseline is the
-        Wasmtime .NET binding as the node uses it today: a store, the linker instantiating, a typed
-        function. It is compared with Wasmtime's C API, where an instance-pre built once per module
-        leaves a store, an instantiation and a call per invocation, and host calls are unmanaged
-        callbacks defined once (`bench/Mesh.Bench/NativeProbe/`, a probe the node does not use yet).
+        Wasmtime .NET binding as the node used it before issue 13: a store, the linker
+        instantiating, a typed function. It is compared with the node's own sandbox
+        (`src/Mesh.Node/Sandbox/Invoker.cs`), taken from a node's real wiring: Wasmtime's C API, an
+        instance-pre built once per module, host calls as unmanaged callbacks defined once, and a new
+        invocation context per call as the node makes one.
         Issue 13's target for the node's sandbox is ≤ 3 µs and ≤ 300 B per invocation.
 
         Run on {TimeProvider.System.GetUtcNow():yyyy-MM-dd}.

@@ -95,12 +95,18 @@ public static class NodeHost
             sp.GetRequiredService<TokenVerifier>(),
             sp.GetRequiredService<IOptions<NodeOptions>>().Value.TokenCache,
             sp.GetRequiredService<TimeProvider>()));
+        // Each capability is registered once, and once more as what guests can import.
         services.AddSingleton<LogCapability>();
         services.AddSingleton<MessagingCapability>();
         services.AddSingleton<KvCapability>();
         services.AddSingleton<HttpCapability>();
+        services.AddSingleton<ICapability, InvocationIo>();
+        services.AddSingleton<ICapability>(sp => sp.GetRequiredService<LogCapability>());
+        services.AddSingleton<ICapability>(sp => sp.GetRequiredService<MessagingCapability>());
+        services.AddSingleton<ICapability>(sp => sp.GetRequiredService<KvCapability>());
+        services.AddSingleton<ICapability>(sp => sp.GetRequiredService<HttpCapability>());
         services.TryAddSingleton<IHostResolver, SystemHostResolver>();
-        services.AddSingleton<HostFunctions>();
+        services.AddSingleton<HostCallTable>();
         services.AddSingleton<WasmEngine>();
         services.AddSingleton<Invoker>();
         services.AddSingleton<ModuleStore>();

@@ -17,6 +17,7 @@ public sealed class SandboxTests : IDisposable
     private readonly WasmEngine _engine;
     private readonly Invoker _invoker;
     private readonly HttpCapability _http;
+    private readonly HostCallTable _hostCalls;
 
     public SandboxTests()
     {
@@ -25,7 +26,8 @@ public sealed class SandboxTests : IDisposable
         var messaging = new MessagingCapability(nats, new Mesh.Node.Chaining.HopTokens(), new Mesh.Node.Messaging.NodeStats(), TimeProvider.System, Options.Create(_options), new ListLogger<MessagingCapability>());
         var kv = new KvCapability(nats, new Mesh.Node.Messaging.NodeStats(), Options.Create(_options), new ListLogger<KvCapability>());
         _http = new HttpCapability(new Mesh.Node.Messaging.NodeStats(), new SystemHostResolver(), Options.Create(_options), new ListLogger<HttpCapability>());
-        _engine = new WasmEngine(Options.Create(_options), new HostFunctions(new LogCapability(_log), messaging, kv, _http));
+        _hostCalls = new HostCallTable([new InvocationIo(), new LogCapability(_log), messaging, kv, _http]);
+        _engine = new WasmEngine(Options.Create(_options), _hostCalls);
         _invoker = new Invoker(_engine);
     }
 
@@ -38,9 +40,11 @@ public sealed class SandboxTests : IDisposable
     private static byte[] Wasm(string name) =>
         Module.ConvertText(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "modules", name + ".wat")));
 
-    private (MeshError Error, string Output, InvocationContext Context) Run(string module, string input = "", CapabilitySet? capabilities = null, Limits? limits = null)
+    private (MeshError Error, string Output, InvocationContext Context) Run(string module, string input = "", CapabilitySet? capabilities = null, Limits? limits = null) =>
+        Run(Wasm(module), input, capabilities, limits);
+
+    private (MeshError Error, string Output, InvocationContext Context) Run(byte[] bytes, string input = "", CapabilitySet? capabilities = null, Limits? limits = null)
     {
-        var bytes = Wasm(module);
         var loaded = ModuleCompiler.Compile(_engine, Sha256Digest.Of(bytes), bytes);
         if (!loaded.IsOk)
         {
@@ -49,7 +53,7 @@ public sealed class SandboxTests : IDisposable
 
         using var compiled = loaded.Value;
         var grant = TestGrants.For("f", compiled.Digest, capabilities, limits);
-        if (ImportCheck.Check(compiled, grant) is { } refused)
+        if (_hostCalls.Check(compiled, grant) is { } refused)
         {
             return (refused, "", null!);
         }
@@ -160,5 +164,82 @@ public sealed class SandboxTests : IDisposable
         Assert.Equal(ErrorCode.FunctionTimeout, error.Code);
         // Not a timing assertion on speed: only that the deadline, not fuel, ended it.
         Assert.True(started.Elapsed < TimeSpan.FromSeconds(5), $"took {started.Elapsed}");
+    }
+
+    [Fact]
+    public void TwoInvocationsOfOneModule_ShareNoMemoryGlobalsOrTables()
+    {
+        var bytes = Wasm("remembers");
+        using var module = ModuleCompiler.Compile(_engine, Sha256Digest.Of(bytes), bytes).Value!;
+        var grant = TestGrants.For("f", module.Digest, null, null);
+        var limits = EffectiveLimits.From(grant.Limits, _options.Ceilings);
+        for (var i = 0; i < 3; i++)
+        {
+            using var context = new InvocationContext(grant, default, limits, $"test-{i}");
+            Assert.Equal(ErrorCode.None, _invoker.Invoke(module, context).Code);
+            var seen = context.Output.ToArray();
+            // Global, memory cell, table slot: what a fresh instance has after one run.
+            Assert.Equal([1, 1, 0], [BitConverter.ToInt32(seen, 0), BitConverter.ToInt32(seen, 4), BitConverter.ToInt32(seen, 8)]);
+        }
+    }
+
+    [Fact]
+    public void AnImportOfTheWrongType_IsAnInvalidModule_NotACrash()
+    {
+        var bytes = Module.ConvertText("""
+            (module
+              (import "mesh" "read_input" (func (param i64) (result i32)))
+              (memory (export "memory") 1)
+              (func (export "run") (param i32) (result i32) (i32.const 0)))
+            """);
+        var (error, _, _) = Run(bytes);
+
+        Assert.Equal(ErrorCode.ModuleInvalid, error.Code);
+        Assert.Contains("read_input", error.Message, StringComparison.Ordinal);
+        Assert.Equal(ErrorCode.None, Run("echo", "still serving").Error.Code);
+    }
+
+    [Fact]
+    public void AHostCallThatFailsInTheNode_StopsOnlyThatGuest()
+    {
+        var failing = new HostCallTable([new InvocationIo(), new FailingCapability()]);
+        using var engine = new WasmEngine(Options.Create(_options), failing);
+        var invoker = new Invoker(engine);
+        var bytes = Module.ConvertText("""
+            (module
+              (import "mesh" "explode" (func $explode (result i32)))
+              (memory (export "memory") 1)
+              (func (export "run") (param i32) (result i32) (call $explode)))
+            """);
+        using var module = ModuleCompiler.Compile(engine, Sha256Digest.Of(bytes), bytes).Value!;
+        var grant = TestGrants.For("f", module.Digest, null, null);
+        using var context = new InvocationContext(grant, default, EffectiveLimits.From(grant.Limits, _options.Ceilings), "test-1");
+
+        var error = invoker.Invoke(module, context);
+
+        Assert.Equal(ErrorCode.FunctionTrap, error.Code);
+        Assert.Contains("mesh.explode failed in the node", error.Message, StringComparison.Ordinal);
+        Assert.Equal(ErrorCode.None, Run("echo", "still serving").Error.Code);
+    }
+
+    [Fact]
+    public void AStartFunctionThatTraps_IsATrap()
+    {
+        var bytes = Module.ConvertText("""
+            (module
+              (memory (export "memory") 1)
+              (func $start unreachable)
+              (start $start)
+              (func (export "run") (param i32) (result i32) (i32.const 0)))
+            """);
+        var (error, _, _) = Run(bytes);
+
+        Assert.Equal(ErrorCode.FunctionTrap, error.Code);
+        Assert.Contains("Unreachable", error.Message, StringComparison.Ordinal);
+    }
+
+    private sealed class FailingCapability : ICapability
+    {
+        public IReadOnlyList<HostCall> HostCalls => [new("explode", [], "status", static _ => throw new InvalidOperationException("a bug in the node"))];
     }
 }

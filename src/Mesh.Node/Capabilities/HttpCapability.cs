@@ -22,7 +22,7 @@ namespace Mesh.Node.Capabilities;
 /// Sizes and time are bounded; retries (idempotent methods only) and a per-host circuit breaker
 /// come from Polly.
 /// </summary>
-public sealed class HttpCapability : IDisposable
+public sealed class HttpCapability : ICapability, IDisposable
 {
     private readonly HttpClient _client;
     private readonly ResiliencePipelineRegistry<string> _breakers = new();
@@ -62,6 +62,16 @@ public sealed class HttpCapability : IDisposable
             })
             .Build();
     }
+
+    public IReadOnlyList<HostCall> HostCalls =>
+    [
+        new(GuestAbi.HttpRequest, ["req_ptr", "req_len"], "n", call =>
+            call.TrySpan(0, out var request) ? Request(call.Context, request.ToArray()) : HostStatus.OutOfBounds)
+        {
+            Needs = "http",
+            Allowed = static grant => grant.MayUseHttp,
+        },
+    ];
 
     private static PredicateBuilder<HttpResponseMessage> Transient => new PredicateBuilder<HttpResponseMessage>()
         .Handle<HttpRequestException>(e => e.InnerException is not AddressRefusedException)

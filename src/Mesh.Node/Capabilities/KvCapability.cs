@@ -20,8 +20,29 @@ namespace Mesh.Node.Capabilities;
 /// as given (no wildcards, no empty segments): nothing is normalised, so nothing escapes a prefix.
 /// Buckets are not created here; a bucket the operator has not made is unavailable.
 /// </summary>
-public sealed class KvCapability(INatsConnection nats, NodeStats stats, IOptions<NodeOptions> options, ILogger<KvCapability> logger)
+public sealed class KvCapability(INatsConnection nats, NodeStats stats, IOptions<NodeOptions> options, ILogger<KvCapability> logger) : ICapability
 {
+    public IReadOnlyList<HostCall> HostCalls =>
+    [
+        Call(GuestAbi.KvGet, ["bucket_ptr", "bucket_len", "key_ptr", "key_len"], "n", call =>
+            call.TrySpan(0, out var bucket) && call.TrySpan(2, out var key) ? Get(call.Context, bucket, key) : HostStatus.OutOfBounds),
+        Call(GuestAbi.KvPut, ["bucket_ptr", "bucket_len", "key_ptr", "key_len", "value_ptr", "value_len"], "status", call =>
+            call.TrySpan(0, out var bucket) && call.TrySpan(2, out var key) && call.TrySpan(4, out var value) ? Put(call.Context, bucket, key, value) : HostStatus.OutOfBounds),
+        Call(GuestAbi.KvUpdate, ["bucket_ptr", "bucket_len", "key_ptr", "key_len", "value_ptr", "value_len", "revision: i64"], "status", call =>
+            call.TrySpan(0, out var bucket) && call.TrySpan(2, out var key) && call.TrySpan(4, out var value)
+                ? Update(call.Context, bucket, key, value, call.I64(6))
+                : HostStatus.OutOfBounds),
+        Call(GuestAbi.KvRevision, [], "i64", static call => call.Context.LastKvRevision),
+        Call(GuestAbi.KvDelete, ["bucket_ptr", "bucket_len", "key_ptr", "key_len"], "status", call =>
+            call.TrySpan(0, out var bucket) && call.TrySpan(2, out var key) ? Delete(call.Context, bucket, key) : HostStatus.OutOfBounds),
+        Call(GuestAbi.KvKeys, ["bucket_ptr", "bucket_len", "prefix_ptr", "prefix_len"], "n", call =>
+            call.TrySpan(0, out var bucket) && call.TrySpan(2, out var prefix) ? Keys(call.Context, bucket, prefix) : HostStatus.OutOfBounds),
+    ];
+
+    // Every key-value call needs a key-value rule to be imported; each operation is checked again per call.
+    private static HostCall Call(string name, string[] parameters, string returns, HostCallBody body) =>
+        new(name, parameters, returns, body) { Needs = "key-value", Allowed = static grant => grant.MayUseKv };
+
     private const int MaxKeysListed = 1000;
     private readonly NatsKVContext _kv = new(new NatsJSContext(nats));
     private readonly ConcurrentDictionary<string, INatsKVStore> _stores = new(StringComparer.Ordinal);

@@ -9,8 +9,18 @@ namespace Mesh.Node.Capabilities;
 /// <c>mesh.log</c>: guest lines go to the node's structured log with the function, token id and
 /// invocation id, bounded in count and length so a guest cannot flood the node's log.
 /// </summary>
-public sealed class LogCapability(ILogger<LogCapability> logger)
+public sealed class LogCapability(ILogger<LogCapability> logger) : ICapability
 {
+    public IReadOnlyList<HostCall> HostCalls =>
+    [
+        new(GuestAbi.Log, ["level", "ptr", "len"], "status", call =>
+            call.TrySpan(1, out var text) ? Write(call.Context, call.I32(0), text) : HostStatus.OutOfBounds)
+        {
+            Needs = "log",
+            Allowed = static grant => grant.AllowsLog,
+        },
+    ];
+
     public int Write(InvocationContext context, int level, ReadOnlySpan<byte> text)
     {
         if (!context.Grant.AllowsLog)

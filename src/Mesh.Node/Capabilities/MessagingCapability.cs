@@ -17,9 +17,25 @@ namespace Mesh.Node.Capabilities;
 /// every block matches it, the subject is not a system one (whatever the grant), and the invocation
 /// has message budget and time left. Refusals are logged with what refused them and counted.
 /// </summary>
-public sealed class MessagingCapability(INatsConnection nats, HopTokens hopTokens, NodeStats stats, TimeProvider time, IOptions<NodeOptions> options, ILogger<MessagingCapability> logger)
+public sealed class MessagingCapability(INatsConnection nats, HopTokens hopTokens, NodeStats stats, TimeProvider time, IOptions<NodeOptions> options, ILogger<MessagingCapability> logger) : ICapability
 {
     private readonly TimeSpan _requestTimeout = options.Value.Ceilings.RequestTimeout;
+
+    public IReadOnlyList<HostCall> HostCalls =>
+    [
+        new(GuestAbi.Publish, ["subject_ptr", "subject_len", "data_ptr", "data_len"], "status", call =>
+            call.TrySpan(0, out var subject) && call.TrySpan(2, out var data) ? Publish(call.Context, subject, data) : HostStatus.OutOfBounds)
+        {
+            Needs = "publish",
+            Allowed = static grant => grant.MayPublish,
+        },
+        new(GuestAbi.Request, ["subject_ptr", "subject_len", "data_ptr", "data_len", "timeout_ms"], "n", call =>
+            call.TrySpan(0, out var subject) && call.TrySpan(2, out var data) ? Request(call.Context, subject, data, call.I32(4)) : HostStatus.OutOfBounds)
+        {
+            Needs = "request",
+            Allowed = static grant => grant.MayRequest,
+        },
+    ];
 
     public int Publish(InvocationContext context, ReadOnlySpan<byte> subjectBytes, ReadOnlySpan<byte> data)
     {

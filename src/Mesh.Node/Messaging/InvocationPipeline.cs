@@ -22,6 +22,7 @@ public sealed class InvocationPipeline(
     RevocationList revocations,
     ModuleCache modules,
     Invoker invoker,
+    HostCallTable hostCalls,
     InvocationSlots slots,
     PayloadLimit payload,
     NodeStats stats,
@@ -145,7 +146,7 @@ public sealed class InvocationPipeline(
         // A reference to the compiled module, held until the sandbox is done with it.
         try
         {
-            if (ImportCheck.Check(module.Value, grant.Value) is { } refused)
+            if (hostCalls.Check(module.Value, grant.Value) is { } refused)
             {
                 return Fail(refused.Code, refused.Message, grant.Value.TokenId);
             }

@@ -6,8 +6,8 @@ namespace Mesh.Node.Sandbox;
 
 /// <summary>
 /// Everything one invocation may see and touch, held by its Wasmtime store: its input, its grant,
-/// its limits and what it produced. Host functions reach it through <c>caller.GetData()</c>; there
-/// is no other way for a guest to reach the node.
+/// its limits and what it produced. Host calls reach it through the store's data; there is no other
+/// way for a guest to reach the node.
 /// </summary>
 public sealed class InvocationContext : IDisposable
 {
@@ -73,6 +73,9 @@ public sealed class InvocationContext : IDisposable
     public int OutputLength { get; private set; }
 
     public string? GuestError { get; private set; }
+
+    /// <summary>What stopped the guest from inside a host call (a limit crossed), reported as the invocation's error.</summary>
+    internal GuestFault? Fault { get; set; }
 
     /// <summary>Distinct refusals kept for the reply and the log; more are only counted.</summary>
     public const int MaxDeniedKept = 16;

@@ -1,102 +1,171 @@
+using System.Runtime.InteropServices;
 using Mesh.Contracts.HostCalls;
 using Mesh.Contracts.Wire;
-using Wasmtime;
+using Mesh.Node.Sandbox.Native;
+using static Mesh.Node.Sandbox.Native.WasmtimeApi;
 
 namespace Mesh.Node.Sandbox;
 
 /// <summary>
-/// Runs one invocation: a fresh store holding its context, the limits set on it, instantiate, call
-/// <c>run</c>, and a stable error code for every way that can end. The store is always disposed.
+/// Runs one invocation: a fresh store holding its context, the limits set on it, an instance from
+/// the module's instance-pre, <c>run</c> called, and a stable error code for every way that can
+/// end. The store is always deleted, and with it everything the guest had: two invocations share
+/// nothing but the compiled code. Allocates nothing managed on the way.
 /// </summary>
-public sealed class Invoker(WasmEngine engine)
+public sealed unsafe class Invoker(WasmEngine engine)
 {
     private const long MemoryHeadroom = 1024 * 1024;
 
     public MeshError Invoke(CompiledModule module, InvocationContext context)
     {
-        var limits = context.Limits;
-        using var store = new Store(engine.Engine, context);
-        store.Fuel = (ulong)limits.Fuel;
-        store.SetLimits(memorySize: limits.MemoryBytes, tableElements: 100_000, instances: 1, tables: 4, memories: 1);
-        store.SetEpochDeadline((ulong)(limits.WallTimeMs / WasmEngine.EpochTickMilliseconds) + 1);
+        if (module.InstancePre == IntPtr.Zero)
+        {
+            return new MeshError(ErrorCode.ModuleInvalid, module.LinkError ?? "the module imports what Mesh does not provide");
+        }
 
-        Memory? memory = null;
+        var limits = context.Limits;
+        var handle = GCHandle.Alloc(context);
+        var store = wasmtime_store_new(engine.Handle, GCHandle.ToIntPtr(handle), IntPtr.Zero);
         try
         {
-            var instance = engine.Linker.Instantiate(store, module.Module);
-            memory = instance.GetMemory(GuestAbi.MemoryExport);
-            if (memory is null)
+            var storeContext = wasmtime_store_context(store);
+            wasmtime_store_limiter(store, limits.MemoryBytes, 100_000, 1, 4, 1);
+            var fuelError = wasmtime_context_set_fuel(storeContext, (ulong)limits.Fuel);
+            if (fuelError != IntPtr.Zero)
             {
-                return new MeshError(ErrorCode.ModuleInvalid, $"the module exports no '{GuestAbi.MemoryExport}'");
+                return new MeshError(ErrorCode.FunctionTrap, TakeErrorMessage(fuelError));
             }
 
-            var run = Entry(instance);
-            if (run is null)
-            {
-                return new MeshError(ErrorCode.ModuleInvalid, $"the module exports no '{GuestAbi.RunExport}(i32) -> i32'");
-            }
-
-            if (module.HasInitializer)
-            {
-                instance.GetAction(GuestAbi.InitializeExport)?.Invoke();
-            }
-
-            var status = run(context.Input.Length);
-            if (status == 0)
-            {
-                return default;
-            }
-
-            // A failure after the node's drain ended is most likely what the stop did to a host
-            // call (it returned early): say so, so a job goes back for another node to run.
-            return context.Stopping.IsCancellationRequested
-                ? new MeshError(ErrorCode.NodeStopped, $"the node stopped while the function ran (its drain timeout passed) and it then failed ({context.GuestError ?? $"returned {status}"}); it may have had effects")
-                : new MeshError(ErrorCode.FunctionError, context.GuestError ?? $"the function returned {status}");
+            wasmtime_context_set_epoch_deadline(storeContext, (ulong)(limits.WallTimeMs / WasmEngine.EpochTickMilliseconds) + 1);
+            return Run(module, context, storeContext);
         }
-        catch (WasmtimeException e) when (e.InnerException is GuestFault fault)
+        finally
+        {
+            wasmtime_store_delete(store);
+            handle.Free();
+        }
+    }
+
+    private static MeshError Run(CompiledModule module, InvocationContext context, IntPtr store)
+    {
+        var limits = context.Limits;
+        var instance = stackalloc long[InstanceBytes / sizeof(long)];
+        IntPtr trap;
+        var error = wasmtime_instance_pre_instantiate(module.InstancePre, store, (byte*)instance, &trap);
+        if (error != IntPtr.Zero)
+        {
+            // Instantiation failures: a memory that cannot fit the limit, a bad start function, ...
+            var message = TrapText.OneLine(TakeErrorMessage(error));
+            return context.Fault is { } fault ? new MeshError(fault.Code, fault.Message)
+                : message.Contains("memory", StringComparison.OrdinalIgnoreCase) && message.Contains("limit", StringComparison.OrdinalIgnoreCase)
+                    ? new MeshError(ErrorCode.FunctionMemoryLimit, $"the module needs more memory than the limit of {limits.MemoryBytes} bytes: {message}")
+                    : new MeshError(ErrorCode.ModuleInvalid, message);
+        }
+
+        if (trap != IntPtr.Zero)
+        {
+            return Ended(trap, context, store, memory: null);
+        }
+
+        if (!module.HasMemory)
+        {
+            return new MeshError(ErrorCode.ModuleInvalid, $"the module exports no '{GuestAbi.MemoryExport}'");
+        }
+
+        if (!module.HasRun)
+        {
+            return new MeshError(ErrorCode.ModuleInvalid, $"the module exports no '{GuestAbi.RunExport}(i32) -> i32'");
+        }
+
+        var memory = stackalloc long[ExternBytes / sizeof(long)];
+        var run = stackalloc long[ExternBytes / sizeof(long)];
+        fixed (byte* memoryName = "memory"u8)
+        fixed (byte* runName = "run"u8)
+        {
+            wasmtime_instance_export_get(store, (byte*)instance, memoryName, 6, (byte*)memory);
+            wasmtime_instance_export_get(store, (byte*)instance, runName, 3, (byte*)run);
+        }
+
+        var memoryItem = (byte*)memory + ExternItem;
+        // One raw value: the argument in, the status out (an initialiser has neither).
+        var value = stackalloc long[2];
+        if (module.HasInitializer)
+        {
+            var initialize = stackalloc long[ExternBytes / sizeof(long)];
+            fixed (byte* name = "_initialize"u8)
+            {
+                wasmtime_instance_export_get(store, (byte*)instance, name, 11, (byte*)initialize);
+            }
+
+            if (Call(store, (byte*)initialize + ExternItem, value, 0, context, memoryItem) is { } failed)
+            {
+                return failed;
+            }
+        }
+
+        value[0] = context.Input.Length;
+        if (Call(store, (byte*)run + ExternItem, value, 1, context, memoryItem) is { } failure)
+        {
+            return failure;
+        }
+
+        var status = (int)value[0];
+        if (status == 0)
+        {
+            return default;
+        }
+
+        // A failure after the node's drain ended is most likely what the stop did to a host
+        // call (it returned early): say so, so a job goes back for another node to run.
+        return context.Stopping.IsCancellationRequested
+            ? new MeshError(ErrorCode.NodeStopped, $"the node stopped while the function ran (its drain timeout passed) and it then failed ({context.GuestError ?? $"returned {status}"}); it may have had effects")
+            : new MeshError(ErrorCode.FunctionError, context.GuestError ?? $"the function returned {status}");
+    }
+
+    private static MeshError? Call(IntPtr store, byte* function, long* values, nuint length, InvocationContext context, byte* memory)
+    {
+        IntPtr trap;
+        var error = wasmtime_func_call_unchecked(store, function, values, length, &trap);
+        if (error != IntPtr.Zero)
+        {
+            var message = TrapText.OneLine(TakeErrorMessage(error));
+            return context.Fault is { } fault ? new MeshError(fault.Code, fault.Message) : new MeshError(ErrorCode.FunctionTrap, $"the function trapped: {message}");
+        }
+
+        return trap == IntPtr.Zero ? null : Ended(trap, context, store, memory);
+    }
+
+    // A trap: a limit a host call enforced, the node stopping, or what the guest did.
+    private static MeshError Ended(IntPtr trap, InvocationContext context, IntPtr store, byte* memory)
+    {
+        var message = TakeTrapMessage(trap, out var code);
+        if (context.Fault is { } fault)
         {
             return new MeshError(fault.Code, fault.Message);
         }
-        catch (TrapException trap) when (trap.Type == TrapCode.Interrupt && context.Stopping.IsCancellationRequested)
+
+        var limits = context.Limits;
+        return code switch
         {
-            return new MeshError(ErrorCode.NodeStopped, "the node stopped while the function ran (its drain timeout passed); it may have had effects");
-        }
-        catch (TrapException trap)
-        {
-            return Classify(trap, memory, limits);
-        }
-        catch (WasmtimeException e)
-        {
-            // Instantiation failures: a memory that cannot fit the limit, a bad start function, ...
-            var message = TrapText.OneLine(e.Message);
-            return message.Contains("memory", StringComparison.OrdinalIgnoreCase) && message.Contains("limit", StringComparison.OrdinalIgnoreCase)
-                ? new MeshError(ErrorCode.FunctionMemoryLimit, $"the module needs more memory than the limit of {limits.MemoryBytes} bytes: {message}")
-                : new MeshError(ErrorCode.ModuleInvalid, message);
-        }
+            WasmTrapCode.Interrupt when context.Stopping.IsCancellationRequested =>
+                new MeshError(ErrorCode.NodeStopped, "the node stopped while the function ran (its drain timeout passed); it may have had effects"),
+            WasmTrapCode.OutOfFuel => new MeshError(ErrorCode.FunctionFuelExhausted, $"the function used all {limits.Fuel} fuel"),
+            WasmTrapCode.Interrupt => new MeshError(ErrorCode.FunctionTimeout, $"the function ran past its wall-time limit of {limits.WallTimeMs} ms"),
+            WasmTrapCode.StackOverflow => new MeshError(ErrorCode.FunctionStackOverflow, "the function overflowed its stack (too deep recursion)"),
+            // memory.grow fails quietly at the limit, and toolchains react with unreachable (or a bad
+            // access). Such a trap with memory within one grow step (1 MiB) of the limit is taken as
+            // running out of memory; any other trap stays a trap.
+            WasmTrapCode.Unreachable or WasmTrapCode.MemoryOutOfBounds when memory is not null && (long)wasmtime_memory_data_size(store, memory) + MemoryHeadroom > limits.MemoryBytes =>
+                new MeshError(ErrorCode.FunctionMemoryLimit, $"the function trapped at its memory limit of {limits.MemoryBytes} bytes ({code})"),
+            _ => new MeshError(ErrorCode.FunctionTrap, $"the function trapped: {Name(code)}: {TrapText.OneLine(message)}"),
+        };
     }
 
-    private static Func<int, int>? Entry(Instance instance)
+    // The binding's names, which replies have always carried.
+    private static string Name(WasmTrapCode? code) => code switch
     {
-        try
-        {
-            return instance.GetFunction<int, int>(GuestAbi.RunExport);
-        }
-        catch (WasmtimeException)
-        {
-            return null;
-        }
-    }
-
-    private static MeshError Classify(TrapException trap, Memory? memory, EffectiveLimits limits) => trap.Type switch
-    {
-        TrapCode.OutOfFuel => new MeshError(ErrorCode.FunctionFuelExhausted, $"the function used all {limits.Fuel} fuel"),
-        TrapCode.Interrupt => new MeshError(ErrorCode.FunctionTimeout, $"the function ran past its wall-time limit of {limits.WallTimeMs} ms"),
-        TrapCode.StackOverflow => new MeshError(ErrorCode.FunctionStackOverflow, "the function overflowed its stack (too deep recursion)"),
-        // memory.grow fails quietly at the limit, and toolchains react with unreachable (or a bad
-        // access). Such a trap with memory within one grow step (1 MiB) of the limit is taken as
-        // running out of memory; any other trap stays a trap.
-        TrapCode.Unreachable or TrapCode.MemoryOutOfBounds when memory is not null && memory.GetLength() + MemoryHeadroom > limits.MemoryBytes =>
-            new MeshError(ErrorCode.FunctionMemoryLimit, $"the function trapped at its memory limit of {limits.MemoryBytes} bytes ({trap.Type})"),
-        _ => new MeshError(ErrorCode.FunctionTrap, $"the function trapped: {trap.Type}: {TrapText.OneLine(trap.Message)}"),
+        null => "Unknown",
+        { } known when Enum.IsDefined(known) => known.ToString(),
+        { } other => ((int)other).ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 }

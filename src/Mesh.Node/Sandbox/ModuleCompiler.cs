@@ -1,26 +1,31 @@
 using Mesh.Contracts.Tokens;
 using Mesh.Contracts.Wire;
-using Wasmtime;
+using static Mesh.Node.Sandbox.Native.WasmtimeApi;
 
 namespace Mesh.Node.Sandbox;
 
 /// <summary>Compiles module bytes for the node's engine, with a stable code for every way that fails.</summary>
-public static class ModuleCompiler
+public static unsafe class ModuleCompiler
 {
     public static Result<CompiledModule> Compile(WasmEngine engine, Sha256Digest digest, byte[] bytes)
     {
-        try
+        IntPtr module;
+        IntPtr error;
+        fixed (byte* wasm = bytes)
         {
-            var module = Module.FromBytes(engine.Engine, digest.ToString(), bytes);
-            return Result<CompiledModule>.Ok(new CompiledModule(digest, module, bytes.Length));
+            error = wasmtime_module_new(engine.Handle, wasm, (nuint)bytes.Length, &module);
         }
-        catch (WasmtimeException e)
+
+        if (error == IntPtr.Zero)
         {
-            var detail = string.Join(": ", e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Take(3));
-            // The pooling allocator refuses, at compile time, memories larger than the node's ceiling.
-            return detail.Contains("pooling allocator", StringComparison.Ordinal)
-                ? Result<CompiledModule>.Fail(ErrorCode.FunctionMemoryLimit, $"module {digest} asks for more memory than this node's ceiling: {detail}")
-                : Result<CompiledModule>.Fail(ErrorCode.ModuleInvalid, $"module {digest} is not a valid WebAssembly module: {detail}");
+            return Result<CompiledModule>.Ok(new CompiledModule(digest, module, bytes.Length, engine));
         }
+
+        var message = TakeErrorMessage(error);
+        var detail = string.Join(": ", message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Take(3));
+        // The pooling allocator refuses, at compile time, memories larger than the node's ceiling.
+        return detail.Contains("pooling allocator", StringComparison.Ordinal)
+            ? Result<CompiledModule>.Fail(ErrorCode.FunctionMemoryLimit, $"module {digest} asks for more memory than this node's ceiling: {detail}")
+            : Result<CompiledModule>.Fail(ErrorCode.ModuleInvalid, $"module {digest} is not a valid WebAssembly module: {detail}");
     }
 }

@@ -1,0 +1,62 @@
+using Mesh.Node.Sandbox;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Mesh.Node.Tests;
+
+/// <summary>docs/abi.md's import table says exactly what the node's capabilities declare.</summary>
+public sealed class AbiDocumentTests
+{
+    [Fact]
+    public void ImportTable_ListsEveryHostCallTheNodeDefines_WithItsSignature()
+    {
+        // The node's own wiring: a capability not registered as one would be missing here too.
+        using var host = Node();
+        var declared = host.Services.GetRequiredService<HostCallTable>().All
+            .Select(c => $"{c.Name} {c.Signature}")
+            .Order(StringComparer.Ordinal);
+
+        Assert.Equal(declared, DocumentedImports().Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void EveryHostCallHasTheWasmTypesItsSignatureSays()
+    {
+        using var host = Node();
+        foreach (var call in host.Services.GetRequiredService<HostCallTable>().All)
+        {
+            Assert.Equal(call.Parameters.Length, call.ParameterIsI64.Length);
+            Assert.Equal(call.Returns == "i64", call.ReturnsI64);
+            Assert.All(call.Parameters, p => Assert.Matches("^[a-z_]+(: i64)?$", p));
+        }
+    }
+
+    private static Microsoft.Extensions.Hosting.IHost Node()
+    {
+        using var issuer = Mesh.Contracts.Keys.SigningKey.Generate();
+        return NodeHost.Build([], [new("Mesh:Tokens:TrustedRoots:0", issuer.PublicKeyText)]);
+    }
+
+    // Rows of the table headed "| import | signature | does |": "| `name` | `(a, b) -> n` | ... |".
+    private static IEnumerable<string> DocumentedImports()
+    {
+        var lines = File.ReadAllLines(Path.Combine(RepositoryRoot(), "docs", "abi.md"));
+        var header = Array.FindIndex(lines, l => l.StartsWith("| import | signature |", StringComparison.Ordinal));
+        Assert.True(header >= 0, "docs/abi.md has no import table");
+        foreach (var row in lines.Skip(header + 2).TakeWhile(l => l.StartsWith('|')))
+        {
+            var cells = row.Split('|', StringSplitOptions.TrimEntries);
+            yield return $"{cells[1].Trim('`')} {cells[2].Trim('`')}";
+        }
+    }
+
+    private static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Mesh.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("Mesh.sln not found above the test directory");
+    }
+}
