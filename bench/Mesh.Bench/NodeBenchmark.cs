@@ -1,3 +1,4 @@
+using Mesh.Node.Invocations;
 using System.Diagnostics;
 using System.Text;
 using Mesh.Contracts.Tokens;

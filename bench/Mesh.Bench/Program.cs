@@ -55,6 +55,13 @@ var config = ManualConfig.CreateMinimumViable()
     .WithOptions(ConfigOptions.DisableLogFile);
 var summary = suite == "tokens" ? BenchmarkRunner.Run<TokenBenchmarks>(config) : BenchmarkRunner.Run<SandboxBenchmarks>(config.AddDiagnoser(BenchmarkDotNet.Diagnosers.MemoryDiagnoser.Default));
 
+if (summary.HasCriticalValidationErrors || summary.Reports.Any(r => !r.Success) || summary.Reports.IsEmpty)
+{
+    // A benchmark that did not run (a build failure, say) must not replace the published numbers.
+    Console.Error.WriteLine($"the '{suite}' benchmarks did not all run; {document} is left as it was");
+    return 1;
+}
+
 var table = new AccumulationLogger();
 MarkdownExporter.GitHub.ExportToLog(summary, table);
 var results = table.GetLog().Trim().Replace("&#39;", "", StringComparison.Ordinal);

@@ -1,3 +1,4 @@
+using Mesh.Node.Invocations;
 using Mesh.Contracts.Tokens;
 using Mesh.Contracts.Wire;
 using Mesh.Node.Capabilities;
@@ -113,6 +114,7 @@ public static class NodeHost
         services.AddSingleton<ModuleCache>();
         services.AddSingleton<NodeStats>();
         services.AddSingleton<InvocationPipeline>();
+        services.AddSingleton<InvocationRunner>();
         services.AddSingleton<NextSteps>();
         services.AddSingleton<HopTokens>();
         services.AddSingleton<NodeTelemetry>();

@@ -1,3 +1,4 @@
+using Mesh.Node.Invocations;
 using System.Buffers;
 using System.Globalization;
 using MessagePack;

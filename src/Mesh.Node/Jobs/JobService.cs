@@ -2,10 +2,10 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using Mesh.Contracts.Wire;
-using Mesh.Node.Chaining;
+using Mesh.Node.Invocations;
 using Mesh.Node.Messaging;
 using Mesh.Node.Revocation;
-using Mesh.Node.Telemetry;
+using Mesh.Node.Tokens;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -16,7 +16,7 @@ using NATS.Client.JetStream.Models;
 namespace Mesh.Node.Jobs;
 
 /// <summary>
-/// Durable triggers: jobs from the <c>MESH_JOBS</c> stream, through the same pipeline as calls,
+/// Durable triggers: jobs from the <c>MESH_JOBS</c> stream, run by the same <see cref="InvocationRunner"/> as calls,
 /// acknowledged only after the invocation. A job that failed for a reason that may pass (the
 /// function failed or ran out of time, a node-side problem) is delivered again after a backoff;
 /// one that cannot succeed (token, request, module or capability errors) is terminated at once.
@@ -30,9 +30,8 @@ namespace Mesh.Node.Jobs;
 public sealed class JobService(
     INatsConnection nats,
     RevocationList revocations,
-    InvocationPipeline pipeline,
-    NextSteps nextSteps,
-    NodeTelemetry telemetry,
+    InvocationRunner runner,
+    VerifiedTokenCache tokens,
     NodeDrain drain,
     IOptions<NodeOptions> options,
     ILogger<JobService> logger) : BackgroundService, IHostedLifecycleService
@@ -253,29 +252,16 @@ public sealed class JobService(
         using var data = msg.Data;
         var function = JobSubjects.FunctionOf(msg.Subject) ?? "";
         var deliveries = (int)(msg.Metadata?.NumDelivered ?? 1);
-        string? Header(string name) => msg.Headers is { } headers && headers.TryGetValue(name, out var value) ? value.ToString() : null;
         try
         {
-            var position = ChainPosition.Read(msg.Headers, Stopwatch.GetTimestamp());
-            MeshError error;
-            var tokenId = "-";
-            if (!position.IsOk)
+            // A job is a span like a call, current while its output is handed on.
+            var token = TokenLook.Of(InvocationRunner.Header(msg.Headers, MeshHeaders.Token), tokens);
+            using var invocation = await runner.RunAsync(Subjects.ForFunction(function), msg.Headers, token, data.Memory, Stopwatch.GetTimestamp());
+            var error = invocation.Error;
+            var tokenId = invocation.TokenId;
+            if (invocation.HandsOn && await runner.HandOnAsync(invocation, replyTo: null) is { IsOk: false } handOn)
             {
-                error = position.Error;
-            }
-            else
-            {
-                // A job is a span like a call, current while its output is handed on.
-                var subject = Subjects.ForFunction(function);
-                using var activity = telemetry.StartInvocation(subject, position.Value);
-                using var outcome = await pipeline.RunAsync(subject, Header(MeshHeaders.Token), Header(MeshHeaders.Module), data.Memory, position.Value, drain.Ended);
-                NodeTelemetry.Complete(activity, outcome);
-                error = outcome.Error;
-                tokenId = outcome.TokenId;
-                if (outcome.IsOk && !outcome.Then.IsEmpty && await nextSteps.HandOnAsync(outcome, replyTo: null, drain.Ended) is { IsOk: false } handOn)
-                {
-                    error = handOn.Error;
-                }
+                error = handOn.Error;
             }
 
             if (error.Code == ErrorCode.None)

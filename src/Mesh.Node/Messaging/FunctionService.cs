@@ -1,11 +1,11 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Threading.Channels;
 using Mesh.Contracts.Tokens;
 using Mesh.Contracts.Wire;
+using Mesh.Node.Admission;
 using Mesh.Node.Chaining;
-using Mesh.Node.Telemetry;
+using Mesh.Node.Invocations;
 using Mesh.Node.Tokens;
+using Verdict = Mesh.Node.Admission.CallAdmission<NATS.Client.Core.NatsMsg<NATS.Client.Core.NatsMemoryOwner<byte>>>.Verdict;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -14,40 +14,34 @@ using NATS.Client.Core;
 namespace Mesh.Node.Messaging;
 
 /// <summary>
-/// Where messages enter. Every node subscribes to <c>mesh.fn.&gt;</c> in one queue group, so any
-/// node can take any call and more nodes spread the load. The endpoint only admits: it refuses at
+/// The NATS endpoint where calls enter. Every node subscribes to <c>mesh.fn.&gt;</c> in one queue
+/// group, so any node can take any call and more nodes spread the load. The endpoint refuses at
 /// once, without queueing, what needs no sandbox to refuse (a reply subject outside the inbox
 /// prefix, which is not even answered; a token this node refused a moment ago; a token that is
-/// not a token), gives tokens it has not verified yet only a few queue places, and puts the rest
-/// in a bounded queue that <c>Concurrency</c> workers drain. When the queue is full a caller is
-/// told <c>node.overloaded</c> at once instead of timing out. A step whose output fans out
-/// gathers its branches without holding a worker. On stop it drains.
+/// not a token) and hands the rest to <see cref="CallAdmission{TCall}"/>, whose bounded queue
+/// <c>Concurrency</c> workers drain through the <see cref="InvocationRunner"/> that jobs use too.
+/// When admission refuses, a caller is told <c>node.overloaded</c> at once instead of timing out.
+/// A step whose output fans out gathers its branches without holding a worker. On stop it drains.
 /// </summary>
 public sealed class FunctionService(
     INatsConnection nats,
     Revocation.RevocationList revocations,
-    InvocationPipeline pipeline,
-    NextSteps nextSteps,
+    InvocationRunner runner,
     VerifiedTokenCache tokens,
     ReplySubjects replies,
     PayloadLimit payload,
     NodeDrain drain,
-    NodeTelemetry telemetry,
     NodeStats stats,
     IOptions<NodeOptions> options,
     ILogger<FunctionService> logger) : BackgroundService, IHostedLifecycleService
 {
     private readonly ExecutionOptions _execution = options.Value.Execution;
-    private readonly Channel<Admitted> _queue = Channel.CreateBounded<Admitted>(
-        new BoundedChannelOptions(Math.Max(1, options.Value.Execution.QueueLength)) { FullMode = BoundedChannelFullMode.Wait });
-    private readonly PendingVerifications<NatsMsg<NatsMemoryOwner<byte>>> _unverified = new(options.Value.Execution.MaxUnverified, Math.Max(1, options.Value.Execution.QueueLength));
+    private readonly CallAdmission<NatsMsg<NatsMemoryOwner<byte>>> _admission = new(options.Value.Execution, () => stats.InFlight);
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly ConcurrentDictionary<string, int> _perFunction = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Task, byte> _handOns = new();
     private Task[] _workers = [];
     private Task? _receiving;
     private INatsSub<NatsMemoryOwner<byte>>? _subscription;
-    private int _waiting;
     private volatile bool _draining;
 
     /// <summary>Completes once the node is subscribed: calls from then on are served.</summary>
@@ -115,7 +109,7 @@ public sealed class FunctionService(
 
         _draining = true;
         drain.Begin();
-        Log.Draining(logger, _execution.DrainTimeout, Volatile.Read(ref _waiting) + stats.InFlight);
+        Log.Draining(logger, _execution.DrainTimeout, _admission.Waiting + stats.InFlight);
         if (_subscription is not null)
         {
             // Leave the queue group: the server sends new calls to the other nodes.
@@ -130,7 +124,7 @@ public sealed class FunctionService(
         var left = drain.Left;
         // Workers finish what was admitted, then chains hand their outputs on; past the timeout
         // what still runs is stopped (see Invoker) and its caller told.
-        _queue.Writer.TryComplete();
+        _admission.Complete();
         try
         {
             await Task.WhenAll(_workers).WaitAsync(left, cancellationToken);
@@ -145,7 +139,7 @@ public sealed class FunctionService(
         // epoch check, and their callers are told node.stopped; nothing is left running.
         await drain.EndAsync();
         await Task.WhenAll(_workers).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
-        Log.Drained(logger, Volatile.Read(ref _waiting) + stats.InFlight);
+        Log.Drained(logger, _admission.Waiting + stats.InFlight);
         await base.StopAsync(cancellationToken);
     }
 
@@ -205,57 +199,28 @@ public sealed class FunctionService(
         }
 
         // A token never verified here costs a verification, and only its first call pays it.
-        if (token.IsUnknown)
+        var verdict = _admission.Arrive(msg.Subject, msg, token);
+        await RefuseUnlessAdmittedAsync(msg, verdict);
+        if (verdict is Verdict.Full or Verdict.FunctionFull && token.IsUnknown)
         {
-            switch (_unverified.Arrive(token.Key, msg))
-            {
-                case PendingVerifications<NatsMsg<NatsMemoryOwner<byte>>>.Arrival.Parked:
-                    return;
-                case PendingVerifications<NatsMsg<NatsMemoryOwner<byte>>>.Arrival.Full:
-                    await RefuseOverloadedAsync(msg, $"{_execution.MaxUnverified} tokens this node has not verified yet are already waiting; retry");
-                    return;
-            }
-        }
-
-        if (!await EnqueueAsync(msg, token) && token.IsUnknown)
-        {
+            // The token's first call was refused, so nobody will verify it: neither are the calls parked beside it.
             await AnswerParkedAsync(token.Key, new MeshError(ErrorCode.NodeOverloaded, "every worker and queue place on this node is taken; retry"));
         }
     }
 
-    // Into the queue, or refused as overloaded; from the endpoint and from a worker that has just
-    // verified the token parked calls carry.
-    private async ValueTask<bool> EnqueueAsync(NatsMsg<NatsMemoryOwner<byte>> msg, TokenLook token)
+    private ValueTask RefuseUnlessAdmittedAsync(NatsMsg<NatsMemoryOwner<byte>> msg, Verdict verdict) => verdict switch
     {
-        // One slow function must not take every worker: past its share, only its calls are refused.
-        if (_execution.MaxPerFunction > 0 && _perFunction.GetValueOrDefault(msg.Subject) >= _execution.MaxPerFunction)
-        {
-            await RefuseOverloadedAsync(msg, $"{msg.Subject} already has {_execution.MaxPerFunction} calls on this node; retry");
-            return false;
-        }
-
-        // A message waits here at most until one of the workers, each running one invocation, is free.
-        var allBusy = stats.InFlight >= _execution.Concurrency;
-        if ((Volatile.Read(ref _waiting) < _execution.QueueLength || !allBusy) && _queue.Writer.TryWrite(new Admitted(msg, token, Stopwatch.GetTimestamp())))
-        {
-            Interlocked.Increment(ref _waiting);
-            if (_execution.MaxPerFunction > 0)
-            {
-                _perFunction.AddOrUpdate(msg.Subject, 1, (_, n) => n + 1);
-            }
-
-            return true;
-        }
-
-        await RefuseOverloadedAsync(msg, _draining ? "this node is shutting down; retry" : "every worker and queue place on this node is taken; retry");
-        return false;
-    }
+        Verdict.Queued or Verdict.Parked => ValueTask.CompletedTask,
+        Verdict.UnverifiedFull => RefuseOverloadedAsync(msg, $"{_execution.MaxUnverified} tokens this node has not verified yet are already waiting; retry"),
+        Verdict.FunctionFull => RefuseOverloadedAsync(msg, $"{msg.Subject} already has {_execution.MaxPerFunction} calls on this node; retry"),
+        _ => RefuseOverloadedAsync(msg, _draining ? "this node is shutting down; retry" : "every worker and queue place on this node is taken; retry"),
+    };
 
     // The calls parked beside a token's verification, answered with its verdict: refused at once,
     // or admitted as calls with a verified token.
     private async ValueTask AnswerParkedAsync(Sha256Digest key, TokenLook verdict)
     {
-        foreach (var parked in _unverified.Complete(key))
+        foreach (var (subject, parked) in _admission.CompleteParked(key))
         {
             try
             {
@@ -265,7 +230,7 @@ public sealed class FunctionService(
                 }
                 else
                 {
-                    await EnqueueAsync(parked, verdict);
+                    await RefuseUnlessAdmittedAsync(parked, _admission.Enqueue(subject, parked, verdict));
                 }
             }
             catch (NatsException)
@@ -289,15 +254,14 @@ public sealed class FunctionService(
     {
         msg.Data.Dispose();
         stats.Overloaded();
-        Log.Overloaded(logger, msg.Subject, Volatile.Read(ref _waiting));
+        Log.Overloaded(logger, msg.Subject, _admission.Waiting);
         await ReplyErrorAsync(msg, new MeshError(ErrorCode.NodeOverloaded, message));
     }
 
     private async Task WorkAsync()
     {
-        await foreach (var admitted in _queue.Reader.ReadAllAsync())
+        await foreach (var admitted in _admission.TakeAllAsync())
         {
-            Interlocked.Decrement(ref _waiting);
             try
             {
                 var token = admitted.Token;
@@ -310,73 +274,47 @@ public sealed class FunctionService(
                     token = verdict;
                 }
 
-                await ProcessAsync(admitted.Msg, token, admitted.Arrived);
+                await ProcessAsync(admitted.Call, token, admitted.Arrived);
             }
             catch (Exception e)
             {
                 // A worker outlives whatever one message did: the node keeps all its workers.
-                Log.Internal(logger, e, admitted.Msg.Subject);
+                Log.Internal(logger, e, admitted.Subject);
             }
             finally
             {
-                if (_execution.MaxPerFunction > 0)
-                {
-                    Release(_perFunction, admitted.Msg.Subject);
-                }
+                _admission.Done(admitted.Subject);
             }
         }
     }
 
-    // One fewer for the key; the entry goes at zero (only if still zero), so any number of keys costs nothing.
-    private static void Release<TKey>(ConcurrentDictionary<TKey, int> counts, TKey key)
-        where TKey : notnull
-    {
-        var left = counts.AddOrUpdate(key, 0, (_, n) => n - 1);
-        if (left <= 0)
-        {
-            counts.TryRemove(KeyValuePair.Create(key, left));
-        }
-    }
-
-    // When the message arrived: a chain's budget counts the time it waited here.
-    private readonly record struct Admitted(NatsMsg<NatsMemoryOwner<byte>> Msg, TokenLook Token, long Arrived);
-
     private async Task ProcessAsync(NatsMsg<NatsMemoryOwner<byte>> msg, TokenLook token, long arrived)
     {
-        InvocationOutcome? outcome = null;
-        Activity? activity = null;
+        Invocation? invocation = null;
         try
         {
             using (var data = msg.Data)
             {
-                var position = ChainPosition.Read(msg.Headers, arrived);
-                if (!position.IsOk)
-                {
-                    await ReplyErrorAsync(msg, position.Error);
-                    return;
-                }
-
-                activity = telemetry.StartInvocation(msg.Subject, position.Value);
-                outcome = await pipeline.RunAsync(msg.Subject, token, Header(msg, MeshHeaders.Module), data.Memory, position.Value, drain.Ended);
-                NodeTelemetry.Complete(activity, outcome);
+                invocation = await runner.RunAsync(msg.Subject, msg.Headers, token, data.Memory, arrived);
             }
 
-            if (!outcome.IsOk)
+            if (!invocation.IsOk)
             {
-                await ReplyErrorAsync(msg, new ChainAnswer(outcome.Error, outcome.Function, outcome.Step, Denied: outcome.Denied));
+                await ReplyErrorAsync(msg, invocation.Failure);
                 return;
             }
 
-            if (outcome.Then.IsEmpty)
+            var outcome = invocation.Outcome!;
+            if (!invocation.HandsOn)
             {
                 await ReplyAsync(msg, outcome.Output, ReplyHeaders.Ok(outcome.Function, outcome.Step, outcome.Denied, fanOut: null));
                 return;
             }
 
             // Handing on may wait for a fan-out's branches, which may need this very worker: the
-            // worker moves on, and the hand-on owns the outcome and the span from here.
-            var handOn = HandOnAsync(msg, outcome, activity);
-            (outcome, activity) = (null, null);
+            // worker moves on, and the hand-on owns the invocation from here.
+            var handOn = HandOnAsync(msg, invocation);
+            invocation = null;
             _handOns.TryAdd(handOn, 0);
             _ = handOn.ContinueWith(t => _handOns.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
@@ -391,18 +329,17 @@ public sealed class FunctionService(
         }
         finally
         {
-            outcome?.Dispose();
-            activity?.Dispose();
+            invocation?.Dispose();
         }
     }
 
-    private async Task HandOnAsync(NatsMsg<NatsMemoryOwner<byte>> msg, InvocationOutcome outcome, Activity? activity)
+    private async Task HandOnAsync(NatsMsg<NatsMemoryOwner<byte>> msg, Invocation invocation)
     {
-        using var _ = outcome;
-        using var __ = activity;
+        using var _ = invocation;
+        var outcome = invocation.Outcome!;
         try
         {
-            if (await nextSteps.HandOnAsync(outcome, msg.ReplyTo, drain.Ended) is { } answer)
+            if (await runner.HandOnAsync(invocation, msg.ReplyTo) is { } answer)
             {
                 await (answer.IsOk ? ReplyAsync(msg, answer.Body, ReplyHeaders.Ok(answer.Function, answer.Step, outcome.Denied, answer.FanOut)) : ReplyErrorAsync(msg, answer));
             }
@@ -444,8 +381,7 @@ public sealed class FunctionService(
         }
     }
 
-    private static string? Header(NatsMsg<NatsMemoryOwner<byte>> msg, string name) =>
-        msg.Headers is { } headers && headers.TryGetValue(name, out var value) ? value.ToString() : null;
+    private static string? Header(NatsMsg<NatsMemoryOwner<byte>> msg, string name) => InvocationRunner.Header(msg.Headers, name);
 
     private ValueTask ReplyErrorAsync(NatsMsg<NatsMemoryOwner<byte>> msg, MeshError error) =>
         ReplyErrorAsync(msg, new ChainAnswer(error, Subjects.FunctionOf(msg.Subject) ?? msg.Subject, 1));

@@ -1,3 +1,4 @@
+using Mesh.Node.Invocations;
 using System.Diagnostics;
 using Mesh.Contracts.Wire;
 using Mesh.Node.Chaining;

@@ -1,6 +1,6 @@
 using Mesh.Contracts.Tokens;
 
-namespace Mesh.Node.Messaging;
+namespace Mesh.Node.Admission;
 
 /// <summary>
 /// Calls whose token this node has not verified yet. The first call of a token is queued and its

@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using Mesh.Contracts.Wire;
 using Mesh.Node.Sandbox;
 
-namespace Mesh.Node.Messaging;
+namespace Mesh.Node.Invocations;
 
 /// <summary>How one message ended: an error (code None for success) and, on success, the output.</summary>
 public sealed class InvocationOutcome(string invocationId, string function, int step, MeshError error, InvocationContext? context, string tokenId) : IDisposable

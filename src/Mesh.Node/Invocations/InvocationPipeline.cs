@@ -1,3 +1,4 @@
+using Mesh.Node.Messaging;
 using System.Diagnostics;
 using Mesh.Contracts.Tokens;
 using Mesh.Contracts.Wire;
@@ -10,7 +11,7 @@ using Mesh.Node.Tokens;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Mesh.Node.Messaging;
+namespace Mesh.Node.Invocations;
 
 /// <summary>
 /// One message, from subject and headers to an outcome: the function from the subject, the token

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Mesh.Node.Sandbox;
 using Microsoft.Extensions.Options;
 
-namespace Mesh.Node.Messaging;
+namespace Mesh.Node.Invocations;
 
 /// <summary>
 /// A node's stop, shared by calls and jobs: it begins when the node is told to stop (both stop

@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using Mesh.Contracts.Wire;
+using Mesh.Node.Chaining;
+using Mesh.Node.Telemetry;
+using Mesh.Node.Tokens;
+using NATS.Client.Core;
+
+namespace Mesh.Node.Invocations;
+
+/// <summary>
+/// Runs one message as an invocation, the same for calls and durable jobs: where it stands in a
+/// chain (its headers, and the time it waited), its span, the pipeline, and handing its output on
+/// to the next steps. What differs is only how each answers: a call replies, a job acknowledges.
+/// Every wait ends when the node's drain does.
+/// </summary>
+public sealed class InvocationRunner(InvocationPipeline pipeline, NextSteps nextSteps, NodeTelemetry telemetry, NodeDrain drain)
+{
+    /// <param name="arrived">When the message arrived (a <see cref="Stopwatch"/> timestamp): a chain's budget counts the wait.</param>
+    public async ValueTask<Invocation> RunAsync(string subject, NatsHeaders? headers, TokenLook token, ReadOnlyMemory<byte> input, long arrived)
+    {
+        var position = ChainPosition.Read(headers, arrived);
+        if (!position.IsOk)
+        {
+            return new Invocation(position.Error, Subjects.FunctionOf(subject) ?? subject);
+        }
+
+        var activity = telemetry.StartInvocation(subject, position.Value);
+        try
+        {
+            var outcome = await pipeline.RunAsync(subject, token, Header(headers, MeshHeaders.Module), input, position.Value, drain.Ended);
+            NodeTelemetry.Complete(activity, outcome);
+            return new Invocation(outcome, activity);
+        }
+        catch
+        {
+            activity?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Hands the output on (for an invocation that <see cref="Invocation.HandsOn"/>), inside its
+    /// span so the next steps join its trace. Returns what the caller is owed, or null when the
+    /// next step answers the caller itself.
+    /// </summary>
+    public async ValueTask<ChainAnswer?> HandOnAsync(Invocation invocation, string? replyTo)
+    {
+        Activity.Current = invocation.Activity ?? Activity.Current;
+        return await nextSteps.HandOnAsync(invocation.Outcome!, replyTo, drain.Ended);
+    }
+
+    public static string? Header(NatsHeaders? headers, string name) =>
+        headers is not null && headers.TryGetValue(name, out var value) ? value.ToString() : null;
+}
