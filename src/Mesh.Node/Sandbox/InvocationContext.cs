@@ -77,6 +77,9 @@ public sealed class InvocationContext : IDisposable
     /// <summary>What stopped the guest from inside a host call (a limit crossed), reported as the invocation's error.</summary>
     internal GuestFault? Fault { get; set; }
 
+    /// <summary>The guest's memory once instantiated (host calls made while instantiating look it up).</summary>
+    internal Native.MemoryHandle? Memory { get; set; }
+
     /// <summary>Distinct refusals kept for the reply and the log; more are only counted.</summary>
     public const int MaxDeniedKept = 16;
 

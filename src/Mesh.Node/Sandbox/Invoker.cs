@@ -87,6 +87,7 @@ public sealed unsafe class Invoker(WasmEngine engine)
         }
 
         var memoryItem = (byte*)memory + ExternItem;
+        context.Memory = MemoryHandle.From(memoryItem);
         // One raw value: the argument in, the status out (an initialiser has neither).
         var value = stackalloc long[2];
         if (module.HasInitializer)

@@ -56,16 +56,24 @@ internal static unsafe class HostCallTrampoline
         try
         {
             context.CountHostCall();
-            var memory = stackalloc long[ExternBytes / sizeof(long)];
             byte* bytes = null;
             long length = 0;
-            fixed (byte* name = "memory"u8)
+            if (context.Memory is { } known)
             {
-                if (wasmtime_caller_export_get(caller, name, 6, (byte*)memory) && ((byte*)memory)[0] == ExternMemory)
+                bytes = wasmtime_memory_data(store, (byte*)&known);
+                length = (long)wasmtime_memory_data_size(store, (byte*)&known);
+            }
+            else
+            {
+                var memory = stackalloc long[ExternBytes / sizeof(long)];
+                fixed (byte* name = "memory"u8)
                 {
-                    var item = (byte*)memory + ExternItem;
-                    bytes = wasmtime_memory_data(store, item);
-                    length = (long)wasmtime_memory_data_size(store, item);
+                    if (wasmtime_caller_export_get(caller, name, 6, (byte*)memory) && ((byte*)memory)[0] == ExternMemory)
+                    {
+                        var item = (byte*)memory + ExternItem;
+                        bytes = wasmtime_memory_data(store, item);
+                        length = (long)wasmtime_memory_data_size(store, item);
+                    }
                 }
             }
 

@@ -14,6 +14,9 @@ internal static unsafe partial class WasmtimeApi
 {
     private const string Library = "wasmtime";
 
+    // SuppressGCTransition marks calls that only read or set a field of a store: they take no
+    // lock, never block and never call back, so the runtime's GC transition would cost more than they do.
+
     /// <summary>Bytes set aside for one <c>wasmtime_extern_t</c> (32 in version 50).</summary>
     public const int ExternBytes = 64;
 
@@ -87,19 +90,19 @@ internal static unsafe partial class WasmtimeApi
     [LibraryImport(Library)] public static partial IntPtr wasmtime_linker_instantiate_pre(IntPtr linker, IntPtr module, IntPtr* pre);
     [LibraryImport(Library)] public static partial void wasmtime_instance_pre_delete(IntPtr pre);
     [LibraryImport(Library)] public static partial IntPtr wasmtime_instance_pre_instantiate(IntPtr pre, IntPtr context, byte* instance, IntPtr* trap);
-    [LibraryImport(Library)] [return: MarshalAs(UnmanagedType.U1)] public static partial bool wasmtime_instance_export_get(IntPtr context, byte* instance, byte* name, nuint length, byte* item);
+    [LibraryImport(Library), SuppressGCTransition] [return: MarshalAs(UnmanagedType.U1)] public static partial bool wasmtime_instance_export_get(IntPtr context, byte* instance, byte* name, nuint length, byte* item);
 
     [LibraryImport(Library)] public static partial IntPtr wasmtime_store_new(IntPtr engine, IntPtr data, IntPtr finalizer);
     [LibraryImport(Library)] public static partial void wasmtime_store_delete(IntPtr store);
-    [LibraryImport(Library)] public static partial IntPtr wasmtime_store_context(IntPtr store);
-    [LibraryImport(Library)] public static partial void wasmtime_store_limiter(IntPtr store, long memoryBytes, long tableElements, long instances, long tables, long memories);
-    [LibraryImport(Library)] public static partial IntPtr wasmtime_context_set_fuel(IntPtr context, ulong fuel);
-    [LibraryImport(Library)] public static partial void wasmtime_context_set_epoch_deadline(IntPtr context, ulong ticks);
-    [LibraryImport(Library)] public static partial IntPtr wasmtime_context_get_data(IntPtr context);
-    [LibraryImport(Library)] public static partial IntPtr wasmtime_caller_context(IntPtr caller);
-    [LibraryImport(Library)] [return: MarshalAs(UnmanagedType.U1)] public static partial bool wasmtime_caller_export_get(IntPtr caller, byte* name, nuint length, byte* item);
-    [LibraryImport(Library)] public static partial byte* wasmtime_memory_data(IntPtr context, byte* memory);
-    [LibraryImport(Library)] public static partial nuint wasmtime_memory_data_size(IntPtr context, byte* memory);
+    [LibraryImport(Library), SuppressGCTransition] public static partial IntPtr wasmtime_store_context(IntPtr store);
+    [LibraryImport(Library), SuppressGCTransition] public static partial void wasmtime_store_limiter(IntPtr store, long memoryBytes, long tableElements, long instances, long tables, long memories);
+    [LibraryImport(Library), SuppressGCTransition] public static partial IntPtr wasmtime_context_set_fuel(IntPtr context, ulong fuel);
+    [LibraryImport(Library), SuppressGCTransition] public static partial void wasmtime_context_set_epoch_deadline(IntPtr context, ulong ticks);
+    [LibraryImport(Library), SuppressGCTransition] public static partial IntPtr wasmtime_context_get_data(IntPtr context);
+    [LibraryImport(Library), SuppressGCTransition] public static partial IntPtr wasmtime_caller_context(IntPtr caller);
+    [LibraryImport(Library), SuppressGCTransition] [return: MarshalAs(UnmanagedType.U1)] public static partial bool wasmtime_caller_export_get(IntPtr caller, byte* name, nuint length, byte* item);
+    [LibraryImport(Library), SuppressGCTransition] public static partial byte* wasmtime_memory_data(IntPtr context, byte* memory);
+    [LibraryImport(Library), SuppressGCTransition] public static partial nuint wasmtime_memory_data_size(IntPtr context, byte* memory);
     [LibraryImport(Library)] public static partial IntPtr wasmtime_func_call_unchecked(IntPtr context, byte* func, long* argumentsAndResults, nuint length, IntPtr* trap);
 
     [LibraryImport(Library)] public static partial IntPtr wasmtime_trap_new(byte* message, nuint length);
