@@ -277,12 +277,14 @@ public static class NodeBenchmark
         const int perRound = 5_000;
         var last = (Node: -1L, Plain: -1L, Load: -1L);
         var quiet = 0;
+        var still = "";
         for (var round = 1; round <= 100; round++)
         {
             await LoadRun.RunAsync(Call(client, "mesh.fn.echo", headers), 64, perRound);
             await LoadRun.RunAsync(Call(client, PlainResponder.Subject, headers), 64, perRound);
             var now = (Node: await NodeJitAsync(client), Plain: await PlainJitAsync(client), Load: System.Runtime.JitInfo.GetCompiledMethodCount());
             quiet = now == last ? quiet + 1 : 0;
+            still = string.Join(", ", new[] { (now.Node != last.Node, "node"), (now.Plain != last.Plain, "plain responder"), (now.Load != last.Load, "load") }.Where(c => c.Item1).Select(c => c.Item2));
             last = now;
             if (quiet == 3)
             {
@@ -291,7 +293,7 @@ public static class NodeBenchmark
             }
         }
 
-        return $"Warm-up: 100 rounds of {perRound:N0} calls to each; the JIT was still compiling (node {last.Node:N0}, plain {last.Plain:N0}, load {last.Load:N0}).";
+        return $"Warm-up: 100 rounds of {perRound:N0} calls to each; the JIT was still compiling in the {still} (node {last.Node:N0}, plain {last.Plain:N0}, load {last.Load:N0}).";
     }
 
     private static async Task<long> NodeJitAsync(NatsConnection client)

@@ -118,7 +118,7 @@ public sealed class HttpCapability : ICapability, IDisposable
             return HostStatus.Timeout;
         }
 
-        // Host calls are synchronous in Wasmtime's .NET API: the request is waited on here, within
+        // Host calls are synchronous (the node runs Wasmtime without its async support): the request is waited on here, within
         // the invocation's remaining wall time.
         return SendAsync(context, request, method, target, timeout).GetAwaiter().GetResult();
     }

@@ -203,7 +203,7 @@ public sealed class KvCapability(INatsConnection nats, NodeStats stats, IOptions
         return HostStatus.Denied;
     }
 
-    // Host calls are synchronous in Wasmtime's .NET API, so the store's async calls are waited on
+    // Host calls are synchronous (the node runs Wasmtime without its async support), so the store's async calls are waited on
     // here, never past the invocation's deadline (a NATS outage included).
     private int Run(InvocationContext context, string bucket, Func<INatsKVStore, CancellationToken, ValueTask<int>> operation)
     {

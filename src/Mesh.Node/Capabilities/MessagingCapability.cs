@@ -52,7 +52,7 @@ public sealed class MessagingCapability(INatsConnection nats, HopTokens hopToken
 
         try
         {
-            // Host calls are synchronous in Wasmtime's .NET API. A publish waits for the socket
+            // Host calls are synchronous (the node runs Wasmtime without its async support). A publish waits for the socket
             // buffer, or for a reconnection, but never past the invocation's deadline.
             nats.PublishAsync(subject, data.ToArray(), headers, cancellationToken: context.Deadline).AsTask().GetAwaiter().GetResult();
             return HostStatus.Ok;

@@ -76,7 +76,7 @@ public sealed class FunctionService(
         Log.Serving(logger, _execution.QueueGroup, nats.Opts.Url, _execution.Concurrency, _execution.QueueLength, options.Value.Tokens.TrustedRoots.Count);
     }
 
-    // Host calls are synchronous in Wasmtime's .NET API, so every sandbox that waits on a host call
+    // Host calls are synchronous (the node runs Wasmtime without its async support), so every sandbox that waits on a host call
     // holds a thread-pool thread, and the timers that end those waits at their deadline fire on
     // pool threads too. Without threads kept for that, a node whose sandboxes all wait sees its
     // deadlines fire late, only as the pool grows (a thread or two a second). Only ever raised.
