@@ -20,7 +20,7 @@ public sealed class VerifiedTokenCache
     // Header text's SHA-256 -> the token bytes' SHA-256: a token seen before is found by its text,
     // without decoding it (which cost two allocations per message). Only an index: what a token
     // may do is still read from the entries, so a revocation or expiry holds at once.
-    private readonly ConcurrentDictionary<Sha256Digest, Sha256Digest> _byText = new();
+    private readonly ConcurrentDictionary<string, Sha256Digest> _byText = new(StringComparer.Ordinal);
     private readonly TokenVerifier _verifier;
     private readonly TimeProvider _time;
     private readonly int _capacity;
@@ -84,8 +84,10 @@ public sealed class VerifiedTokenCache
     }
 
     /// <summary>
-    /// A <c>Mesh-Token</c> header's text: found by the text's own SHA-256 when this node has seen
-    /// it (no decoding), else decoded and looked up by its bytes (<see cref="Look"/>).
+    /// A <c>Mesh-Token</c> header's text: found by the text itself when this node has seen it (no
+    /// decoding, no SHA-256: the index compares whole texts, and .NET's string hashing turns
+    /// randomized when keys collide, so crafted texts cannot crowd one bucket), else decoded and
+    /// looked up by its bytes (<see cref="Look"/>).
     /// </summary>
     public TokenLook LookText(string? text)
     {
@@ -95,8 +97,7 @@ public sealed class VerifiedTokenCache
             return LookDecoded(text);
         }
 
-        var textKey = TextKey(text);
-        if (_byText.TryGetValue(textKey, out var key) && Cached(key) is { } known)
+        if (_byText.TryGetValue(text, out var key) && Cached(key) is { } known)
         {
             return known;
         }
@@ -110,7 +111,7 @@ public sealed class VerifiedTokenCache
                 _byText.Clear();
             }
 
-            _byText[textKey] = look.Key;
+            _byText[text] = look.Key;
         }
 
         return look;
@@ -120,25 +121,6 @@ public sealed class VerifiedTokenCache
     {
         var bytes = TokenCodec.FromText(text, MaxTokenBytes);
         return bytes.IsOk ? Look(bytes.Value) : TokenLook.Refused(bytes.Error);
-    }
-
-    // The SHA-256 of the text's bytes (ASCII, checked above: one byte per character, no two texts alike).
-    private static Sha256Digest TextKey(string text)
-    {
-        var rented = text.Length > 2048 ? System.Buffers.ArrayPool<byte>.Shared.Rent(text.Length) : null;
-        var buffer = rented is null ? stackalloc byte[2048] : rented;
-        try
-        {
-            var written = System.Text.Encoding.ASCII.GetBytes(text, buffer);
-            return Sha256Digest.Of(buffer[..written]);
-        }
-        finally
-        {
-            if (rented is not null)
-            {
-                System.Buffers.ArrayPool<byte>.Shared.Return(rented);
-            }
-        }
     }
 
     /// <summary>Verifies (or finds the verification of) a token, then authorizes it for this message.</summary>
