@@ -23,10 +23,13 @@ public static class NodeBenchmark
 {
     private const int Payload = 64;
 
-    private const int Rounds = 3;
+    private const int Rounds = 5;
 
     /// <summary>One measured round against one responder: throughput, latency, and CPU per call of each process.</summary>
-    private sealed record Sample(LoadRun Load, double LoadCpu, double ResponderCpu, double ServerCpu);
+    private sealed record Sample(LoadRun Load, double LoadCpu, double ResponderCpu, double ServerCpu, double ResponderBytes, double ResponderGen0);
+
+    /// <summary>Bytes a responder process has allocated and its gen-0 collections, so far.</summary>
+    private readonly record struct Memory(long Bytes, long Gen0);
 
     public static async Task<string> RunAsync()
     {
@@ -63,7 +66,7 @@ public static class NodeBenchmark
 
             var rows = new List<string>();
             var quoted = new List<string>();
-            foreach (var (concurrency, calls) in new[] { (1, 3_000), (64, 30_000) })
+            foreach (var (concurrency, calls) in new[] { (1, 3_000), (64, 60_000) })
             {
                 var plain = new List<Sample>();
                 var carried = new List<Sample>();
@@ -71,9 +74,9 @@ public static class NodeBenchmark
                 for (var round = 0; round < Rounds; round++)
                 {
                     // Alternated, so drift on this shared machine falls on every row alike.
-                    plain.Add(await SampleAsync(client, PlainResponder.Subject, null, concurrency, calls, responder, mesh.ServerProcessId));
-                    carried.Add(await SampleAsync(client, PlainResponder.Subject, meshHeaders, concurrency, calls, responder, mesh.ServerProcessId));
-                    served.Add(await SampleAsync(client, "mesh.fn.echo", meshHeaders, concurrency, calls, node, mesh.ServerProcessId));
+                    plain.Add(await SampleAsync(client, PlainResponder.Subject, null, concurrency, calls, responder, () => PlainMemoryAsync(client), mesh.ServerProcessId));
+                    carried.Add(await SampleAsync(client, PlainResponder.Subject, meshHeaders, concurrency, calls, responder, () => PlainMemoryAsync(client), mesh.ServerProcessId));
+                    served.Add(await SampleAsync(client, "mesh.fn.echo", meshHeaders, concurrency, calls, node, () => NodeMemoryAsync(client), mesh.ServerProcessId));
                 }
 
                 var carriedMedian = Median(carried);
@@ -103,11 +106,13 @@ public static class NodeBenchmark
             the load comes from this benchmark's process over one connection. Each row is the median
             of {Rounds} rounds, the rows' rounds alternated. CPU is what each process spent per call
             (user and system time from the OS): the load process, the responder (plain or node), and
-            nats-server. The goal is set against the row that carries the same token header:
+            nats-server. Memory is what the responder process allocated per call, and its gen-0
+            collections per 1,000 calls (the process's own counters, read before and after each
+            round). The goal is set against the row that carries the same token header:
             node / carrying ≥ 0.8 at 64 in flight.
 
-            | in flight | responder | calls/s | p50 µs | p99 µs | CPU µs/call: load, responder, nats-server | vs carrying |
-            |---:|---|---:|---:|---:|---|---:|
+            | in flight | responder | calls/s | p50 µs | p99 µs | CPU µs/call: load, responder, nats-server | responder: B allocated per call, gen-0 GCs per 1,000 calls | vs carrying |
+            |---:|---|---:|---:|---:|---|---|---:|
             {table}
 
             Node / carrying, each round: {ratios}.
@@ -177,13 +182,14 @@ public static class NodeBenchmark
     private static string Row(int concurrency, string responder, Sample sample, Sample carrying, bool bold = false)
     {
         var ratio = $"{sample.Load.PerSecond / carrying.Load.PerSecond:0.00}";
-        return $"| {concurrency} | {responder} | {sample.Load.PerSecond:N0} | {sample.Load.P50:N0} | {sample.Load.P99:N0} | {sample.LoadCpu:0.0}, {sample.ResponderCpu:0.0}, {sample.ServerCpu:0.0} | {(bold ? $"**{ratio}**" : ratio)} |";
+        return $"| {concurrency} | {responder} | {sample.Load.PerSecond:N0} | {sample.Load.P50:N0} | {sample.Load.P99:N0} | {sample.LoadCpu:0.0}, {sample.ResponderCpu:0.0}, {sample.ServerCpu:0.0} | {sample.ResponderBytes:N0}, {sample.ResponderGen0:0.0} | {(bold ? $"**{ratio}**" : ratio)} |";
     }
 
     private static Sample Median(List<Sample> samples) => samples.OrderBy(s => s.Load.PerSecond).ElementAt(samples.Count / 2);
 
-    private static async Task<Sample> SampleAsync(NatsConnection client, string subject, NatsHeaders? headers, int concurrency, int calls, ChildProcess responder, int serverProcessId)
+    private static async Task<Sample> SampleAsync(NatsConnection client, string subject, NatsHeaders? headers, int concurrency, int calls, ChildProcess responder, Func<Task<Memory>> memory, int serverProcessId)
     {
+        var memoryBefore = await memory();
         var load = System.Diagnostics.Process.GetCurrentProcess();
         var loadBefore = load.TotalProcessorTime;
         var responderBefore = responder.Cpu;
@@ -191,7 +197,10 @@ public static class NodeBenchmark
         var run = await LoadRun.RunAsync(Call(client, subject, headers), concurrency, calls);
         load.Refresh();
         double PerCall(TimeSpan spent) => spent.TotalMicroseconds / calls;
-        return new Sample(run, PerCall(load.TotalProcessorTime - loadBefore), PerCall(responder.Cpu - responderBefore), PerCall(ChildProcess.CpuOf(serverProcessId) - serverBefore));
+        var sample = new Sample(run, PerCall(load.TotalProcessorTime - loadBefore), PerCall(responder.Cpu - responderBefore), PerCall(ChildProcess.CpuOf(serverProcessId) - serverBefore), 0, 0);
+        // Read after the CPU, so the reading's own cost falls outside it (and is one request in thousands).
+        var memoryAfter = await memory();
+        return sample with { ResponderBytes = (double)(memoryAfter.Bytes - memoryBefore.Bytes) / calls, ResponderGen0 = (memoryAfter.Gen0 - memoryBefore.Gen0) * 1000.0 / calls };
     }
 
     // Calls until one is served, within a minute of the node's launch.
@@ -301,6 +310,20 @@ public static class NodeBenchmark
         var reply = await client.RequestAsync<byte[], string>("$SRV.STATS.mesh-node", []);
         using var stats = System.Text.Json.JsonDocument.Parse(reply.Data!);
         return stats.RootElement.GetProperty("endpoints")[0].GetProperty("data").GetProperty("jit_methods").GetInt64();
+    }
+
+    private static async Task<Memory> PlainMemoryAsync(NatsConnection client)
+    {
+        var parts = (await client.RequestAsync<byte[], string>(PlainResponder.MemorySubject, [])).Data!.Split(' ');
+        return new Memory(long.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private static async Task<Memory> NodeMemoryAsync(NatsConnection client)
+    {
+        var reply = await client.RequestAsync<byte[], string>("$SRV.STATS.mesh-node", []);
+        using var stats = System.Text.Json.JsonDocument.Parse(reply.Data!);
+        var data = stats.RootElement.GetProperty("endpoints")[0].GetProperty("data");
+        return new Memory(data.GetProperty("allocated_bytes").GetInt64(), data.GetProperty("gen0_collections").GetInt64());
     }
 
     private static async Task<long> PlainJitAsync(NatsConnection client) =>

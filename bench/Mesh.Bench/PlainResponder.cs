@@ -11,17 +11,26 @@ public static class PlainResponder
 {
     public const string Subject = "bench.plain";
     public const string JitSubject = "bench.plain.jit";
+    public const string MemorySubject = "bench.plain.memory";
 
     public static async Task<int> RunAsync(string url)
     {
         await using var connection = new NatsConnection(new NatsOpts { Url = url, Name = "bench-plain-responder" });
         await using var subscription = await connection.SubscribeCoreAsync<NatsMemoryOwner<byte>>(Subject, queueGroup: "plain");
         await using var jit = await connection.SubscribeCoreAsync<byte[]>(JitSubject);
+        await using var memory = await connection.SubscribeCoreAsync<byte[]>(MemorySubject);
         _ = Task.Run(async () =>
         {
             await foreach (var msg in jit.Msgs.ReadAllAsync())
             {
                 await msg.ReplyAsync(System.Runtime.JitInfo.GetCompiledMethodCount().ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+        });
+        _ = Task.Run(async () =>
+        {
+            await foreach (var msg in memory.Msgs.ReadAllAsync())
+            {
+                await msg.ReplyAsync(FormattableString.Invariant($"{GC.GetTotalAllocatedBytes()} {GC.CollectionCount(0)}"));
             }
         });
         await connection.PingAsync();

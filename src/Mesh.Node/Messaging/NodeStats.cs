@@ -95,6 +95,10 @@ public sealed class NodeStats
             // How warm the node is: methods the JIT has compiled so far, tier-ups included. A
             // benchmark measures once this stops growing.
             ["jit_methods"] = System.Runtime.JitInfo.GetCompiledMethodCount(),
+            // What serving costs in memory: bytes allocated and gen-0 collections since start,
+            // which a benchmark divides by the calls between two readings.
+            ["allocated_bytes"] = GC.GetTotalAllocatedBytes(),
+            ["gen0_collections"] = GC.CollectionCount(0),
         };
     }
 }
