@@ -238,6 +238,42 @@ public sealed class SandboxTests : IDisposable
         Assert.Contains("Unreachable", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task InvocationsRunningAtOnce_EachSeeOnlyTheirOwnInputAndOutput()
+    {
+        var bytes = Wasm("echo");
+        using var module = ModuleCompiler.Compile(_engine, Sha256Digest.Of(bytes), bytes).Value!;
+        var grant = TestGrants.For("f", module.Digest, null, null);
+        var limits = EffectiveLimits.From(grant.Limits, _options.Ceilings);
+
+        // As many at once as the engine's pool holds: a host call that found another invocation's
+        // context would answer with someone else's input.
+        var workers = Enumerable.Range(0, _options.Execution.Concurrency).Select(w => Task.Run(() =>
+        {
+            for (var i = 0; i < 200; i++)
+            {
+                var input = Encoding.UTF8.GetBytes($"worker {w} call {i} {new string('x', (w * 37) + i)}");
+                using var context = new InvocationContext(grant, input, limits, $"test-{w}-{i}");
+                Assert.Equal(ErrorCode.None, _invoker.Invoke(module, context).Code);
+                Assert.Equal(input, context.Output.ToArray());
+            }
+        }));
+
+        await Task.WhenAll(workers);
+    }
+
+    [Theory]
+    [InlineData("(func (export \"run\") (param i64) (result i32) (i32.const 0)) (memory (export \"memory\") 1)", "run")]
+    [InlineData("(func (export \"run\") (param i32) (result i32) (i32.const 0)) (table (export \"memory\") 1 funcref)", "memory")]
+    [InlineData("(func (export \"run\") (param i32) (result i32) (i32.const 0)) (func (export \"memory\"))", "memory")]
+    public void ExportsOfTheWrongKindOrType_AreAnInvalidModule(string body, string named)
+    {
+        var (error, _, _) = Run(Module.ConvertText($"(module {body})"));
+
+        Assert.Equal(ErrorCode.ModuleInvalid, error.Code);
+        Assert.Contains($"'{named}", error.Message, StringComparison.Ordinal);
+    }
+
     private sealed class FailingCapability : ICapability
     {
         public IReadOnlyList<HostCall> HostCalls => [new("explode", [], "status", static _ => throw new InvalidOperationException("a bug in the node"))];
