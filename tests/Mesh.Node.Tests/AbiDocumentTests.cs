@@ -30,6 +30,13 @@ public sealed class AbiDocumentTests
         }
     }
 
+    [Fact]
+    public void TwoCapabilitiesDeclaringOneImport_AreRefusedAtStart()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => new HostCallTable([new Capabilities.InvocationIo(), new Capabilities.InvocationIo()]));
+        Assert.Contains("read_input", error.Message, StringComparison.Ordinal);
+    }
+
     private static Microsoft.Extensions.Hosting.IHost Node()
     {
         using var issuer = Mesh.Contracts.Keys.SigningKey.Generate();

@@ -19,6 +19,11 @@ public sealed class HostCallTable
     {
         All = [.. capabilities.SelectMany(c => c.HostCalls)];
         // A duplicate would leave which implementation runs to the order of registration.
+        if (All.GroupBy(c => c.Import, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            throw new InvalidOperationException($"{twice.Key} is declared by more than one capability");
+        }
+
         _byImport = All.ToFrozenDictionary(c => c.Import, StringComparer.Ordinal);
     }
 
