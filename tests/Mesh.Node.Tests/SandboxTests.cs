@@ -274,6 +274,30 @@ public sealed class SandboxTests : IDisposable
         Assert.Contains($"'{named}", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void HostCallsFromAStartFunction_FindTheGuestsMemoryToo()
+    {
+        // Host calls made while instantiating come before the invocation keeps its memory handle.
+        var bytes = Module.ConvertText("""
+            (module
+              (import "mesh" "write_output" (func $write_output (param i32 i32) (result i32)))
+              (memory (export "memory") 1)
+              (data (i32.const 16) "from start")
+              (global $status (mut i32) (i32.const 99))
+              (func $start
+                (global.set $status (call $write_output (i32.const 65530) (i32.const 100)))
+                (drop (call $write_output (i32.const 16) (i32.const 10))))
+              (start $start)
+              (func (export "run") (param i32) (result i32) (global.get $status)))
+            """);
+        var (error, output, _) = Run(bytes);
+
+        // The out-of-bounds write was refused with -2, which run returns; the in-bounds one stands.
+        Assert.Equal(ErrorCode.FunctionError, error.Code);
+        Assert.Contains("returned -2", error.Message, StringComparison.Ordinal);
+        Assert.Equal("from start", output);
+    }
+
     private sealed class FailingCapability : ICapability
     {
         public IReadOnlyList<HostCall> HostCalls => [new("explode", [], "status", static _ => throw new InvalidOperationException("a bug in the node"))];
