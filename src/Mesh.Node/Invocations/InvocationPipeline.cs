@@ -169,7 +169,7 @@ public sealed class InvocationPipeline(
                 Stopping = cancellationToken,
             };
             MeshError error;
-            using (var slot = await slots.EnterAsync(cancellationToken))
+            using (await slots.EnterAsync(cancellationToken))
             {
                 // Again where the call starts: a revocation that arrived while it waited for a slot holds.
                 if (await revocations.CheckAsync(verified.Value, position.Remaining, cancellationToken) is { } revokedSince)
@@ -178,7 +178,7 @@ public sealed class InvocationPipeline(
                     return Fail(revokedSince.Code, revokedSince.Message, verified.Value.TokenId);
                 }
 
-                error = invoker.Invoke(module.Value, context, slot.Lane);
+                error = invoker.Invoke(module.Value, context);
             }
 
             return new InvocationOutcome(invocationId, function, position.Step, error, context, grant.Value.TokenId);

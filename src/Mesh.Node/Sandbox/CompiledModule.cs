@@ -6,49 +6,40 @@ using static Mesh.Node.Sandbox.Native.WasmtimeApi;
 namespace Mesh.Node.Sandbox;
 
 /// <summary>
-/// A module compiled once and loaded into each of the node's engine lanes: its imports and exports
-/// read once, and per lane its instance-pre (the module linked against the node's host calls
-/// once, so an invocation only instantiates). Used by invocations and held by the module cache,
-/// each through a reference: the native code is freed when the cache has let it go and the last
-/// invocation using it has finished, not at some later collection.
+/// A module compiled once for this node's engine: its imports and exports read once, and its
+/// instance-pre (the module linked against the node's host calls once, so an invocation only
+/// instantiates). Used by invocations and held by the module cache, each through a reference: the
+/// native code is freed when the cache has let it go and the last invocation using it has
+/// finished, not at some later collection.
 /// </summary>
 public sealed unsafe class CompiledModule : IDisposable
 {
-    private readonly IntPtr[] _modules;
-    private readonly IntPtr[] _instancePres;
+    private readonly IntPtr _module;
     private int _references = 1;
 
-    /// <param name="modules">The module in each lane of <paramref name="engine"/>, in lane order; this takes them.</param>
-    internal CompiledModule(Sha256Digest digest, IntPtr[] modules, int sizeBytes, long imageBytes, WasmEngine engine)
+    internal CompiledModule(Sha256Digest digest, IntPtr module, int sizeBytes, WasmEngine engine)
     {
         Digest = digest;
-        _modules = modules;
-        _instancePres = new IntPtr[modules.Length];
+        _module = module;
         SizeBytes = sizeBytes;
-        MemoryBytes = imageBytes * modules.Length;
-        Imports = ReadImports(modules[0]);
-        ReadExports(modules[0]);
+        MemoryBytes = SerializedLength(module);
+        Imports = ReadImports(module);
+        ReadExports(module);
         // Linking fails when an import is missing or has another type. Only a module whose imports
         // all exist is linked; the import check refuses the others with a precise error first.
-        if (!engine.HostCalls.Provides(Imports))
-        {
-            return;
-        }
-
-        for (var lane = 0; lane < modules.Length; lane++)
+        if (engine.HostCalls.Provides(Imports))
         {
             IntPtr pre;
-            var error = wasmtime_linker_instantiate_pre(engine.Lanes[lane].Linker, modules[lane], &pre);
-            if (error != IntPtr.Zero)
+            var error = wasmtime_linker_instantiate_pre(engine.Linker, module, &pre);
+            if (error == IntPtr.Zero)
+            {
+                InstancePre = pre;
+            }
+            else
             {
                 LinkError = TrapText.OneLine(TakeErrorMessage(error));
-                return;
             }
-
-            _instancePres[lane] = pre;
         }
-
-        IsLinked = true;
     }
 
     public Sha256Digest Digest { get; }
@@ -56,7 +47,7 @@ public sealed unsafe class CompiledModule : IDisposable
     /// <summary>The module's bytes as deployed.</summary>
     public int SizeBytes { get; }
 
-    /// <summary>What the compiled module occupies in memory (its serialized image, once per lane), for the cache's bound.</summary>
+    /// <summary>What the compiled module occupies in memory (its serialized image), for the cache's bound.</summary>
     public long MemoryBytes { get; }
 
     /// <summary>Imports as <c>module.name</c>.</summary>
@@ -71,11 +62,8 @@ public sealed unsafe class CompiledModule : IDisposable
     /// <summary>Whether it exports <c>run(i32) -> i32</c>.</summary>
     public bool HasRun { get; private set; }
 
-    /// <summary>Whether the module is linked in every lane, ready to instantiate.</summary>
-    public bool IsLinked { get; }
-
-    /// <summary>The linked module in one lane, ready to instantiate (when <see cref="IsLinked"/>).</summary>
-    internal IntPtr InstancePre(int lane) => _instancePres[lane];
+    /// <summary>The linked module, ready to instantiate; zero when linking failed.</summary>
+    internal IntPtr InstancePre { get; }
 
     /// <summary>Why linking failed (an import of the wrong type), when it did.</summary>
     public string? LinkError { get; }
@@ -103,20 +91,32 @@ public sealed unsafe class CompiledModule : IDisposable
     {
         if (Interlocked.Decrement(ref _references) == 0)
         {
-            foreach (var pre in _instancePres.Where(p => p != IntPtr.Zero))
+            if (InstancePre != IntPtr.Zero)
             {
-                wasmtime_instance_pre_delete(pre);
+                wasmtime_instance_pre_delete(InstancePre);
             }
 
-            foreach (var module in _modules)
-            {
-                wasmtime_module_delete(module);
-            }
+            wasmtime_module_delete(_module);
         }
     }
 
     /// <summary>The cache letting go of its own reference.</summary>
     public void Dispose() => Release();
+
+    private static long SerializedLength(IntPtr module)
+    {
+        Vector bytes;
+        var error = wasmtime_module_serialize(module, &bytes);
+        if (error != IntPtr.Zero)
+        {
+            TakeErrorMessage(error);
+            return 0;
+        }
+
+        var length = (long)bytes.Size;
+        wasm_byte_vec_delete(&bytes);
+        return length;
+    }
 
     private static FrozenSet<string> ReadImports(IntPtr module)
     {

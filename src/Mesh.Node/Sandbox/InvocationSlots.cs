@@ -4,56 +4,28 @@ namespace Mesh.Node.Sandbox;
 
 /// <summary>
 /// The node's one budget of sandboxes running at once (<c>Mesh:Execution:Concurrency</c>), shared
-/// by calls and durable jobs alike. Each slot holds one engine lane of <see cref="WasmEngine"/> for
-/// as long as it is held, so no two invocations share an engine's instance pool at once.
+/// by calls and durable jobs alike. The Wasmtime instance pool is sized from the same number, so a
+/// sandbox never fails to instantiate because the other kind of work took the pool.
 /// </summary>
-public sealed class InvocationSlots : IDisposable
+public sealed class InvocationSlots(IOptions<NodeOptions> options) : IDisposable
 {
-    private readonly SemaphoreSlim _slots;
-    private readonly int[] _free;
-    private readonly Lock _lock = new();
-    private int _freeCount;
+    private readonly SemaphoreSlim _slots = new(options.Value.Execution.Concurrency, options.Value.Execution.Concurrency);
 
-    public InvocationSlots(IOptions<NodeOptions> options)
-    {
-        Capacity = Math.Max(1, options.Value.Execution.Concurrency);
-        _slots = new SemaphoreSlim(Capacity, Capacity);
-        // As many lanes as slots (WasmEngine makes one per slot): a slot always finds one free.
-        _free = [.. Enumerable.Range(0, Capacity).Reverse()];
-        _freeCount = Capacity;
-    }
-
-    public int Capacity { get; }
+    public int Capacity { get; } = options.Value.Execution.Concurrency;
 
     public int Free => _slots.CurrentCount;
 
-    /// <summary>Waits for a slot; dispose what it returns to give the slot (and its lane) back.</summary>
+    /// <summary>Waits for a slot; dispose what it returns to give the slot back.</summary>
     public async ValueTask<Slot> EnterAsync(CancellationToken cancellationToken)
     {
         await _slots.WaitAsync(cancellationToken);
-        lock (_lock)
-        {
-            return new Slot(this, _free[--_freeCount]);
-        }
+        return new Slot(_slots);
     }
 
     public void Dispose() => _slots.Dispose();
 
-    private void Leave(int lane)
+    public readonly struct Slot(SemaphoreSlim slots) : IDisposable
     {
-        lock (_lock)
-        {
-            _free[_freeCount++] = lane;
-        }
-
-        _slots.Release();
-    }
-
-    public readonly struct Slot(InvocationSlots slots, int lane) : IDisposable
-    {
-        /// <summary>The engine lane this slot holds.</summary>
-        public int Lane { get; } = lane;
-
-        public void Dispose() => slots.Leave(Lane);
+        public void Dispose() => slots.Release();
     }
 }

@@ -16,20 +16,16 @@ public sealed unsafe class Invoker(WasmEngine engine)
 {
     private const long MemoryHeadroom = 1024 * 1024;
 
-    /// <param name="lane">
-    /// The engine lane to run in: the one the invocation's slot holds (<see cref="InvocationSlots"/>),
-    /// so no other invocation uses it meanwhile. Any lane is correct; one per invocation is fast.
-    /// </param>
-    public MeshError Invoke(CompiledModule module, InvocationContext context, int lane = 0)
+    public MeshError Invoke(CompiledModule module, InvocationContext context)
     {
-        if (!module.IsLinked)
+        if (module.InstancePre == IntPtr.Zero)
         {
             return new MeshError(ErrorCode.ModuleInvalid, module.LinkError ?? "the module imports what Mesh does not provide");
         }
 
         var limits = context.Limits;
         var handle = GCHandle.Alloc(context);
-        var store = wasmtime_store_new(engine.Lanes[lane].Handle, GCHandle.ToIntPtr(handle), IntPtr.Zero);
+        var store = wasmtime_store_new(engine.Handle, GCHandle.ToIntPtr(handle), IntPtr.Zero);
         try
         {
             var storeContext = wasmtime_store_context(store);
@@ -41,7 +37,7 @@ public sealed unsafe class Invoker(WasmEngine engine)
             }
 
             wasmtime_context_set_epoch_deadline(storeContext, (ulong)(limits.WallTimeMs / WasmEngine.EpochTickMilliseconds) + 1);
-            return Run(module.InstancePre(lane), module, context, storeContext);
+            return Run(module, context, storeContext);
         }
         finally
         {
@@ -50,12 +46,12 @@ public sealed unsafe class Invoker(WasmEngine engine)
         }
     }
 
-    private static MeshError Run(IntPtr instancePre, CompiledModule module, InvocationContext context, IntPtr store)
+    private static MeshError Run(CompiledModule module, InvocationContext context, IntPtr store)
     {
         var limits = context.Limits;
         var instance = stackalloc long[InstanceBytes / sizeof(long)];
         IntPtr trap;
-        var error = wasmtime_instance_pre_instantiate(instancePre, store, (byte*)instance, &trap);
+        var error = wasmtime_instance_pre_instantiate(module.InstancePre, store, (byte*)instance, &trap);
         if (error != IntPtr.Zero)
         {
             // Instantiation failures: a memory that cannot fit the limit, a bad start function, ...

@@ -1,16 +1,18 @@
+using System.Runtime.InteropServices;
+using Mesh.Node.Sandbox.Native;
 using Microsoft.Extensions.Options;
 using static Mesh.Node.Sandbox.Native.WasmtimeApi;
 
 namespace Mesh.Node.Sandbox;
 
 /// <summary>
-/// The node's Wasmtime engines, through Wasmtime's C API: one <see cref="EngineLane"/> per sandbox
-/// the node runs at once (<c>Mesh:Execution:Concurrency</c>), each with its own pooling allocator
-/// and every host call the capabilities declare. Fuel and epoch interruption are always on; the
-/// pooling allocator keeps instantiation cheap. One dedicated thread advances every lane's epoch,
-/// which is how wall-clock deadlines reach running guests. Not a thread-pool timer: CPU-bound
-/// guests occupy the pool, and a deadline that waits for a free pool thread never comes (seen in
-/// tests on two cores).
+/// One Wasmtime engine and linker for the node, shared by every invocation, through Wasmtime's C
+/// API. Fuel and epoch interruption are always on; the pooling allocator keeps instantiation cheap
+/// under concurrency (the default allocator collapsed under two threads when measured, see
+/// docs/benchmarks.md). The linker holds every host call the capabilities declare, defined once.
+/// One dedicated thread advances the epoch, which is how wall-clock deadlines reach running
+/// guests. Not a thread-pool timer: CPU-bound guests occupy the pool, and a deadline that waits
+/// for a free pool thread never comes (seen in tests on two cores).
 /// </summary>
 public sealed class WasmEngine : IDisposable
 {
@@ -18,20 +20,53 @@ public sealed class WasmEngine : IDisposable
 
     private readonly Thread _epochTicker;
     private readonly long _maxDeadlineTicks;
+    private readonly GCHandle[] _hostCalls;
     private volatile bool _disposed;
 
     public WasmEngine(IOptions<NodeOptions> options, HostCallTable hostCalls)
     {
         var node = options.Value;
         HostCalls = hostCalls;
-        Lanes = [.. Enumerable.Range(0, Math.Max(1, node.Execution.Concurrency)).Select(_ => new EngineLane(node, hostCalls))];
+        // Every store is deleted after its invocation, so live instances never exceed the concurrency.
+        var instances = (uint)(node.Execution.Concurrency + 4);
+        // Pools are sized from the node's own settings; GC heaps and async stacks to one slot each
+        // (Mesh runs no GC guests and no async calls). Left at their defaults, those pools cost
+        // thousands of memory mappings per engine. A node holds one engine; whoever disposes one
+        // disposes its modules first (see ModuleCache).
+        var pool = wasmtime_pooling_allocation_config_new();
+        wasmtime_pooling_allocation_config_total_core_instances_set(pool, instances);
+        wasmtime_pooling_allocation_config_total_memories_set(pool, instances);
+        wasmtime_pooling_allocation_config_total_tables_set(pool, instances);
+        wasmtime_pooling_allocation_config_total_stacks_set(pool, 1);
+        wasmtime_pooling_allocation_config_total_gc_heaps_set(pool, 1);
+        wasmtime_pooling_allocation_config_max_memory_size_set(pool, (nuint)node.Ceilings.MemoryBytes);
+        wasmtime_pooling_allocation_config_linear_memory_keep_resident_set(pool, 1024 * 1024);
+        var config = wasm_config_new();
+        wasmtime_config_consume_fuel_set(config, true);
+        wasmtime_config_epoch_interruption_set(config, true);
+        wasmtime_config_wasm_gc_set(config, false);
+        wasmtime_config_memory_reservation_set(config, (ulong)node.Ceilings.MemoryBytes);
+        wasmtime_pooling_allocation_strategy_set(config, pool);
+        wasmtime_pooling_allocation_config_delete(pool);
+        // Takes the config.
+        Handle = wasm_engine_new_with_config(config);
+        if (Handle == IntPtr.Zero)
+        {
+            throw new InvalidOperationException("Wasmtime refused the engine's configuration");
+        }
+
         _maxDeadlineTicks = node.Ceilings.WallTimeMs / EpochTickMilliseconds + 1;
+        Linker = wasmtime_linker_new(Handle);
+        _hostCalls = HostCallTrampoline.Define(Linker, hostCalls.All);
         _epochTicker = new Thread(Tick) { IsBackground = true, Name = "mesh-epoch", Priority = ThreadPriority.AboveNormal };
         _epochTicker.Start();
     }
 
-    /// <summary>The engines; a module is compiled into each, an invocation runs in one.</summary>
-    internal EngineLane[] Lanes { get; }
+    /// <summary>The native engine (<c>wasm_engine_t*</c>).</summary>
+    internal IntPtr Handle { get; }
+
+    /// <summary>The native linker (<c>wasmtime_linker_t*</c>) with every host call defined.</summary>
+    internal IntPtr Linker { get; }
 
     public HostCallTable HostCalls { get; }
 
@@ -44,10 +79,7 @@ public sealed class WasmEngine : IDisposable
     {
         for (var tick = 0L; tick <= _maxDeadlineTicks + 1; tick++)
         {
-            foreach (var lane in Lanes)
-            {
-                wasmtime_engine_increment_epoch(lane.Handle);
-            }
+            wasmtime_engine_increment_epoch(Handle);
         }
     }
 
@@ -56,10 +88,7 @@ public sealed class WasmEngine : IDisposable
         while (!_disposed)
         {
             Thread.Sleep(EpochTickMilliseconds);
-            foreach (var lane in Lanes)
-            {
-                wasmtime_engine_increment_epoch(lane.Handle);
-            }
+            wasmtime_engine_increment_epoch(Handle);
         }
     }
 
@@ -72,9 +101,11 @@ public sealed class WasmEngine : IDisposable
 
         _disposed = true;
         _epochTicker.Join();
-        foreach (var lane in Lanes)
+        wasmtime_linker_delete(Linker);
+        wasm_engine_delete(Handle);
+        foreach (var handle in _hostCalls)
         {
-            lane.Dispose();
+            handle.Free();
         }
     }
 }

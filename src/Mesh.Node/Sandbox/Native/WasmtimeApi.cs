@@ -62,7 +62,6 @@ internal static unsafe partial class WasmtimeApi
     [LibraryImport(Library)] public static partial IntPtr wasmtime_module_new(IntPtr engine, byte* wasm, nuint length, IntPtr* module);
     [LibraryImport(Library)] public static partial void wasmtime_module_delete(IntPtr module);
     [LibraryImport(Library)] public static partial IntPtr wasmtime_module_serialize(IntPtr module, Vector* bytes);
-    [LibraryImport(Library)] public static partial IntPtr wasmtime_module_deserialize(IntPtr engine, byte* bytes, nuint length, IntPtr* module);
     [LibraryImport(Library)] public static partial void wasmtime_module_imports(IntPtr module, Vector* imports);
     [LibraryImport(Library)] public static partial void wasmtime_module_exports(IntPtr module, Vector* exports);
     [LibraryImport(Library)] public static partial Vector* wasm_importtype_module(IntPtr import);
