@@ -154,4 +154,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 30, Level = LogLevel.Warning, Message = "no jobs taken: stream {Stream} or its consumer {Consumer} does not exist; an operator declares them (mesh deploy), a node never does")]
     public static partial void JobsNotDeclared(ILogger logger, string stream, string consumer);
+
+    [LoggerMessage(EventId = 31, Level = LogLevel.Error, Message = "{Message}")]
+    public static partial void HostCallFailed(ILogger logger, Exception exception, string message);
 }

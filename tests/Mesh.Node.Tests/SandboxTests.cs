@@ -204,7 +204,8 @@ public sealed class SandboxTests : IDisposable
     {
         var failing = new HostCallTable([new InvocationIo(), new FailingCapability()]);
         using var engine = new WasmEngine(Options.Create(_options), failing);
-        var invoker = new Invoker(engine);
+        var log = new ListLogger<Invoker>();
+        var invoker = new Invoker(engine, log);
         var bytes = Module.ConvertText("""
             (module
               (import "mesh" "explode" (func $explode (result i32)))
@@ -219,6 +220,8 @@ public sealed class SandboxTests : IDisposable
 
         Assert.Equal(ErrorCode.FunctionTrap, error.Code);
         Assert.Contains("mesh.explode failed in the node", error.Message, StringComparison.Ordinal);
+        // The caller gets one line; the node's log gets it as an error.
+        Assert.Contains(log.Lines, l => l.Level == Microsoft.Extensions.Logging.LogLevel.Error && l.Message.Contains("mesh.explode", StringComparison.Ordinal));
         Assert.Equal(ErrorCode.None, Run("echo", "still serving").Error.Code);
     }
 

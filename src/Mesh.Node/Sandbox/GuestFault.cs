@@ -7,7 +7,7 @@ namespace Mesh.Node.Sandbox;
 /// it reaches native frames, keeps it on the invocation and raises a trap; <see cref="Invoker"/>
 /// then reports its code. Never leaves the node.
 /// </summary>
-internal sealed class GuestFault(ErrorCode code, string message) : Exception(message)
+internal sealed class GuestFault(ErrorCode code, string message, Exception? inNode = null) : Exception(message, inNode)
 {
     public ErrorCode Code { get; } = code;
 }

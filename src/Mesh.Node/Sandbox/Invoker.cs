@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Mesh.Contracts.HostCalls;
 using Mesh.Contracts.Wire;
 using Mesh.Node.Sandbox.Native;
+using Microsoft.Extensions.Logging;
 using static Mesh.Node.Sandbox.Native.WasmtimeApi;
 
 namespace Mesh.Node.Sandbox;
@@ -12,7 +13,7 @@ namespace Mesh.Node.Sandbox;
 /// end. The store is always deleted, and with it everything the guest had: two invocations share
 /// nothing but the compiled code. Allocates nothing managed on the way.
 /// </summary>
-public sealed unsafe class Invoker(WasmEngine engine)
+public sealed unsafe class Invoker(WasmEngine engine, ILogger<Invoker>? logger = null)
 {
     private const long MemoryHeadroom = 1024 * 1024;
 
@@ -46,7 +47,7 @@ public sealed unsafe class Invoker(WasmEngine engine)
         }
     }
 
-    private static MeshError Run(CompiledModule module, InvocationContext context, IntPtr store)
+    private MeshError Run(CompiledModule module, InvocationContext context, IntPtr store)
     {
         var limits = context.Limits;
         var instance = stackalloc long[InstanceBytes / sizeof(long)];
@@ -56,7 +57,7 @@ public sealed unsafe class Invoker(WasmEngine engine)
         {
             // Instantiation failures: a memory that cannot fit the limit, a bad start function, ...
             var message = TrapText.OneLine(TakeErrorMessage(error));
-            return context.Fault is { } fault ? new MeshError(fault.Code, fault.Message)
+            return context.Fault is { } fault ? Faulted(fault)
                 : message.Contains("memory", StringComparison.OrdinalIgnoreCase) && message.Contains("limit", StringComparison.OrdinalIgnoreCase)
                     ? new MeshError(ErrorCode.FunctionMemoryLimit, $"the module needs more memory than the limit of {limits.MemoryBytes} bytes: {message}")
                     : new MeshError(ErrorCode.ModuleInvalid, message);
@@ -123,26 +124,26 @@ public sealed unsafe class Invoker(WasmEngine engine)
             : new MeshError(ErrorCode.FunctionError, context.GuestError ?? $"the function returned {status}");
     }
 
-    private static MeshError? Call(IntPtr store, byte* function, long* values, nuint length, InvocationContext context, byte* memory)
+    private MeshError? Call(IntPtr store, byte* function, long* values, nuint length, InvocationContext context, byte* memory)
     {
         IntPtr trap;
         var error = wasmtime_func_call_unchecked(store, function, values, length, &trap);
         if (error != IntPtr.Zero)
         {
             var message = TrapText.OneLine(TakeErrorMessage(error));
-            return context.Fault is { } fault ? new MeshError(fault.Code, fault.Message) : new MeshError(ErrorCode.FunctionTrap, $"the function trapped: {message}");
+            return context.Fault is { } fault ? Faulted(fault) : new MeshError(ErrorCode.FunctionTrap, $"the function trapped: {message}");
         }
 
         return trap == IntPtr.Zero ? null : Ended(trap, context, store, memory);
     }
 
     // A trap: a limit a host call enforced, the node stopping, or what the guest did.
-    private static MeshError Ended(IntPtr trap, InvocationContext context, IntPtr store, byte* memory)
+    private MeshError Ended(IntPtr trap, InvocationContext context, IntPtr store, byte* memory)
     {
         var message = TakeTrapMessage(trap, out var code);
         if (context.Fault is { } fault)
         {
-            return new MeshError(fault.Code, fault.Message);
+            return Faulted(fault);
         }
 
         var limits = context.Limits;
@@ -160,6 +161,18 @@ public sealed unsafe class Invoker(WasmEngine engine)
                 new MeshError(ErrorCode.FunctionMemoryLimit, $"the function trapped at its memory limit of {limits.MemoryBytes} bytes ({code})"),
             _ => new MeshError(ErrorCode.FunctionTrap, $"the function trapped: {Name(code)}: {TrapText.OneLine(message)}"),
         };
+    }
+
+    // A limit a host call enforced, or a failure inside the node, which the node's log keeps with its
+    // exception (the caller gets the code and one line, never the trace).
+    private MeshError Faulted(GuestFault fault)
+    {
+        if (fault.InnerException is { } inNode && logger is not null)
+        {
+            Log.HostCallFailed(logger, inNode, fault.Message);
+        }
+
+        return new MeshError(fault.Code, fault.Message);
     }
 
     // The binding's names, which replies have always carried.

@@ -87,7 +87,7 @@ internal static unsafe class HostCallTrampoline
         catch (Exception e)
         {
             // A failure inside the node, not the guest's doing: the guest stops, the node carries on.
-            return Stop(context, new GuestFault(ErrorCode.FunctionTrap, $"the host call {call.Import} failed in the node ({e.GetType().Name}); the function was stopped"));
+            return Stop(context, new GuestFault(ErrorCode.FunctionTrap, $"the host call {call.Import} failed in the node ({e.GetType().Name}); the function was stopped", e));
         }
     }
 
