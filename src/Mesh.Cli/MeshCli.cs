@@ -24,7 +24,9 @@ public static class MeshCli
     /// <summary>Runs a command line; returns the exit code. Never throws for user mistakes.</summary>
     public static async Task<int> RunAsync(string[] args, CliContext context, CancellationToken cancellationToken = default)
     {
-        var parsed = Build(context).Parse(args);
+        // No response files: '@' means a file only where an option says so (--token @FILE), and
+        // '--data @ada' is the text '@ada'.
+        var parsed = Build(context).Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parsed.Errors.Count > 0)
         {
             foreach (var error in parsed.Errors)
@@ -51,10 +53,23 @@ public static class MeshCli
             await context.Error.WriteLineAsync($"mesh: {NatsFailure(e)}");
             return 1;
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await context.Error.WriteLineAsync("mesh: cancelled");
+            return 130;
+        }
+        catch (Exception e)
+        {
+            // A case no command foresaw: still one line, never a stack trace. The type names the bug.
+            await context.Error.WriteLineAsync($"mesh: cli.internal: {e.GetType().Name}: {Contracts.Wire.PrintableText.Clean(e.Message, 300)}");
+            return 70;
+        }
     }
 
     private static string NatsFailure(Exception e) => e switch
     {
+        NATS.Client.Core.NatsPayloadTooLargeException =>
+            $"request.too_large: {Contracts.Wire.PrintableText.Clean(e.Message, 300)} (give a smaller input; a function's input must fit in one NATS message)",
         NATS.Client.JetStream.NatsJSApiNoResponseException =>
             "nats.no_response: JetStream did not answer (is it enabled, and may this NATS user use its API? see docs/operations.md, NATS permissions)",
         NATS.Client.JetStream.NatsJSApiException api => $"nats.jetstream: {Contracts.Wire.PrintableText.Clean(api.Error.Description ?? api.Message, 300)} (code {api.Error.Code})",

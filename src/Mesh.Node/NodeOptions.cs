@@ -40,6 +40,11 @@ public sealed record NodeOptions
             return "Mesh:Tokens:TrustedRoots is empty: a node that trusts no issuer refuses every call (set Mesh__Tokens__TrustedRoots__0 to an issuer public key)";
         }
 
+        if (Contracts.Wire.NatsUrl.Problem(Nats.Url) is { } nats)
+        {
+            return $"Mesh:Nats:Url: {nats}";
+        }
+
         if (Execution.Concurrency < 1 || Execution.QueueLength < 0 || Execution.MaxUnverified < 1 || Execution.MaxInvocationsPerCall < 1)
         {
             return "Mesh:Execution:Concurrency, MaxUnverified and MaxInvocationsPerCall must be at least 1 and Mesh:Execution:QueueLength not negative";

@@ -51,4 +51,26 @@ public class NatsUrlTests
     [InlineData("nats://mesh:s3cret@n1:4222,nats://tok3n@n2:4222", "nats://mesh:***@n1:4222,nats://***@n2:4222")]
     [InlineData("u:p@n1:4222", "u:***@n1:4222")]
     public void Redact_HidesEveryPasswordAndToken(string urls, string shown) => Assert.Equal(shown, NatsUrl.Redact(urls));
+
+    [Theory]
+    [InlineData("nats://127.0.0.1:4222")]
+    [InlineData("tls://n1:4222,wss://n2")]
+    [InlineData("n1:4222")]
+    [InlineData("nats://u:p@n1")]
+    [InlineData("nats://[::1]:4222")]
+    public void Problem_IsNull_ForWhatTheClientTakes(string urls) => Assert.Null(NatsUrl.Problem(urls));
+
+    [Theory]
+    [InlineData("http://127.0.0.1:4222", "the scheme must be")]
+    [InlineData("nats://host:notaport", "the port must be")]
+    [InlineData("nats://host:0", "the port must be")]
+    [InlineData("nats://host:65536", "the port must be")]
+    [InlineData("nats://n1:4222,ftp://n2", "'ftp://n2'")]
+    [InlineData("nats://", "expected nats://HOST[:PORT]")]
+    [InlineData(" , ", "no NATS server URL given")]
+    public void Problem_NamesWhatIsWrong(string urls, string expected) => Assert.Contains(expected, NatsUrl.Problem(urls), StringComparison.Ordinal);
+
+    [Fact]
+    public void Problem_NeverShowsAPassword() =>
+        Assert.DoesNotContain("s3cret", NatsUrl.Problem("http://mesh:s3cret@n1:4222"), StringComparison.Ordinal);
 }

@@ -145,6 +145,25 @@ public sealed class TokenVerificationTests : IDisposable
         Assert.Equal(ErrorCode.TokenSealed, TokenIssuer.Attenuate(token, new BlockClaims { Expires = _f.Now + 60 }).Error.Code);
     }
 
+    [Theory]
+    [InlineData(long.MaxValue)]
+    [InlineData(253402300800L)]
+    public void Verify_ABlockExpiringOutsideTheCalendar_IsWidened_AndSaysSoWithoutThrowing(long expires)
+    {
+        var widened = _f.Verifier.Verify(TokenFixture.AppendUnchecked(_f.Issue(), new BlockClaims { Expires = expires }));
+
+        Assert.Equal(ErrorCode.TokenWidened, widened.Error.Code);
+        Assert.Contains($"Unix time {expires}", widened.Error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Verify_ABlockExpiringLater_SaysWhenInUtc()
+    {
+        var widened = _f.Verifier.Verify(TokenFixture.AppendUnchecked(_f.Issue(), new BlockClaims { Expires = _f.Now + (48 * 3600) }));
+
+        Assert.Matches(@"expires at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, later than the token it narrows \(\d{4}-", widened.Error.Message);
+    }
+
     [Fact]
     public void Verify_NodeDepthCeiling_AppliesWhateverTheTokenSays()
     {

@@ -37,6 +37,7 @@ public static class CallCommand
                 Module = input.Module(result),
             };
             await using var nats = await input.Nats.ConnectAsync(result, options.Retries, cancellationToken);
+            CallInput.CheckFits(nats, data, new NATS.Client.Core.NatsHeaders { [Contracts.Wire.MeshHeaders.Token] = token });
 
             var reply = await new MeshClient(nats).CallAsync(function, token, data, options, cancellationToken);
             if (reply.Denied is { } denied)

@@ -53,6 +53,20 @@ public sealed class CallInput
         return headers;
     }
 
+    /// <summary>
+    /// Refuses, before sending, input that the server would refuse as one message: the server's
+    /// limit covers the body and the headers.
+    /// </summary>
+    public static void CheckFits(INatsConnection nats, ReadOnlySpan<byte> data, NatsHeaders headers)
+    {
+        var limit = nats.ServerInfo?.MaxPayload ?? 0;
+        var size = data.Length + 16 + headers.Sum(h => h.Key.Length + 4 + h.Value.Sum(v => v?.Length ?? 0));
+        if (limit > 0 && size > limit)
+        {
+            throw new CliException(ErrorCodes.ToWire(ErrorCode.RequestTooLarge), $"the input is {data.Length:N0} bytes and this NATS server takes at most {limit:N0} bytes per message, headers included");
+        }
+    }
+
     /// <summary>--data, --file, or standard input when it is redirected; otherwise empty.</summary>
     public async Task<byte[]> DataAsync(ParseResult result, CliContext context, CancellationToken cancellationToken)
     {

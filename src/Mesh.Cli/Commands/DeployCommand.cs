@@ -40,6 +40,11 @@ public static class DeployCommand
                 return await DeployManifestAsync(context, manifestPath, result.GetValue(key), result.GetValue(output)!, nats, result, new ModuleUpload.Buckets(result.GetValue(bucket)!, result.GetValue(replicas)), cancellationToken);
             }
 
+            if (result.GetValue(key) is not null || result.GetResult(output) is { Implicit: false })
+            {
+                throw CliException.Usage("--key and --out only apply with -f MANIFEST (they sign and store a token per function)");
+            }
+
             var path = result.GetValue(file) ?? throw CliException.Usage("give a module FILE, or -f MANIFEST");
             var bytes = ModuleReference.ReadBytes(path);
             await using var connection = await nats.ConnectAsync(result, cancellationToken);
@@ -64,6 +69,10 @@ public static class DeployCommand
         if (issuer is not null)
         {
             Directory.CreateDirectory(output);
+        }
+        else
+        {
+            await context.Error.WriteLineAsync("mesh: note: deployed without --key, so no tokens were written; give --key SEED to sign one per function");
         }
 
         foreach (var function in deployed)

@@ -17,6 +17,11 @@ public static class JobsCommand
         nats.AddTo(dead);
         dead.SetAction(async (result, cancellationToken) =>
         {
+            if (result.GetValue(limit) < 1)
+            {
+                throw CliException.Usage("--limit must be at least 1");
+            }
+
             await using var connection = await nats.ConnectAsync(result, cancellationToken);
             var js = new NatsJSContext(connection);
             try
@@ -35,7 +40,7 @@ public static class JobsCommand
             try
             {
                 var consumer = await js.CreateOrderedConsumerAsync(JobSubjects.DeadStream, cancellationToken: bounded.Token);
-                await foreach (var msg in consumer.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = Math.Max(1, result.GetValue(limit)) }, cancellationToken: bounded.Token))
+                await foreach (var msg in consumer.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = result.GetValue(limit) }, cancellationToken: bounded.Token))
                 {
                     string Header(string name) => msg.Headers?.TryGetValue(name, out var value) == true ? value.ToString() : "-";
                     var function = msg.Subject[JobSubjects.DeadPrefix.Length..];

@@ -75,6 +75,11 @@ public sealed class NatsOption
             throw CliException.Usage($"--inbox-prefix '{inboxPrefix}' must be subject tokens without wildcards or spaces, such as _INBOX.alice");
         }
 
+        if (NatsUrl.Problem(url) is { } problem)
+        {
+            throw CliException.Usage($"--nats: {problem}");
+        }
+
         var nats = new NatsConnection(Options(url, "mesh-cli", inboxPrefix));
         try
         {

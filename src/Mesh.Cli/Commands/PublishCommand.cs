@@ -22,9 +22,15 @@ public static class PublishCommand
         command.SetAction(async (result, cancellationToken) =>
         {
             var function = input.Function(result);
+            if (!result.GetValue(durable) && result.GetValue(id) is not null)
+            {
+                throw CliException.Usage("--id only means something with --durable (it de-duplicates durable jobs)");
+            }
+
             var headers = input.Headers(result, context);
             var data = await input.DataAsync(result, context, cancellationToken);
             await using var nats = await input.Nats.ConnectAsync(result, cancellationToken);
+            CallInput.CheckFits(nats, data, headers);
             if (!result.GetValue(durable))
             {
                 var subject = input.Subject(result);

@@ -86,6 +86,12 @@ public static class TokenCommand
                 Functions = name is null ? null : [Narrow(functions, name, chosenModules, values)],
             };
 
+            if (claims.Expires > current.Chain.Expires)
+            {
+                var left = TimeSpan.FromSeconds(Math.Max(0, current.Chain.Expires - context.Time.GetUtcNow().ToUnixTimeSeconds()));
+                throw new CliException(ErrorCodes.ToWire(ErrorCode.TokenWidened), $"--ttl {result.GetValue(ttl)} would end after the token does ({DateTimeOffset.FromUnixTimeSeconds(current.Chain.Expires):yyyy-MM-dd HH:mm:ss} UTC, {Units.Describe(left)} from now); a narrower token cannot live longer");
+            }
+
             var narrowed = CliException.Unwrap(TokenIssuer.Attenuate(bytes, claims, result.GetValue(seal)));
             context.Out.WriteLine(TokenCodec.ToText(narrowed));
             return 0;

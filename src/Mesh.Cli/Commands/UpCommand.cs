@@ -40,6 +40,11 @@ public static class UpCommand
                 throw CliException.Usage("--nodes must be between 1 and 16");
             }
 
+            if (result.GetValue(nats) is { } url && NatsUrl.Problem(url) is { } problem)
+            {
+                throw CliException.Usage($"--nats: {problem}");
+            }
+
             var app = ManifestReader.Read(result.GetValue(manifest)!);
 
             // Ctrl-C and SIGTERM end the wait; the cleanup below still runs.
@@ -88,8 +93,8 @@ public static class UpCommand
             var seed = Path.Combine(_directory.FullName, "issuer.seed");
             SeedFile.Write(seed, issuer, force: false);
             // Deployed first: nodes use the revocation bucket and job streams a deploy declares, never make them.
-            _client = new NatsConnection(NatsOption.Options(url, "mesh-up"));
-            await _client.ConnectAsync();
+            // Checked and connected before anything starts: a wrong or unreachable --nats is one line.
+            _client = await NatsOption.ConnectAsync(url, NatsOption.DefaultInboxPrefix, cancellationToken);
             var deployed = await new ManifestDeployment(context).DeployAsync(app, _client, issuer, new ModuleUpload.Buckets(ModuleOptions.DefaultBucket), cancellationToken);
             for (var i = 0; i < nodeCount; i++)
             {

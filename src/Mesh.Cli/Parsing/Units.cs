@@ -14,15 +14,54 @@ public static class Units
             throw CliException.Usage($"{option}: '{text}' is not a positive duration like 90s, 15m, 1h or 7d");
         }
 
-        return unit.ToLowerInvariant() switch
+        var milliseconds = unit.ToLowerInvariant() switch
         {
-            "ms" => TimeSpan.FromMilliseconds(number.Value),
-            "s" or "" => TimeSpan.FromSeconds(number.Value),
-            "m" => TimeSpan.FromMinutes(number.Value),
-            "h" => TimeSpan.FromHours(number.Value),
-            "d" => TimeSpan.FromDays(number.Value),
+            "ms" => 1L,
+            "s" or "" => 1000L,
+            "m" => 60_000L,
+            "h" => 3_600_000L,
+            "d" => 86_400_000L,
             _ => throw CliException.Usage($"{option}: unknown duration unit '{unit}' (ms, s, m, h, d)"),
         };
+
+        // Nothing Mesh times runs for a century; a longer figure is a typo, not an intent.
+        return number.Value <= MaxDuration.TotalMilliseconds / milliseconds
+            ? TimeSpan.FromMilliseconds(number.Value * milliseconds)
+            : throw CliException.Usage($"{option}: '{text}' is longer than {Describe(MaxDuration)}");
+    }
+
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(36_500);
+
+    /// <summary>A duration as a person would say it: 10m, 1h30m, 2d.</summary>
+    public static string Describe(TimeSpan span)
+    {
+        if (span < TimeSpan.FromSeconds(1))
+        {
+            return $"{(long)span.TotalMilliseconds}ms";
+        }
+
+        var parts = new List<string>();
+        if (span.Days > 0)
+        {
+            parts.Add($"{span.Days}d");
+        }
+
+        if (span.Hours > 0)
+        {
+            parts.Add($"{span.Hours}h");
+        }
+
+        if (span.Minutes > 0)
+        {
+            parts.Add($"{span.Minutes}m");
+        }
+
+        if (span.Seconds > 0 && span.Days == 0)
+        {
+            parts.Add($"{span.Seconds}s");
+        }
+
+        return string.Concat(parts);
     }
 
     public static long Size(string text, string option)
@@ -45,7 +84,9 @@ public static class Units
             "gib" or "g" => 1024L * 1024 * 1024,
             _ => throw CliException.Usage($"{option}: unknown size unit '{unit}' (B, KiB, MiB, GiB, KB, MB, GB)"),
         };
-        return checked(number.Value * multiplier);
+        return number.Value <= long.MaxValue / multiplier
+            ? number.Value * multiplier
+            : throw CliException.Usage($"{option}: '{text}' is too large");
     }
 
     public static long Count(string text, string option) =>

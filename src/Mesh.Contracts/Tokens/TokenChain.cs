@@ -89,12 +89,12 @@ public sealed class TokenChain
 
         if (next.Expires > Expires)
         {
-            return Widened($"block {Blocks.Length} expires at {next.Expires}, later than {Expires}");
+            return Widened($"block {Blocks.Length} expires at {Time(next.Expires.Value)}, later than the token it narrows ({Time(Expires)})");
         }
 
         if (next.NotBefore < NotBefore)
         {
-            return Widened($"block {Blocks.Length} becomes valid at {next.NotBefore}, earlier than {NotBefore}");
+            return Widened($"block {Blocks.Length} becomes valid at {Time(next.NotBefore.Value)}, earlier than the token it narrows ({Time(NotBefore)})");
         }
 
         if (next.MaxDepth > MaxDepth)
@@ -230,4 +230,11 @@ public sealed class TokenChain
     private static Result<TokenChain> Malformed(string message) => Result<TokenChain>.Fail(ErrorCode.TokenMalformed, message);
 
     private static Result<TokenChain> Widened(string message) => Result<TokenChain>.Fail(ErrorCode.TokenWidened, message);
+
+    // Times in messages as people read them, not Unix seconds.
+    // A claim outside the calendar (a forged token may say anything) is shown as it is.
+    private static string Time(long unixSeconds) =>
+        unixSeconds is >= -62135596800 and <= 253402300799
+            ? DateTimeOffset.FromUnixTimeSeconds(unixSeconds).ToString("yyyy-MM-dd HH:mm:ss 'UTC'", System.Globalization.CultureInfo.InvariantCulture)
+            : $"Unix time {unixSeconds}";
 }

@@ -39,6 +39,47 @@ public sealed record NatsUrl(string Servers, string? User, string? Password, str
         return new NatsUrl(string.Join(',', servers), user, password, token);
     }
 
+    /// <summary>
+    /// What is wrong with a server list, in words for a person, or null when every entry is a
+    /// <c>nats</c>, <c>tls</c>, <c>ws</c> or <c>wss</c> URL (or a bare <c>host:port</c>) with a host
+    /// and, if given, a port from 1 to 65535. The NATS client throws on the rest, so check first.
+    /// </summary>
+    public static string? Problem(string urls)
+    {
+        var entries = urls.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (entries.Length == 0)
+        {
+            return "no NATS server URL given";
+        }
+
+        foreach (var entry in entries)
+        {
+            var (plain, _) = Split(entry);
+            var shown = Redact(entry);
+            var schemeEnd = plain.IndexOf("://", StringComparison.Ordinal);
+            var scheme = schemeEnd < 0 ? "nats" : plain[..schemeEnd].ToLowerInvariant();
+            if (scheme is not ("nats" or "tls" or "ws" or "wss"))
+            {
+                return $"'{shown}' is not a NATS URL: the scheme must be nats://, tls://, ws:// or wss://, not {scheme}://";
+            }
+
+            var withScheme = schemeEnd < 0 ? $"nats://{plain}" : plain;
+            var authority = withScheme[(withScheme.IndexOf("://", StringComparison.Ordinal) + 3)..].Split('/', '?', '#')[0];
+            var colon = authority.LastIndexOf(':');
+            if (colon >= 0 && !authority.EndsWith(']') && !(int.TryParse(authority[(colon + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) && port is > 0 and < 65536))
+            {
+                return $"'{shown}' is not a NATS URL: the port must be a number from 1 to 65535";
+            }
+
+            if (!Uri.TryCreate(withScheme, UriKind.Absolute, out var uri) || uri.Host.Length == 0)
+            {
+                return $"'{shown}' is not a NATS URL: expected nats://HOST[:PORT]";
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The URLs with every password or token replaced by <c>***</c> (a user name stays).</summary>
     public static string Redact(string urls) => string.Join(',', urls.Split(',').Select(url =>
     {
