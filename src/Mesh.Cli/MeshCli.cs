@@ -19,6 +19,7 @@ public static class MeshCli
         UpCommand.Build(context),
         NewCommand.Build(context),
         JobsCommand.Build(context),
+        ContextCommand.Build(context),
     };
 
     /// <summary>Runs a command line; returns the exit code. Never throws for user mistakes.</summary>

@@ -8,9 +8,13 @@ public sealed class CliRun : IDisposable
     public CliRun()
     {
         Directory = System.IO.Directory.CreateTempSubdirectory("mesh-cli-").FullName;
+        Variables["HOME"] = System.IO.Path.Combine(Directory, "home");
     }
 
     public string Directory { get; }
+
+    /// <summary>The environment commands see: HOME is this run's own directory, so contexts saved stay here.</summary>
+    public Dictionary<string, string> Variables { get; } = [];
 
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero));
 
@@ -20,7 +24,7 @@ public sealed class CliRun : IDisposable
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var exit = MeshCli.RunAsync(args, new CliContext(output, error, new StringReader(input), Clock)).GetAwaiter().GetResult();
+        var exit = MeshCli.RunAsync(args, new CliContext(output, error, new StringReader(input), Clock) { Variables = name => Variables.GetValueOrDefault(name) }).GetAwaiter().GetResult();
         return (exit, output.ToString(), error.ToString());
     }
 

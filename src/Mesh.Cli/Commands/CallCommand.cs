@@ -15,7 +15,7 @@ public static class CallCommand
 {
     public static Command Build(CliContext context)
     {
-        var input = new CallInput();
+        var input = new CallInput(context);
         var timeout = new Option<string>("--timeout") { Description = "How long to wait for each attempt's answer", DefaultValueFactory = _ => "30s" };
         var retries = new Option<int>("--retries") { Description = "Further attempts when no node admitted the call (or, with --idempotent, it timed out)", DefaultValueFactory = _ => 2 };
         var idempotent = new Option<bool>("--idempotent") { Description = "Running the function twice is harmless: retry timeouts too" };

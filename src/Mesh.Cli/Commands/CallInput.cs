@@ -8,7 +8,7 @@ using NATS.Client.Core;
 namespace Mesh.Cli.Commands;
 
 /// <summary>What <c>call</c> and <c>publish</c> share: the function, its token, its input, and the headers.</summary>
-public sealed class CallInput
+public sealed class CallInput(CliContext context)
 {
     private readonly Argument<string> _function = new("NAME") { Description = "Function name (the message goes to mesh.fn.NAME)" };
     private readonly Option<string> _token = new("--token") { Description = "The token: its text, or @FILE", Required = true };
@@ -16,7 +16,7 @@ public sealed class CallInput
     private readonly Option<string?> _file = new("--file") { Description = "Input from a file (any bytes)" };
     private readonly Option<string?> _module = new("--module") { Description = "Which granted module to run (sha256:HEX); default: the grant's first" };
 
-    public NatsOption Nats { get; } = new();
+    public NatsOption Nats { get; } = new(context);
 
     public void AddTo(Command command)
     {

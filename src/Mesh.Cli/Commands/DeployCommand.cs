@@ -16,15 +16,15 @@ public static class DeployCommand
     public static Command Build(CliContext context)
     {
         var file = new Argument<string?>("FILE") { Description = "The module: a .wasm file, or a .wat text file", Arity = ArgumentArity.ZeroOrOne };
-        var nats = new NatsOption();
+        var nats = new NatsOption(context);
         var bucket = new Option<string>("--bucket") { Description = "Object store bucket nodes fetch modules from", DefaultValueFactory = _ => Mesh.Node.ModuleOptions.DefaultBucket };
         var manifest = new Option<string?>("--manifest", "-f") { Description = "Deploy a whole manifest (mesh.yaml) instead of one module" };
-        var key = new Option<string?>("--key") { Description = "With -f: issuer seed to sign each function's token with" };
+        var key = new KeyOption(context, "With -f: issuer seed to sign each function's token with");
         var replicas = new Option<int?>("--replicas") { Description = "Copies JetStream keeps of every stream and bucket Mesh uses (3 in a three-server cluster); without it, each keeps what it has and new ones get 1" };
         var output = new Option<string>("--out") { Description = "With -f: directory for the tokens", DefaultValueFactory = _ => Path.Combine(".mesh", "tokens") };
         var command = new Command("deploy", "Upload a module to the NATS object store under its digest (prints sha256:HEX), or build, upload and grant a manifest")
         {
-            file, bucket, manifest, key, output, replicas,
+            file, bucket, manifest, key.Option, output, replicas,
         };
         nats.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
@@ -37,10 +37,10 @@ public static class DeployCommand
                     throw CliException.Usage("give a module FILE or -f MANIFEST, not both");
                 }
 
-                return await DeployManifestAsync(context, manifestPath, result.GetValue(key), result.GetValue(output)!, nats, result, new ModuleUpload.Buckets(result.GetValue(bucket)!, result.GetValue(replicas)), cancellationToken);
+                return await DeployManifestAsync(context, manifestPath, key.PathOrNull(result), result.GetValue(output)!, nats, result, new ModuleUpload.Buckets(result.GetValue(bucket)!, result.GetValue(replicas)), cancellationToken);
             }
 
-            if (result.GetValue(key) is not null || result.GetResult(output) is { Implicit: false })
+            if (key.Given(result) || result.GetResult(output) is { Implicit: false })
             {
                 throw CliException.Usage("--key and --out only apply with -f MANIFEST (they sign and store a token per function)");
             }

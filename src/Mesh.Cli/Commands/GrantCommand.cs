@@ -9,7 +9,7 @@ public static class GrantCommand
 {
     public static Command Build(CliContext context)
     {
-        var key = new Option<string>("--key") { Description = "Issuer seed file (from 'mesh keys new')", Required = true };
+        var key = new KeyOption(context, "Issuer seed file (from 'mesh keys new')");
         var function = new Option<string>("--function") { Description = "Function name (the subject after mesh.fn.)", Required = true };
         var modules = new Option<string[]>("--module")
         {
@@ -28,7 +28,7 @@ public static class GrantCommand
 
         var command = new Command("grant", "Issue a token that lets a function run a module with the given capabilities; prints the token")
         {
-            key, function, modules, ttl, maxDepth, seal, then, steps,
+            key.Option, function, modules, ttl, maxDepth, seal, then, steps,
         };
         capabilities.AddTo(command);
         command.SetAction(result =>
@@ -57,7 +57,7 @@ public static class GrantCommand
                 ],
             };
 
-            using var issuer = SeedFile.Read(result.GetValue(key)!);
+            using var issuer = SeedFile.Read(key.Path(result));
             var token = CliException.Unwrap(TokenIssuer.Issue(issuer, claims, result.GetValue(seal)));
             context.Out.WriteLine(TokenCodec.ToText(token));
             return 0;

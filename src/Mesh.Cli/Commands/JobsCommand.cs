@@ -11,7 +11,7 @@ public static class JobsCommand
 {
     public static Command Build(CliContext context)
     {
-        var nats = new NatsOption();
+        var nats = new NatsOption(context);
         var limit = new Option<int>("--limit") { Description = "At most this many", DefaultValueFactory = _ => 100 };
         var dead = new Command("dead", "List dead letters: jobs that failed for good, with their code, deliveries and input") { limit };
         nats.AddTo(dead);

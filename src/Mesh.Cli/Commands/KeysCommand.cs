@@ -20,11 +20,11 @@ public static class KeysCommand
             return 0;
         });
 
-        var seed = new Option<string>("--key") { Description = "Seed file", Required = true };
-        var show = new Command("public", "Print the public key of a seed file") { seed };
+        var seed = new KeyOption(context, "Seed file");
+        var show = new Command("public", "Print the public key of a seed file") { seed.Option };
         show.SetAction(result =>
         {
-            using var key = SeedFile.Read(result.GetValue(seed)!);
+            using var key = SeedFile.Read(seed.Path(result));
             context.Out.WriteLine(key.PublicKeyText);
             return 0;
         });

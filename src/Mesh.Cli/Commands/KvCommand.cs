@@ -21,7 +21,7 @@ public static class KvCommand
     private static Command Create(CliContext context)
     {
         var bucket = BucketArgument();
-        var nats = new NatsOption();
+        var nats = new NatsOption(context);
         var command = new Command("create", "Create a key-value bucket (no error if it exists)") { bucket };
         nats.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
@@ -41,7 +41,7 @@ public static class KvCommand
         var key = KeyArgument();
         var data = new Option<string?>("--data") { Description = "The value as text" };
         var file = new Option<string?>("--file") { Description = "The value from a file (any bytes)" };
-        var nats = new NatsOption();
+        var nats = new NatsOption(context);
         var command = new Command("put", "Set a key's value (from --data, --file or standard input); prints the revision") { bucket, key, data, file };
         nats.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
@@ -62,7 +62,7 @@ public static class KvCommand
     {
         var bucket = BucketArgument();
         var key = KeyArgument();
-        var nats = new NatsOption();
+        var nats = new NatsOption(context);
         var command = new Command("get", "Print a key's value") { bucket, key };
         nats.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
@@ -91,7 +91,7 @@ public static class KvCommand
     private static Command List(CliContext context)
     {
         var bucket = BucketArgument();
-        var nats = new NatsOption();
+        var nats = new NatsOption(context);
         var output = new OutputOption();
         var command = new Command("ls", "List a bucket's keys with their size and revision") { bucket };
         nats.AddTo(command);
@@ -126,7 +126,7 @@ public static class KvCommand
     {
         var bucket = BucketArgument();
         var key = KeyArgument();
-        var nats = new NatsOption();
+        var nats = new NatsOption(context);
         var command = new Command("rm", "Delete a key") { bucket, key };
         nats.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>

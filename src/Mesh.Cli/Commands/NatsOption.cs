@@ -11,17 +11,22 @@ namespace Mesh.Cli.Commands;
 /// with per-caller NATS permissions a caller may subscribe only under its own
 /// (<c>_INBOX.alice</c>), so no caller can read another's replies (docs/operations.md).
 /// </summary>
-public sealed class NatsOption
+public sealed class NatsOption(CliContext context)
 {
     public const string DefaultUrl = "nats://127.0.0.1:4222";
     public const string DefaultInboxPrefix = "_INBOX";
 
-    public Option<string> Url { get; } = new("--nats") { Description = "NATS server URL", DefaultValueFactory = _ => DefaultUrl };
+    // Without the flag: MESH_NATS_URL, then the selected context, then the local default.
+    public Option<string> Url { get; } = new("--nats")
+    {
+        Description = $"NATS server URL (default: $MESH_NATS_URL, else the selected context's, else {DefaultUrl})",
+        DefaultValueFactory = _ => context.Defaults.Nats ?? DefaultUrl,
+    };
 
     public Option<string> InboxPrefix { get; } = new("--inbox-prefix")
     {
-        Description = "Subject prefix replies to this client arrive under (e.g. _INBOX.alice, where NATS lets you subscribe)",
-        DefaultValueFactory = _ => DefaultInboxPrefix,
+        Description = "Subject prefix replies to this client arrive under (e.g. _INBOX.alice, where NATS lets you subscribe); default: $MESH_INBOX_PREFIX, else the selected context's, else _INBOX",
+        DefaultValueFactory = _ => context.Defaults.InboxPrefix ?? DefaultInboxPrefix,
     };
 
     public void AddTo(Command command)

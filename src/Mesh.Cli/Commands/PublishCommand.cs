@@ -14,7 +14,7 @@ public static class PublishCommand
 {
     public static Command Build(CliContext context)
     {
-        var input = new CallInput();
+        var input = new CallInput(context);
         var durable = new Option<bool>("--durable") { Description = "A job in JetStream: kept until a node has run it (at least once), retried, dead-lettered if it cannot succeed" };
         var id = new Option<string?>("--id") { Description = "With --durable: a message id; the same id published again within two minutes runs once" };
         var command = new Command("publish", "Trigger a function without waiting for its answer") { durable, id };

@@ -25,7 +25,7 @@ public static class RevokeCommand
         var issuer = new Option<string?>("--issuer") { Description = "Revoke everything an issuer signed (its public key, O...)" };
         var reason = new Option<string?>("--reason") { Description = "A note for people: who and why" };
         var lift = new Option<bool>("--lift") { Description = "Take the revocation back" };
-        var nats = new NatsOption();
+        var nats = new NatsOption(context);
         var bucket = new Option<string>("--bucket") { Description = "The revocation bucket nodes watch", DefaultValueFactory = _ => RevocationKeys.DefaultBucket };
         var replicas = new Option<int?>("--replicas") { Description = "Only if the bucket does not exist yet: the copies JetStream keeps of it (default 1)" };
         var command = new Command("revoke", "Revoke a token, a token id or an issuer: when this returns, no node starts a call with it") { token, id, issuer, reason, lift, bucket, replicas };
