@@ -10,7 +10,11 @@ public sealed record CliContext(TextWriter Out, TextWriter Error, TextReader In,
     public static CliContext System => new(Console.Out, Console.Error, Console.In, TimeProvider.System, Console.IsInputRedirected)
     {
         Variables = Environment.GetEnvironmentVariable,
+        Colour = !Console.IsOutputRedirected && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR")),
     };
+
+    /// <summary>Whether output may be coloured: a terminal, and no NO_COLOR.</summary>
+    public bool Colour { get; init; }
 
     public Func<string, string?> Variables { get; init; } = _ => null;
 

@@ -20,6 +20,7 @@ public static class MeshCli
         NewCommand.Build(context),
         JobsCommand.Build(context),
         ContextCommand.Build(context),
+        LogsCommand.Build(context),
     };
 
     /// <summary>Runs a command line; returns the exit code. Never throws for user mistakes.</summary>

@@ -157,4 +157,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 31, Level = LogLevel.Error, Message = "{Message}")]
     public static partial void HostCallFailed(ILogger logger, Exception exception, string message);
+
+    [LoggerMessage(EventId = 32, Level = LogLevel.Warning, Message = "function log entries not published: {Reason}")]
+    public static partial void FunctionLogsLost(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 33, Level = LogLevel.Warning, Message = "{Count} function log entries dropped: more than {QueueLength} were waiting to be published")]
+    public static partial void FunctionLogsOverflow(ILogger logger, long count, int queueLength);
 }

@@ -126,6 +126,10 @@ public static class NodeHost
         services.AddSingleton<PayloadLimit>();
         services.AddSingleton<InvocationSlots>();
         services.AddSingleton<NodeDrain>();
+        // Registered before the services that run invocations, so it stops after they drained and
+        // their last outcomes are published.
+        services.AddSingleton<FunctionLogs.FunctionLogPublisher>();
+        services.AddHostedService(sp => sp.GetRequiredService<FunctionLogs.FunctionLogPublisher>());
         services.AddSingleton<FunctionService>();
         services.AddHostedService(sp => sp.GetRequiredService<FunctionService>());
         services.AddHostedService<ServiceDiscovery>();

@@ -32,6 +32,8 @@ public sealed record NodeOptions
 
     public Jobs.JobOptions Jobs { get; init; } = new();
 
+    public FunctionLogs.FunctionLogOptions FunctionLogs { get; init; } = new();
+
     /// <summary>Null when valid, else what is wrong, naming the setting.</summary>
     public string? Validate()
     {
@@ -43,6 +45,11 @@ public sealed record NodeOptions
         if (Contracts.Wire.NatsUrl.Problem(Nats.Url) is { } nats)
         {
             return $"Mesh:Nats:Url: {nats}";
+        }
+
+        if (FunctionLogs.EntriesPerSecond < 1 || FunctionLogs.QueueLength < 1 || FunctionLogs.FlushInterval <= TimeSpan.Zero)
+        {
+            return "Mesh:FunctionLogs: EntriesPerSecond and QueueLength must be at least 1 and FlushInterval positive";
         }
 
         if (Execution.Concurrency < 1 || Execution.QueueLength < 0 || Execution.MaxUnverified < 1 || Execution.MaxInvocationsPerCall < 1)

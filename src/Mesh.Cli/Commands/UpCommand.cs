@@ -115,6 +115,12 @@ public static class UpCommand
                 failures += await TryAsync(function, cancellationToken) ? 0 : 1;
             }
 
+            if (once)
+            {
+                // Nothing to paste: what the lines would reach stops with this command.
+                return failures == 0;
+            }
+
             await context.Out.WriteLineAsync();
             await Say($"try them yourself (tokens in {tokens}):");
             foreach (var function in deployed.Where(f => f.Spec.Example is not null))
@@ -123,13 +129,9 @@ public static class UpCommand
                 await context.Out.WriteLineAsync($"  ./mesh call {function.Spec.Name} --token @{token} --data '{function.Spec.Example}' --nats {NatsUrl.Redact(url)}");
             }
 
-            if (once)
-            {
-                return failures == 0;
-            }
-
             await context.Out.WriteLineAsync();
-            await Say("running; Ctrl-C stops it and removes what it made");
+            await Say("running; function logs and outcomes follow ('./mesh logs' shows them too); Ctrl-C stops it and removes what it made");
+            var logs = PrintLogsAsync(cancellationToken);
             try
             {
                 await Task.Delay(Timeout.Infinite, cancellationToken);
@@ -139,6 +141,7 @@ public static class UpCommand
                 await Say("stopping");
             }
 
+            await logs;
             return failures == 0;
         }
 
@@ -177,6 +180,24 @@ public static class UpCommand
             var chain = spec.Then.IsEmpty ? "" : $"   (then {string.Join(", ", spec.Then)})";
             await context.Out.WriteLineAsync($"  {spec.Name}('{spec.Example}') -> {shown}   [{Stopwatch.GetElapsedTime(started).TotalMilliseconds:0.0} ms]{chain}");
             return ok;
+        }
+
+        // Every node's mesh.log.> entries as they come, until the mesh stops.
+        private async Task PrintLogsAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                await foreach (var msg in _client!.SubscribeAsync<byte[]>(Subjects.LogPrefix + ">", cancellationToken: cancellationToken))
+                {
+                    foreach (var entry in FunctionLogText.Parse(msg.Data ?? []))
+                    {
+                        await context.Out.WriteLineAsync("  " + FunctionLogText.Format(entry, context.Colour));
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
         }
 
         private Task Say(string line) => context.Out.WriteLineAsync($"mesh up: {line}");

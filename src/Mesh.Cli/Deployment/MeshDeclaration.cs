@@ -11,7 +11,7 @@ namespace Mesh.Cli.Deployment;
 /// What nodes use but never make, declared by an operator's command: the revocation bucket (created
 /// when missing, never recreated over one that exists) and the durable job streams and their
 /// consumer. Nodes then need no right to create, change or delete streams, and a node never turns a
-/// lost revocation bucket into an empty one. Each stream keeps the replica count it was deployed
+/// lost revocation bucket into an empty one. The function log stream is declared here too. Each stream keeps the replica count it was deployed
 /// with (<see cref="StreamReplicas"/>): only an explicit <c>--replicas</c> changes it.
 /// </summary>
 public static class MeshDeclaration
@@ -23,6 +23,8 @@ public static class MeshDeclaration
         var jobs = await StreamReplicas.ResolveAsync(js, JobSubjects.JobStream, buckets.Replicas, cancellationToken);
         var dead = await StreamReplicas.ResolveAsync(js, JobSubjects.DeadStream, buckets.Replicas, cancellationToken);
         await JobStreams.DeclareAsync(js, new JobOptions(), TimeSpan.FromMilliseconds(new CeilingOptions().WallTimeMs), jobs, dead, cancellationToken);
+        var logs = await StreamReplicas.ResolveAsync(js, Contracts.Wire.Subjects.LogStream, buckets.Replicas, cancellationToken);
+        await js.CreateOrUpdateStreamAsync(Mesh.Node.FunctionLogs.FunctionLogRetention.Config(logs), cancellationToken);
     }
 
     /// <summary>Opens the revocation bucket, creating it (and saying so) only when it does not exist.</summary>

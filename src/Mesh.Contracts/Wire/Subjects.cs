@@ -8,6 +8,20 @@ public static class Subjects
 
     public static string ForFunction(string function) => FunctionPrefix + function;
 
+    /// <summary>Nodes publish each function's log lines and outcomes on <c>mesh.log.&lt;name&gt;</c>.</summary>
+    public const string LogPrefix = "mesh.log.";
+
+    /// <summary>The stream an operator declares (mesh deploy) to keep recent function logs.</summary>
+    public const string LogStream = "MESH_LOGS";
+
+    public static string ForLog(string function) => LogPrefix + function;
+
+    /// <summary>The function a log subject is for, or null when it is not one.</summary>
+    public static string? FunctionOfLog(string subject) =>
+        subject.StartsWith(LogPrefix, StringComparison.Ordinal) && FunctionName.IsValid(subject.AsSpan(LogPrefix.Length))
+            ? subject[LogPrefix.Length..]
+            : null;
+
     /// <summary>Whether a subject addresses a function, without allocating its name.</summary>
     public static bool IsFunction(string subject) =>
         subject.StartsWith(FunctionPrefix, StringComparison.Ordinal) && FunctionName.IsValid(subject.AsSpan(FunctionPrefix.Length));

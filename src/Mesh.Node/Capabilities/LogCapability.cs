@@ -7,9 +7,10 @@ namespace Mesh.Node.Capabilities;
 
 /// <summary>
 /// <c>mesh.log</c>: guest lines go to the node's structured log with the function, token id and
-/// invocation id, bounded in count and length so a guest cannot flood the node's log.
+/// invocation id, and to <c>mesh.log.FUNCTION</c> for <c>mesh logs</c>, bounded in count and
+/// length so a guest cannot flood either.
 /// </summary>
-public sealed class LogCapability(ILogger<LogCapability> logger) : ICapability
+public sealed class LogCapability(ILogger<LogCapability> logger, FunctionLogs.FunctionLogPublisher published) : ICapability
 {
     public IReadOnlyList<HostCall> HostCalls =>
     [
@@ -36,14 +37,15 @@ public sealed class LogCapability(ILogger<LogCapability> logger) : ICapability
 
         var cut = text.Length > context.Limits.LogLineBytes;
         var line = Encoding.UTF8.GetString(cut ? text[..context.Limits.LogLineBytes] : text) + (cut ? " [cut]" : "");
-        var logLevel = (GuestLogLevel)level switch
+        var (logLevel, name) = (GuestLogLevel)level switch
         {
-            GuestLogLevel.Debug => LogLevel.Debug,
-            GuestLogLevel.Warn => LogLevel.Warning,
-            GuestLogLevel.Error => LogLevel.Error,
-            _ => LogLevel.Information,
+            GuestLogLevel.Debug => (LogLevel.Debug, "debug"),
+            GuestLogLevel.Warn => (LogLevel.Warning, "warn"),
+            GuestLogLevel.Error => (LogLevel.Error, "error"),
+            _ => (LogLevel.Information, "info"),
         };
         Log.GuestLine(logger, logLevel, context.Grant.Function, context.Grant.TokenId, context.InvocationId, line);
+        published.Line(context.Grant.Function, context.Grant.TokenId, context.InvocationId, name, line);
         return HostStatus.Ok;
     }
 }

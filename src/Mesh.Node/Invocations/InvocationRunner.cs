@@ -13,7 +13,7 @@ namespace Mesh.Node.Invocations;
 /// to the next steps. What differs is only how each answers: a call replies, a job acknowledges.
 /// Every wait ends when the node's drain does.
 /// </summary>
-public sealed class InvocationRunner(InvocationPipeline pipeline, NextSteps nextSteps, NodeTelemetry telemetry, NodeDrain drain)
+public sealed class InvocationRunner(InvocationPipeline pipeline, NextSteps nextSteps, NodeTelemetry telemetry, NodeDrain drain, FunctionLogs.FunctionLogPublisher published)
 {
     /// <param name="arrived">When the message arrived (a <see cref="Stopwatch"/> timestamp): a chain's budget counts the wait.</param>
     public async ValueTask<Invocation> RunAsync(string subject, NatsHeaders? headers, TokenLook token, ReadOnlyMemory<byte> input, long arrived)
@@ -29,6 +29,11 @@ public sealed class InvocationRunner(InvocationPipeline pipeline, NextSteps next
         {
             var outcome = await pipeline.RunAsync(subject, token, Header(headers, MeshHeaders.Module), input, position.Value, drain.Ended);
             NodeTelemetry.Complete(activity, outcome);
+            if (published.Enabled)
+            {
+                published.Outcome(outcome.Function, outcome.TokenId, outcome.InvocationId, outcome.Step, outcome.Error, (long)Stopwatch.GetElapsedTime(arrived).TotalMicroseconds);
+            }
+
             return new Invocation(outcome, activity);
         }
         catch
