@@ -21,6 +21,9 @@ public static class MeshCli
         JobsCommand.Build(context),
         ContextCommand.Build(context),
         LogsCommand.Build(context),
+        NodesCommand.Build(context),
+        ListCommand.Build(context),
+        RemoveCommand.Build(context),
     };
 
     /// <summary>Runs a command line; returns the exit code. Never throws for user mistakes.</summary>

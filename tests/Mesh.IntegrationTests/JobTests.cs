@@ -140,7 +140,7 @@ public sealed class JobTests : IAsyncLifetime
 
         // Wasmtime's text begins "error while executing at wasm backtrace:"; the cause and the frame are what matter.
         Assert.Contains("function.trap", dead);
-        var message = dead.Split('\t')[3];
+        var message = dead.Split('\t')[4];
         Assert.Contains("instruction executed", message);
         Assert.Contains("<wasm function 0>", message);
         Assert.DoesNotContain("backtrace:", message);

@@ -25,7 +25,9 @@ public static class ModuleUpload
         var digest = Sha256Digest.Of(bytes);
         var js = new NatsJSContext(connection);
         var store = await StoreAsync(js, buckets, cancellationToken);
-        await store.PutAsync(ModuleStore.ObjectName(digest), bytes, cancellationToken);
+        // The file it came from, for mesh ls: what a digest is, in words a person recognises.
+        var meta = new NATS.Client.ObjectStore.Models.ObjectMetadata { Name = ModuleStore.ObjectName(digest), Description = Path.GetFileName(path) };
+        await store.PutAsync(meta, new MemoryStream(bytes), cancellationToken: cancellationToken);
         return digest;
     }
 

@@ -1,0 +1,104 @@
+using System.Text.Json;
+using Mesh.Contracts.Tokens;
+
+namespace Mesh.IntegrationTests;
+
+/// <summary><c>mesh nodes</c>, <c>mesh ls</c>, <c>mesh rm</c> and <c>mesh jobs retry|purge</c> against a real mesh.</summary>
+[Collection(NatsServerDefinition.Name)]
+public sealed class CliInventoryTests(NatsServerFixture nats) : IAsyncLifetime
+{
+    private MeshCluster _mesh = null!;
+
+    public async Task InitializeAsync() => _mesh = await nats.SharedMeshAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    private async Task<string> OkAsync(params string[] args)
+    {
+        var (exit, output, error) = await Cli.RunAsync([.. args, "--nats", _mesh.Url]);
+        Assert.True(exit == 0, $"mesh {string.Join(' ', args)}: {error}");
+        return output;
+    }
+
+    private static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid().ToString("N")[..8]}";
+
+    [Fact]
+    public async Task Nodes_ListsEveryNodeThatAnswers_WithReadinessAndCalls()
+    {
+        var table = await OkAsync("nodes");
+        var json = JsonDocument.Parse(await OkAsync("nodes", "-o", "json")).RootElement;
+
+        Assert.StartsWith("ID\tREADY\tIN FLIGHT\tCALLS", table, StringComparison.Ordinal);
+        // Other tests on this server may have nodes of their own: at least the shared one answers.
+        var nodes = json.EnumerateArray().ToList();
+        Assert.NotEmpty(nodes);
+        Assert.Contains(nodes, n => n.GetProperty("ready").GetBoolean());
+        Assert.All(nodes, n => Assert.Contains(n.GetProperty("id").GetString()!, table, StringComparison.Ordinal));
+        Assert.All(nodes, n => Assert.True(n.GetProperty("calls").GetInt64() >= 0));
+    }
+
+    [Fact]
+    public async Task Ls_ShowsADeployedModule_WithItsSource_AndAFunctionThatRan_ThenRmDeletesIt()
+    {
+        var dir = Directory.CreateTempSubdirectory("mesh-ls-");
+        try
+        {
+            // A module of its own (a distinct digest), from a file with a name to recognise.
+            var wat = File.ReadAllText(Path.Combine(MeshCluster.RepositoryRoot(), "examples", "wat", "echo.wat")) + $"\n;; {Guid.NewGuid()}\n";
+            var file = Path.Combine(dir.FullName, "mine.wat");
+            await File.WriteAllTextAsync(file, wat);
+            var digest = (await OkAsync("deploy", file)).Trim();
+            var function = Unique("listed");
+            Assert.True(Sha256Digest.TryParse(digest, out var parsed), digest);
+            Assert.True((await _mesh.CallAsync(function, _mesh.Grant(function, parsed), "hi")).IsOk);
+
+            var listing = "";
+            await Eventually.HoldsAsync(async () => (listing = await OkAsync("ls")).Contains(function, StringComparison.Ordinal), "the function that ran is listed");
+            Assert.Matches($@"{digest}\t\d+\t[\d-]+ [\d:]+\tmine\.wat", listing);
+            var json = JsonDocument.Parse(await OkAsync("ls", "-o", "json")).RootElement;
+            Assert.Contains(json.GetProperty("modules").EnumerateArray(), m => m.GetProperty("digest").GetString() == digest && m.GetProperty("from").GetString() == "mine.wat");
+            Assert.Contains(json.GetProperty("functions").EnumerateArray(), f => f.GetProperty("name").GetString() == function);
+
+            var (exit, _, error) = await Cli.RunAsync("rm", digest, "--nats", _mesh.Url);
+            Assert.True(exit == 0, error);
+            Assert.DoesNotContain(digest, await OkAsync("ls"), StringComparison.Ordinal);
+            var (again, _, twice) = await Cli.RunAsync("rm", digest, "--nats", _mesh.Url);
+            Assert.Equal(1, again);
+            Assert.StartsWith("mesh: module.not_found: ", twice, StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task JobsRetry_QueuesADeadLetterAgain_WithTheTokenGiven_AndPurgeDeletesTheRest()
+    {
+        var wasm = Wasmtime.Module.ConvertText(File.ReadAllText(Path.Combine(MeshCluster.RepositoryRoot(), "examples", "wat", "hello-log.wat")));
+        var module = await _mesh.DeployAsync(wasm);
+        var function = Unique("retried");
+        var right = _mesh.Grant(function, module, CapabilitySet.None with { Log = true });
+        var wrong = _mesh.Grant(Unique("other"), module, CapabilitySet.None with { Log = true });
+        var input = Unique("input");
+        await OkAsync("publish", function, "--durable", "--token", wrong, "--data", input);
+        await OkAsync("publish", function, "--durable", "--token", wrong, "--data", input + "-2");
+        await Eventually.HoldsAsync(async () => (await OkAsync("jobs", "dead")).Contains("input=" + input + "-2", StringComparison.Ordinal), "both jobs are dead letters");
+        var first = (await OkAsync("jobs", "dead")).Split('\n').Single(l => l.EndsWith("input=" + input, StringComparison.Ordinal));
+        var seq = first.Split('\t')[0]["seq=".Length..];
+
+        var (exit, _, said) = await Cli.RunAsync("jobs", "retry", function, "--seq", seq, "--token", right, "--nats", _mesh.Url);
+
+        Assert.True(exit == 0, said);
+        Assert.Equal($"mesh: queued 1 dead letter(s) of '{function}' again\n", said);
+        await Eventually.HoldsAsync(async () => (await OkAsync("logs", function)).Contains($"info {input}", StringComparison.Ordinal), "the retried job ran with the token given");
+        var dead = await OkAsync("jobs", "dead");
+        Assert.DoesNotContain("input=" + input + "\n", dead, StringComparison.Ordinal);
+        Assert.Contains("input=" + input + "-2", dead, StringComparison.Ordinal);
+
+        var (purged, _, purgedSaid) = await Cli.RunAsync("jobs", "purge", function, "--nats", _mesh.Url);
+        Assert.Equal(0, purged);
+        Assert.Equal("mesh: purged 1 dead letter(s)\n", purgedSaid);
+        Assert.DoesNotContain(function, await OkAsync("jobs", "dead"), StringComparison.Ordinal);
+    }
+}
