@@ -24,6 +24,7 @@ public static class MeshCli
         NodesCommand.Build(context),
         ListCommand.Build(context),
         RemoveCommand.Build(context),
+        DoctorCommand.Build(context),
     };
 
     /// <summary>Runs a command line; returns the exit code. Never throws for user mistakes.</summary>

@@ -101,4 +101,43 @@ public sealed class CliInventoryTests(NatsServerFixture nats) : IAsyncLifetime
         Assert.Equal("mesh: purged 1 dead letter(s)\n", purgedSaid);
         Assert.DoesNotContain(function, await OkAsync("jobs", "dead"), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Doctor_OnAHealthyMesh_PassesEveryMeshCheck_AndNamesTheNodesClock()
+    {
+        var (exit, output, error) = await Cli.RunAsync("doctor", "-o", "json", "--nats", _mesh.Url);
+
+        Assert.True(exit == 0, output + error);
+        var checks = JsonDocument.Parse(output).RootElement.EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!, c => c.GetProperty("result").GetString());
+        foreach (var name in new[] { "nats", "jetstream", "OBJ_mesh-modules", "KV_mesh-revocations", "MESH_JOBS", "MESH_DEAD", "MESH_LOGS", "nodes", "clock" })
+        {
+            Assert.True(checks.TryGetValue(name, out var result) && result == "ok", $"{name}: {(checks.TryGetValue(name, out var r) ? r : "missing")}\n{output}");
+        }
+    }
+
+    [Fact]
+    public async Task Doctor_WithNatsDown_FailsOnNats_AndStillChecksTheToolchains()
+    {
+        var (exit, output, _) = await Cli.RunAsync("doctor", "--nats", "nats://127.0.0.1:1");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("nats\tFAIL\tcannot connect to NATS at nats://127.0.0.1:1", output, StringComparison.Ordinal);
+        Assert.Contains("toolchain: WAT\tok", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task JobsDead_PrintsACallersInput_AsText_NeverAsTerminalControl()
+    {
+        var module = await _mesh.DeployAsync(MeshCluster.Wat("fails"));
+        var function = Unique("hostile-input");
+        var marker = Unique("marker");
+        await OkAsync("publish", function, "--durable", "--token", _mesh.Grant(Unique("other"), module), "--data", $"\u001b[2J{marker}\tforged\u009b");
+
+        var line = "";
+        await Eventually.HoldsAsync(async () => (line = (await OkAsync("jobs", "dead")).Split('\n').FirstOrDefault(l => l.Contains(marker, StringComparison.Ordinal)) ?? "").Length > 0, "the job is a dead letter");
+
+        Assert.DoesNotContain('\u001b', line);
+        Assert.DoesNotContain('\u009b', line);
+        Assert.Equal(6, line.Split('\t').Length);
+    }
 }

@@ -17,8 +17,10 @@ public static class JobsCommand
     {
         var nats = new NatsOption(context);
         var limit = new Option<int>("--limit") { Description = "At most this many", DefaultValueFactory = _ => 100 };
+        var output = new Output.OutputOption();
         var dead = new Command("dead", "List dead letters: jobs that failed for good, with their code, deliveries and input") { limit };
         nats.AddTo(dead);
+        output.AddTo(dead);
         dead.SetAction(async (result, cancellationToken) =>
         {
             if (result.GetValue(limit) < 1)
@@ -44,12 +46,34 @@ public static class JobsCommand
             try
             {
                 var consumer = await js.CreateOrderedConsumerAsync(JobSubjects.DeadStream, cancellationToken: bounded.Token);
+                var letters = new List<DeadLetter>();
                 await foreach (var msg in consumer.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = result.GetValue(limit) }, cancellationToken: bounded.Token))
                 {
                     string Header(string name) => msg.Headers?.TryGetValue(name, out var value) == true ? value.ToString() : "-";
-                    var function = msg.Subject[JobSubjects.DeadPrefix.Length..];
-                    await context.Out.WriteLineAsync(
-                        $"seq={msg.Metadata?.Sequence.Stream}\t{function}\t{Header(MeshHeaders.Status)}\tdeliveries={Header(JobSubjects.DeliveriesHeader)}\t{Header(MeshHeaders.Message)}\tinput={Encoding.UTF8.GetString(msg.Data ?? [])}");
+                    letters.Add(new DeadLetter(
+                        msg.Metadata?.Sequence.Stream ?? 0,
+                        msg.Subject[JobSubjects.DeadPrefix.Length..],
+                        Header(MeshHeaders.Status),
+                        int.TryParse(Header(JobSubjects.DeliveriesHeader), System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : 0,
+                        Header(MeshHeaders.Message),
+                        Header(JobSubjects.TokenIdHeader),
+                        Encoding.UTF8.GetString(msg.Data ?? [])));
+                }
+
+                if (output.IsJson(result))
+                {
+                    await output.WriteRecordAsync(result, context.Out, letters, []);
+                }
+                else
+                {
+                    foreach (var letter in letters)
+                    {
+                        // Each field cleaned on its own: a caller's input or a guest's message cannot
+                        // move the cursor or forge a column.
+                        string C(string text) => PrintableText.Clean(text, 4096);
+                        await context.Out.WriteLineAsync(
+                            $"seq={letter.Seq}\t{C(letter.Function)}\t{C(letter.Status)}\tdeliveries={letter.Deliveries}\t{C(letter.Message)}\tinput={C(letter.Input)}");
+                    }
                 }
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -131,6 +155,8 @@ public static class JobsCommand
         });
         return command;
     }
+
+    private sealed record DeadLetter(ulong Seq, string Function, string Status, int Deliveries, string Message, string TokenId, string Input);
 
     // A function's dead letters (or one of them), read within 10 s.
     private static async Task<List<(ulong Sequence, byte[] Input)>> DeadLettersAsync(NatsJSContext js, string function, ulong? only, CancellationToken cancellationToken)

@@ -118,6 +118,8 @@ public sealed class ServiceDiscovery(
         var data = stats.ToJson();
         // "ready": serving and current on revocations; false while draining or failing closed.
         data["ready"] = functions.IsReady;
+        // The node's clock, for mesh doctor: tokens' times are checked against it.
+        data["time"] = time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", CultureInfo.InvariantCulture);
         var answer = Common("stats");
         answer["started"] = _started;
         answer["endpoints"] = new JsonArray(new JsonObject
