@@ -6,4 +6,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 scripts/install-prerequisites.sh
+# `mesh` on PATH as well as ./mesh: the lines mesh up prints run from any directory. A failed
+# install is said and does not stop the mesh.
+scripts/install-cli.sh || echo "up: the mesh command was not installed as a .NET tool; ./mesh works from here" >&2
 exec ./mesh up "$@"

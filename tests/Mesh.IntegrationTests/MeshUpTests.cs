@@ -57,13 +57,21 @@ public sealed partial class MeshUpTests(NatsServerFixture nats)
     }
 
     [Fact]
-    public async Task Sigterm_StopsTheServerAndNodes_AndRemovesWhatItMade()
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task PrintedCallLines_RunAsPasted_OutcomesShowLive_AndSigtermRemovesEverything()
     {
+        // The lines mesh up prints to paste start with this script (as the ./mesh script makes them
+        // start with itself), and no other mesh on PATH may answer them.
+        var wrapper = Path.Combine(Path.GetTempPath(), $"mesh-{Guid.NewGuid():N}.sh");
+        await File.WriteAllTextAsync(wrapper, $"#!/bin/sh\nexec dotnet '{Path.Combine(AppContext.BaseDirectory, "mesh.dll")}' \"$@\"\n");
+        File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "mesh.dll"), "up", "-f", Manifest, "--nodes", "1"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        start.Environment["MESH_INVOKED_AS"] = wrapper;
+        start.Environment["PATH"] = string.Join(':', (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Where(dir => !File.Exists(Path.Combine(dir, "mesh"))));
         using var process = Process.Start(start)!;
         var lines = new List<string>();
         string? line;
@@ -81,6 +89,27 @@ public sealed partial class MeshUpTests(NatsServerFixture nats)
         {
             await client.ConnectAsync();
         }
+
+        // Every printed call line runs as printed, from another directory, and mesh up shows its outcome live.
+        var calls = lines.Where(l => l.StartsWith($"  {wrapper} call ", StringComparison.Ordinal)).ToList();
+        Assert.True(calls.Count >= 5, output);
+        foreach (var call in calls)
+        {
+            var pasted = Process.Start(new ProcessStartInfo("bash", ["-c", call]) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetTempPath() })!;
+            var answer = await pasted.StandardOutput.ReadToEndAsync(timeout.Token);
+            var complaint = await pasted.StandardError.ReadToEndAsync(timeout.Token);
+            await pasted.WaitForExitAsync(timeout.Token);
+            Assert.True(pasted.ExitCode == 0, $"{call}\n{answer}{complaint}");
+            Assert.NotEqual("", answer.Trim());
+        }
+
+        string? logged;
+        while ((logged = await process.StandardOutput.ReadLineAsync(timeout.Token)) is not null && !Regex.IsMatch(logged, @"^  \d\d:\d\d:\d\d\.\d{3} echo ok "))
+        {
+        }
+
+        Assert.NotNull(logged);
+        File.Delete(wrapper);
 
         Process.Start("kill", ["-TERM", process.Id.ToString()])!.WaitForExit();
         await process.WaitForExitAsync(timeout.Token);

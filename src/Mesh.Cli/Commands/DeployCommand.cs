@@ -85,8 +85,9 @@ public static class DeployCommand
 
             var tokenPath = Path.Combine(output, function.Spec.Name + ".token");
             SecretFile.Write(tokenPath, function.Token, replace: true);
-            var data = function.Spec.Example is { } example ? $" --data '{example.Replace("'", "'\\''", StringComparison.Ordinal)}'" : "";
-            await context.Out.WriteLineAsync($"{function.Spec.Name}\t{function.Module}\tmesh call {function.Spec.Name} --token @{tokenPath}{data} --nats {NatsUrl.Redact(url)}");
+            string[] data = function.Spec.Example is { } example ? ["--data", example] : [];
+            var call = Output.PasteableCommand.Line(context, ["call", function.Spec.Name, "--token", "@" + tokenPath, .. data, "--nats", NatsUrl.Redact(url)]);
+            await context.Out.WriteLineAsync($"{function.Spec.Name}\t{function.Module}\t{call}");
         }
 
         return 0;

@@ -126,7 +126,7 @@ public static class UpCommand
             foreach (var function in deployed.Where(f => f.Spec.Example is not null))
             {
                 var token = Path.Combine(tokens, function.Spec.Name + ".token");
-                await context.Out.WriteLineAsync($"  ./mesh call {function.Spec.Name} --token @{token} --data '{function.Spec.Example}' --nats {NatsUrl.Redact(url)}");
+                await context.Out.WriteLineAsync("  " + PasteableCommand.Line(context, "call", function.Spec.Name, "--token", "@" + token, "--data", function.Spec.Example!, "--nats", NatsUrl.Redact(url)));
             }
 
             await context.Out.WriteLineAsync();
