@@ -121,6 +121,69 @@ public sealed partial class MeshUpTests(NatsServerFixture nats)
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Watch_RedeploysAFunctionWhoseSourceChanged_AndItsPrintedLineRunsTheNewVersion()
+    {
+        var app = Directory.CreateTempSubdirectory("mesh-watch-");
+        var examples = Path.Combine(MeshCluster.RepositoryRoot(), "examples", "wat");
+        File.Copy(Path.Combine(examples, "echo.wat"), Path.Combine(app.FullName, "fn.wat"));
+        await File.WriteAllTextAsync(Path.Combine(app.FullName, "mesh.yaml"), "functions:\n  fn:\n    module: fn.wat\n    example: hello\n");
+        var wrapper = Path.Combine(app.FullName, "mesh.sh");
+        await File.WriteAllTextAsync(wrapper, $"#!/bin/sh\nexec dotnet '{Path.Combine(AppContext.BaseDirectory, "mesh.dll")}' \"$@\"\n");
+        File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "mesh.dll"), "up", "-f", Path.Combine(app.FullName, "mesh.yaml"), "--nodes", "1", "--watch"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["MESH_INVOKED_AS"] = wrapper;
+        start.Environment["PATH"] = string.Join(':', (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Where(dir => !File.Exists(Path.Combine(dir, "mesh"))));
+        using var process = Process.Start(start)!;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        try
+        {
+            var call = "";
+            await ReadUntilAsync(process, line =>
+            {
+                call = line.StartsWith($"  {wrapper} call fn ", StringComparison.Ordinal) ? line : call;
+                return line.Contains("watching", StringComparison.Ordinal);
+            }, timeout.Token);
+            Assert.Equal("hello", await RunAsync(call, timeout.Token));
+
+            File.Copy(Path.Combine(examples, "upper.wat"), Path.Combine(app.FullName, "fn.wat"), overwrite: true);
+            await ReadUntilAsync(process, line => line.Contains("fn redeployed: sha256:", StringComparison.Ordinal), timeout.Token);
+
+            Assert.Equal("HELLO", await RunAsync(call, timeout.Token));
+        }
+        finally
+        {
+            Process.Start("kill", ["-TERM", process.Id.ToString()])!.WaitForExit();
+            await process.WaitForExitAsync(timeout.Token);
+            app.Delete(recursive: true);
+        }
+    }
+
+    private static async Task ReadUntilAsync(Process process, Func<string, bool> done, CancellationToken cancellationToken)
+    {
+        string? line;
+        while ((line = await process.StandardOutput.ReadLineAsync(cancellationToken)) is not null && !done(line))
+        {
+        }
+
+        Assert.NotNull(line);
+    }
+
+    private static async Task<string> RunAsync(string commandLine, CancellationToken cancellationToken)
+    {
+        using var shell = Process.Start(new ProcessStartInfo("bash", ["-c", commandLine]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var output = await shell.StandardOutput.ReadToEndAsync(cancellationToken);
+        var error = await shell.StandardError.ReadToEndAsync(cancellationToken);
+        await shell.WaitForExitAsync(cancellationToken);
+        Assert.True(shell.ExitCode == 0, $"{commandLine}\n{output}{error}");
+        return output.Trim();
+    }
+
+    [Fact]
     public async Task DeployManifest_BuildsUploadsAndGrants_OnAnExistingMesh()
     {
         var mesh = await nats.SharedMeshAsync();

@@ -32,12 +32,18 @@ public static class UpCommand
         var nodes = new Option<int>("--nodes") { Description = "Nodes to start", DefaultValueFactory = _ => 2 };
         var nats = new Option<string?>("--nats") { Description = "Use this NATS (with JetStream) instead of starting a nats-server" };
         var once = new Option<bool>("--once") { Description = "Call the examples, then stop (exit 1 if any failed)" };
-        var command = new Command("up", "Run a local mesh: nats-server, nodes, the example functions; Ctrl-C stops it all") { manifest, nodes, nats, once };
+        var watch = new Option<bool>("--watch") { Description = "Rebuild and redeploy when the application's sources change (tokens are rewritten in place)" };
+        var command = new Command("up", "Run a local mesh: nats-server, nodes, the example functions; Ctrl-C stops it all") { manifest, nodes, nats, once, watch };
         command.SetAction(async (result, cancellationToken) =>
         {
             if (result.GetValue(nodes) is < 1 or > 16)
             {
                 throw CliException.Usage("--nodes must be between 1 and 16");
+            }
+
+            if (result.GetValue(once) && result.GetValue(watch))
+            {
+                throw CliException.Usage("--once stops after the examples and --watch keeps redeploying: give one");
             }
 
             if (result.GetValue(nats) is { } url && NatsUrl.Problem(url) is { } problem)
@@ -60,7 +66,7 @@ public static class UpCommand
             await using var mesh = new LocalMesh(context);
             try
             {
-                return await mesh.RunAsync(app, result.GetValue(nodes), result.GetValue(nats), result.GetValue(once), stop.Token) ? 0 : 1;
+                return await mesh.RunAsync(app, result.GetValue(nodes), result.GetValue(nats), result.GetValue(once), result.GetValue(watch), stop.Token) ? 0 : 1;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -80,7 +86,7 @@ public static class UpCommand
         private NatsServerProcess? _server;
         private NatsConnection? _client;
 
-        public async Task<bool> RunAsync(AppManifest app, int nodeCount, string? url, bool once, CancellationToken cancellationToken)
+        public async Task<bool> RunAsync(AppManifest app, int nodeCount, string? url, bool once, bool watch, CancellationToken cancellationToken)
         {
             if (url is null)
             {
@@ -134,6 +140,11 @@ public static class UpCommand
             var logs = PrintLogsAsync(cancellationToken);
             try
             {
+                if (watch)
+                {
+                    await WatchAsync(app, issuer, deployed, tokens, cancellationToken);
+                }
+
                 await Task.Delay(Timeout.Infinite, cancellationToken);
             }
             catch (OperationCanceledException)
@@ -180,6 +191,43 @@ public static class UpCommand
             var chain = spec.Then.IsEmpty ? "" : $"   (then {string.Join(", ", spec.Then)})";
             await context.Out.WriteLineAsync($"  {spec.Name}('{spec.Example}') -> {shown}   [{Stopwatch.GetElapsedTime(started).TotalMilliseconds:0.0} ms]{chain}");
             return ok;
+        }
+
+        // --watch: each change to the sources rebuilds and redeploys the application; a function
+        // whose module changed gets a new token in the same file, so the printed lines keep working.
+        private async Task WatchAsync(AppManifest app, SigningKey issuer, IReadOnlyList<DeployedFunction> deployed, string tokens, CancellationToken cancellationToken)
+        {
+            using var watcher = new SourceWatcher(app.Directory, TimeSpan.FromMilliseconds(300));
+            var modules = deployed.ToDictionary(f => f.Spec.Name, f => f.Module, StringComparer.Ordinal);
+            await Say($"watching {app.Directory} for changes");
+            while (true)
+            {
+                var touched = await watcher.NextAsync(cancellationToken);
+                await Say($"changed: {string.Join(", ", touched.Select(t => Path.GetRelativePath(app.Directory, t)))}; rebuilding");
+                try
+                {
+                    var fresh = ManifestReader.Read(app.Path);
+                    var again = await new ManifestDeployment(context).DeployAsync(fresh, _client!, issuer, new ModuleUpload.Buckets(ModuleOptions.DefaultBucket), cancellationToken);
+                    foreach (var function in again)
+                    {
+                        SecretFile.Write(Path.Combine(tokens, function.Spec.Name + ".token"), function.Token!, replace: true);
+                        if (!modules.TryGetValue(function.Spec.Name, out var before) || before != function.Module)
+                        {
+                            await Say($"{function.Spec.Name} redeployed: {function.Module}");
+                        }
+
+                        modules[function.Spec.Name] = function.Module;
+                    }
+                }
+                catch (CliException e)
+                {
+                    await Say($"redeploy failed, still running what was deployed before: {e.Code}: {e.Message}");
+                }
+                catch (Exception e) when (e is NATS.Client.Core.NatsException or IOException)
+                {
+                    await Say($"redeploy failed, still running what was deployed before: {PrintableText.Clean(e.Message, 300)}");
+                }
+            }
         }
 
         // Every node's mesh.log.> entries as they come, until the mesh stops.
