@@ -20,6 +20,7 @@ public sealed class BadInputTests : IDisposable
         File.WriteAllText(_cli.Path("echo.token"), token);
         File.WriteAllText(_cli.Path("two.token"), token + "\n" + token + "\n");
         File.WriteAllText(_cli.Path("ada"), "--help");
+        File.WriteAllText(_cli.Path("mesh.yaml"), "functions:\n  echo:\n    module: echo.wasm\n");
     }
 
     public void Dispose() => _cli.Dispose();
@@ -39,6 +40,9 @@ public sealed class BadInputTests : IDisposable
         { "node.unavailable: cannot connect to NATS at nats://127.0.0.1:1", ["call", "echo", "--token", "@{dir}/echo.token", "--nats", Down, "--retries", "0"] },
         { "node.unavailable: cannot connect to NATS", ["kv", "create", "orders", "--nats", Down] },
         { "node.unavailable: cannot connect to NATS", ["jobs", "dead", "--nats", Down] },
+        { "node.unavailable: cannot connect to NATS", ["up", "-f", "{dir}/mesh.yaml", "--nats", Down] },
+        { "node.unavailable: cannot connect to NATS", ["deploy", "-f", "{dir}/mesh.yaml", "--nats", Down] },
+        { "usage: --once stops after the examples and --watch", ["up", "--once", "--watch"] },
 
         // '@' means a file only where an option says so; no response files.
         { "io: cannot read token file", ["call", "echo", "--token", "@{dir}/missing", "--nats", Down] },
@@ -70,6 +74,17 @@ public sealed class BadInputTests : IDisposable
         { "key.invalid:", ["grant", "--key", "{dir}/ada", "--function", "f", "--module", "{dir}/echo.wasm"] },
         { "io:", ["up", "-f", "{dir}/missing.yaml", "--nats", Down] },
     };
+
+    [Fact]
+    public void ATokenFileHoldingTwoTokens_IsRefused_WithoutEchoingEitherToken()
+    {
+        var token = File.ReadAllText(_cli.Path("echo.token"));
+        var (exit, _, error) = _cli.Run("token", "inspect", "@" + _cli.Path("two.token"));
+
+        Assert.Equal(1, exit);
+        Assert.StartsWith("mesh: token.malformed: ", error, StringComparison.Ordinal);
+        Assert.DoesNotContain(token[..40], error, StringComparison.Ordinal);
+    }
 
     [Theory]
     [MemberData(nameof(Cases))]

@@ -64,4 +64,32 @@ public sealed class CliBadInputTests(NatsServerFixture nats) : IAsyncLifetime
         Assert.StartsWith("echo\tsha256:", output, StringComparison.Ordinal);
         Assert.EndsWith("mesh: note: deployed without --key, so no tokens were written; give --key SEED to sign one per function\n", error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task ANodeWithNatsDown_LogsOneLinePerAttempt_NotAStackTrace()
+    {
+        var (_, key, _) = await Cli.RunAsync("keys", "public", "--key", Path("issuer.seed"));
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet", [System.IO.Path.Combine(AppContext.BaseDirectory, "mesh.dll"), "node", "--nats", "nats://127.0.0.1:1", "--trust", key.Trim()])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var node = System.Diagnostics.Process.Start(start)!;
+        var output = new System.Text.StringBuilder();
+        var attempts = 0;
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (attempts < 3 && await node.StandardOutput.ReadLineAsync(limit.Token) is { } line)
+        {
+            output.AppendLine(line);
+            attempts += line.Contains("Fail to connect", StringComparison.Ordinal) ? 1 : 0;
+        }
+
+        System.Diagnostics.Process.Start("kill", ["-TERM", node.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+        output.Append(await node.StandardOutput.ReadToEndAsync(limit.Token)).Append(await node.StandardError.ReadToEndAsync(limit.Token));
+        await node.WaitForExitAsync(limit.Token);
+
+        Assert.Equal(3, attempts);
+        Assert.DoesNotContain("   at ", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("(SocketException: Connection refused)", output.ToString(), StringComparison.Ordinal);
+    }
 }

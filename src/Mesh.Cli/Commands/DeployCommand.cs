@@ -27,6 +27,8 @@ public static class DeployCommand
             file, bucket, manifest, key.Option, output, replicas,
         };
         nats.AddTo(command);
+        var format = new Output.OutputOption();
+        format.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
             Replicas(result.GetValue(replicas));
@@ -37,7 +39,7 @@ public static class DeployCommand
                     throw CliException.Usage("give a module FILE or -f MANIFEST, not both");
                 }
 
-                return await DeployManifestAsync(context, manifestPath, key.PathOrNull(result), result.GetValue(output)!, nats, result, new ModuleUpload.Buckets(result.GetValue(bucket)!, result.GetValue(replicas)), cancellationToken);
+                return await DeployManifestAsync(context, manifestPath, key.PathOrNull(result), result.GetValue(output)!, nats, format, result, new ModuleUpload.Buckets(result.GetValue(bucket)!, result.GetValue(replicas)), cancellationToken);
             }
 
             if (key.Given(result) || result.GetResult(output) is { Implicit: false })
@@ -52,13 +54,21 @@ public static class DeployCommand
             StreamReplicas.RequireCluster(connection, buckets.Replicas);
             var digest = await ModuleUpload.UploadAsync(connection, buckets, path, bytes, cancellationToken);
             await MeshDeclaration.DeclareAsync(connection, buckets, context.Error, cancellationToken);
-            await context.Out.WriteLineAsync(digest.ToString());
+            if (format.IsJson(result))
+            {
+                await format.WriteRecordAsync(result, context.Out, new { Module = digest.ToString(), From = Path.GetFileName(path) }, []);
+            }
+            else
+            {
+                await context.Out.WriteLineAsync(digest.ToString());
+            }
+
             return 0;
         });
         return command;
     }
 
-    private static async Task<int> DeployManifestAsync(CliContext context, string path, string? keyPath, string output, NatsOption nats, ParseResult result, ModuleUpload.Buckets buckets, CancellationToken cancellationToken)
+    private static async Task<int> DeployManifestAsync(CliContext context, string path, string? keyPath, string output, NatsOption nats, Output.OutputOption format, ParseResult result, ModuleUpload.Buckets buckets, CancellationToken cancellationToken)
     {
         var url = nats.UrlOf(result);
         var app = ManifestReader.Read(path);
@@ -75,23 +85,38 @@ public static class DeployCommand
             await context.Error.WriteLineAsync("mesh: note: deployed without --key, so no tokens were written; give --key SEED to sign one per function");
         }
 
+        var rows = new List<DeployedRow>();
         foreach (var function in deployed)
         {
             if (function.Token is null)
             {
-                await context.Out.WriteLineAsync($"{function.Spec.Name}\t{function.Module}");
+                rows.Add(new DeployedRow(function.Spec.Name, function.Module.ToString(), null, null));
                 continue;
             }
 
             var tokenPath = Path.Combine(output, function.Spec.Name + ".token");
             SecretFile.Write(tokenPath, function.Token, replace: true);
             string[] data = function.Spec.Example is { } example ? ["--data", example] : [];
-            var call = Output.PasteableCommand.Line(context, ["call", function.Spec.Name, "--token", "@" + tokenPath, .. data, "--nats", NatsUrl.Redact(url)]);
-            await context.Out.WriteLineAsync($"{function.Spec.Name}\t{function.Module}\t{call}");
+            rows.Add(new DeployedRow(function.Spec.Name, function.Module.ToString(), tokenPath, Output.PasteableCommand.Line(context, ["call", function.Spec.Name, "--token", "@" + tokenPath, .. data, "--nats", NatsUrl.Redact(url)])));
+        }
+
+        if (format.IsJson(result))
+        {
+            await format.WriteRecordAsync(result, context.Out, rows, []);
+        }
+        else
+        {
+            // Lines without a header, as before: function, module and, with a key, how to call it.
+            foreach (var row in rows)
+            {
+                await context.Out.WriteLineAsync(row.Call is null ? $"{row.Function}\t{row.Module}" : $"{row.Function}\t{row.Module}\t{row.Call}");
+            }
         }
 
         return 0;
     }
+
+    private sealed record DeployedRow(string Function, string Module, string? Token, string? Call);
 
     /// <summary>Checks a <c>--replicas</c> value: JetStream keeps 1 to 5 copies.</summary>
     public static int? Replicas(int? replicas) =>
