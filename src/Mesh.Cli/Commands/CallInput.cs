@@ -68,32 +68,6 @@ public sealed class CallInput(CliContext context)
     }
 
     /// <summary>--data, --file, or standard input when it is redirected; otherwise empty.</summary>
-    public async Task<byte[]> DataAsync(ParseResult result, CliContext context, CancellationToken cancellationToken)
-    {
-        var data = result.GetValue(_data);
-        var file = result.GetValue(_file);
-        if (data is not null && file is not null)
-        {
-            throw CliException.Usage("give --data or --file, not both");
-        }
-
-        if (data is not null)
-        {
-            return Encoding.UTF8.GetBytes(data);
-        }
-
-        if (file is not null)
-        {
-            try
-            {
-                return await File.ReadAllBytesAsync(file, cancellationToken);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new CliException("io", $"cannot read '{file}': {e.Message}");
-            }
-        }
-
-        return context.InputRedirected ? Encoding.UTF8.GetBytes(await context.In.ReadToEndAsync(cancellationToken)) : [];
-    }
+    public async Task<byte[]> DataAsync(ParseResult result, CliContext context, CancellationToken cancellationToken) =>
+        await InputBytes.ReadAsync(result.GetValue(_data), result.GetValue(_file), context, cancellationToken) ?? [];
 }

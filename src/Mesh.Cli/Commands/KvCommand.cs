@@ -171,32 +171,7 @@ public static class KvCommand
         }
     }
 
-    private static async Task<byte[]> ValueAsync(string? data, string? file, CliContext context, CancellationToken cancellationToken)
-    {
-        if (data is not null && file is not null)
-        {
-            throw CliException.Usage("give --data or --file, not both");
-        }
-
-        if (data is not null)
-        {
-            return Encoding.UTF8.GetBytes(data);
-        }
-
-        if (file is not null)
-        {
-            try
-            {
-                return await File.ReadAllBytesAsync(file, cancellationToken);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new CliException("io", $"cannot read '{file}': {e.Message}");
-            }
-        }
-
-        return context.InputRedirected
-            ? Encoding.UTF8.GetBytes(await context.In.ReadToEndAsync(cancellationToken))
-            : throw CliException.Usage("give the value with --data, --file or on standard input");
-    }
+    private static async Task<byte[]> ValueAsync(string? data, string? file, CliContext context, CancellationToken cancellationToken) =>
+        await Parsing.InputBytes.ReadAsync(data, file, context, cancellationToken)
+            ?? throw CliException.Usage("give the value with --data, --file or on standard input");
 }
