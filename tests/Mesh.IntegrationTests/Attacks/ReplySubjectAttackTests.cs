@@ -196,6 +196,34 @@ public sealed class ReplySubjectAttackTests(PermissionedMesh fixture) : IClassFi
         await AssertServingAndUntouchedAsync(watcher);
     }
 
+    [Fact]
+    public async Task FunctionLogs_AreWrittenUnderTheNodesRights_ReadByTheOperatorOnly_AndNoCallerCanForgeOne()
+    {
+        await using var operatorView = await WatchAsync("mesh.log.echo");
+        await using var spy = fixture.Connect("bob", "_INBOX.bob");
+        await spy.ConnectAsync();
+        var spying = await spy.SubscribeCoreAsync<byte[]>("mesh.log.>");
+        await spy.PublishAsync("mesh.log.echo", "{\"kind\":\"outcome\",\"function\":\"echo\",\"status\":\"forged\"}\n"u8.ToArray());
+        await spy.PingAsync();
+
+        var reply = await CallAsync(fixture.Alice, _token, "logged by the node");
+        Assert.True(reply.IsOk, reply.ToString());
+
+        var entries = new List<string>();
+        await Eventually.HoldsAsync(() =>
+        {
+            while (operatorView.Subscription.Msgs.TryRead(out var msg))
+            {
+                entries.Add(Encoding.UTF8.GetString(msg.Data ?? []));
+            }
+
+            return entries.Any(e => e.Contains("\"status\":\"ok\"", StringComparison.Ordinal));
+        }, "the operator sees the node's outcome entry");
+        Assert.DoesNotContain(entries, e => e.Contains("forged", StringComparison.Ordinal));
+        await spy.PingAsync();
+        Assert.False(spying.Msgs.TryRead(out var seen), $"bob read a function log entry on {seen.Subject}");
+    }
+
     private static async Task<Reply> CallAsync(NatsConnection caller, string token, string input = "x", string function = "echo")
     {
         var reply = await caller.RequestAsync<byte[], byte[]>(Subjects.ForFunction(function), Encoding.UTF8.GetBytes(input), new NatsHeaders { [MeshHeaders.Token] = token }, replyOpts: new NatsSubOpts { Timeout = TimeSpan.FromSeconds(10) });
