@@ -140,4 +140,24 @@ public sealed class CliInventoryTests(NatsServerFixture nats) : IAsyncLifetime
         Assert.DoesNotContain('\u009b', line);
         Assert.Equal(6, line.Split('\t').Length);
     }
+
+    [Fact]
+    public async Task Kv_PutGetLsRm_RoundTrip()
+    {
+        var bucket = Unique("bucket");
+        await OkAsync("kv", "create", bucket);
+        Assert.Equal("1\n", await OkAsync("kv", "put", bucket, "a.b", "--data", "one"));
+        await OkAsync("kv", "put", bucket, "a.c", "--data", "three");
+
+        Assert.Equal("one\n", await OkAsync("kv", "get", bucket, "a.b"));
+        var keys = JsonDocument.Parse(await OkAsync("kv", "ls", bucket, "-o", "json")).RootElement.EnumerateArray().ToDictionary(k => k.GetProperty("key").GetString()!, k => k.GetProperty("bytes").GetInt32());
+        Assert.Equal(new Dictionary<string, int> { ["a.b"] = 3, ["a.c"] = 5 }, keys);
+
+        var (exit, _, error) = await Cli.RunAsync("kv", "rm", bucket, "a.b", "--nats", _mesh.Url);
+        Assert.True(exit == 0, error);
+        var (gone, _, missing) = await Cli.RunAsync("kv", "get", bucket, "a.b", "--nats", _mesh.Url);
+        Assert.Equal(1, gone);
+        Assert.StartsWith("mesh: kv.not_found: ", missing, StringComparison.Ordinal);
+        Assert.DoesNotContain("a.b", await OkAsync("kv", "ls", bucket), StringComparison.Ordinal);
+    }
 }

@@ -30,12 +30,16 @@ public sealed partial class MeshUpTests(NatsServerFixture nats)
         Assert.Contains("shout('mesh') -> Hello, MESH!", output);
         Assert.Contains("split('mesh') -> {\"loud-only\":\"MESH\",\"hello\":\"Hello, mesh!\"}", output);
         Assert.DoesNotContain("FAILED", output);
-        var tokens = TokensLine().Match(output).Groups[1].Value;
-        Assert.False(Directory.Exists(tokens), "the temporary directory outlived mesh up");
+        // --once stops what the lines to paste would reach, so it prints none.
+        Assert.DoesNotContain("try them yourself", output);
+        var seed = SeedLine().Match(output).Groups[1].Value;
+        Assert.True(seed.Length > 0, output);
+        Assert.False(Directory.Exists(Path.GetDirectoryName(seed)), "the temporary directory outlived mesh up");
     }
 
     [Fact]
-    public async Task MeshNew_ScaffoldsAFunctionThatBuildsAndRuns()
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task MeshNew_ScaffoldsAFunctionThatBuildsAndRuns_AndInstallsItsCompilerOnce()
     {
         var directory = Directory.CreateTempSubdirectory("mesh-new-");
         try
@@ -49,6 +53,15 @@ public sealed partial class MeshUpTests(NatsServerFixture nats)
             Assert.True(exit == 0, output + error);
             Assert.Contains("greeter('world') -> Hello from greeter, world!", output);
             Assert.True(File.Exists(Path.Combine(made.Trim(), "build", "greeter.wasm")));
+
+            // A second build installs nothing again: the prebuild step calls npm install only while
+            // the compiler is missing. An npm that leaves a mark shows whether it was called.
+            var prebuild = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(made.Trim(), "package.json"))).RootElement.GetProperty("scripts").GetProperty("prebuild").GetString()!;
+            Assert.False(await PrebuildCallsNpmAsync(made.Trim(), prebuild), "npm install ran although the compiler was installed");
+            var asc = Path.Combine(made.Trim(), "node_modules", ".bin", "asc");
+            File.Move(asc, asc + ".away");
+            Assert.True(await PrebuildCallsNpmAsync(made.Trim(), prebuild), "npm install did not run although the compiler was missing");
+            File.Move(asc + ".away", asc);
         }
         finally
         {
@@ -163,6 +176,22 @@ public sealed partial class MeshUpTests(NatsServerFixture nats)
         }
     }
 
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    private static async Task<bool> PrebuildCallsNpmAsync(string directory, string prebuild)
+    {
+        var fake = Directory.CreateTempSubdirectory("fake-npm-");
+        var mark = Path.Combine(fake.FullName, "called");
+        await File.WriteAllTextAsync(Path.Combine(fake.FullName, "npm"), $"#!/bin/sh\ntouch '{mark}'\n");
+        File.SetUnixFileMode(Path.Combine(fake.FullName, "npm"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var start = new ProcessStartInfo("sh", ["-c", prebuild]) { WorkingDirectory = directory };
+        start.Environment["PATH"] = fake.FullName + ":" + Environment.GetEnvironmentVariable("PATH");
+        using var shell = Process.Start(start)!;
+        await shell.WaitForExitAsync();
+        var called = File.Exists(mark);
+        fake.Delete(recursive: true);
+        return called;
+    }
+
     private static async Task ReadUntilAsync(Process process, Func<string, bool> done, CancellationToken cancellationToken)
     {
         string? line;
@@ -214,6 +243,9 @@ public sealed partial class MeshUpTests(NatsServerFixture nats)
             directory.Delete(recursive: true);
         }
     }
+
+    [GeneratedRegex(@"seed: (\S+)\)")]
+    private static partial Regex SeedLine();
 
     [GeneratedRegex(@"tokens in (\S+)\)")]
     private static partial Regex TokensLine();

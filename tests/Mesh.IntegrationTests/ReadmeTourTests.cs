@@ -11,6 +11,8 @@ namespace Mesh.IntegrationTests;
 /// line after a command) must appear. Only the port, the tour's directory and HOME change, so
 /// the test runs beside others. Values that differ run to run (ids, times, counts) match any value.
 /// </summary>
+// Both this and the other Release build of the CLI (./mesh, install-cli.sh) write obj/Release: one at a time.
+[Collection(ReleaseBuildsOfTheCli.Name)]
 public sealed partial class ReadmeTourTests
 {
     [Fact]
