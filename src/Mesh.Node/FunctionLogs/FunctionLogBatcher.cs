@@ -3,103 +3,41 @@ using Mesh.Contracts.Wire;
 namespace Mesh.Node.FunctionLogs;
 
 /// <summary>
-/// Gathers log entries into one batch per function, keeping each function within its entries per
-/// second: what is over is counted, and the count is published as a <c>dropped</c> entry when
-/// its second is over. Used by one loop only, so it takes no locks.
+/// Gathers queued entries into one batch per function, in the order they came, with what each
+/// function left out (<see cref="FunctionLogRate"/>) first. Used by one loop only: no locks.
 /// </summary>
-public sealed class FunctionLogBatcher(int entriesPerSecond)
+public sealed class FunctionLogBatcher
 {
-    private readonly Dictionary<string, FunctionWindow> _functions = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<FunctionLogLine>> _batches = new(StringComparer.Ordinal);
 
-    /// <summary>Adds an entry unless its function is over its rate this second; false when it was dropped.</summary>
-    public bool Add(FunctionLogLine line)
+    public void Add(FunctionLogLine line) => BatchOf(line.Function).Add(line);
+
+    /// <summary>Puts a <c>dropped</c> entry at the head of the function's batch.</summary>
+    public void Dropped(string function, long second, long count) => BatchOf(function).Insert(0, new FunctionLogLine
     {
-        var second = line.Time.ToUnixTimeSeconds();
-        if (!_functions.TryGetValue(line.Function, out var window))
-        {
-            window = new FunctionWindow(second);
-            _functions[line.Function] = window;
-        }
+        Time = DateTimeOffset.FromUnixTimeSeconds(second),
+        Kind = FunctionLogLine.Kinds.Dropped,
+        Function = function,
+        DroppedCount = count,
+        Message = $"{count} entries left out: over this node's rate for the function (Mesh:FunctionLogs:EntriesPerSecond)",
+    });
 
-        window.Roll(second, line.Function);
-        if (window.Count >= entriesPerSecond)
-        {
-            window.Dropped++;
-            return false;
-        }
-
-        window.Count++;
-        window.Batch.Add(line);
-        return true;
-    }
-
-    /// <summary>
-    /// Takes every function's batch (a <c>dropped</c> entry first where a past second dropped
-    /// some), and forgets functions that logged nothing for a minute.
-    /// </summary>
-    public List<(string Function, List<FunctionLogLine> Lines)> Take(DateTimeOffset now)
+    /// <summary>Every function's batch; afterwards the batcher is empty.</summary>
+    public List<(string Function, List<FunctionLogLine> Lines)> Take()
     {
-        var second = now.ToUnixTimeSeconds();
-        var batches = new List<(string, List<FunctionLogLine>)>();
-        List<string>? idle = null;
-        foreach (var (function, window) in _functions)
-        {
-            window.Roll(second, function);
-            if (window.Batch.Count > 0)
-            {
-                batches.Add((function, window.Batch));
-                window.Batch = [];
-                window.LastActive = second;
-            }
-            else if (second - window.LastActive > 60 && window.Dropped == 0)
-            {
-                (idle ??= []).Add(function);
-            }
-        }
-
-        foreach (var function in idle ?? [])
-        {
-            _functions.Remove(function);
-        }
-
+        var batches = _batches.Where(b => b.Value.Count > 0).Select(b => (b.Key, b.Value)).ToList();
+        _batches.Clear();
         return batches;
     }
 
-    private sealed class FunctionWindow(long second)
+    private List<FunctionLogLine> BatchOf(string function)
     {
-        public long Second { get; private set; } = second;
-
-        public long LastActive { get; set; } = second;
-
-        public int Count { get; set; }
-
-        public long Dropped { get; set; }
-
-        public List<FunctionLogLine> Batch { get; set; } = [];
-
-        // A new second: what the last one dropped goes out first in the next batch.
-        public void Roll(long second, string function)
+        if (!_batches.TryGetValue(function, out var batch))
         {
-            if (second <= Second)
-            {
-                return;
-            }
-
-            if (Dropped > 0)
-            {
-                Batch.Insert(0, new FunctionLogLine
-                {
-                    Time = DateTimeOffset.FromUnixTimeSeconds(Second),
-                    Kind = FunctionLogLine.Kinds.Dropped,
-                    Function = function,
-                    DroppedCount = Dropped,
-                    Message = $"{Dropped} entries left out in this second: over this node's rate for the function (Mesh:FunctionLogs:EntriesPerSecond)",
-                });
-            }
-
-            Second = second;
-            Count = 0;
-            Dropped = 0;
+            batch = [];
+            _batches[function] = batch;
         }
+
+        return batch;
     }
 }

@@ -24,6 +24,7 @@ public sealed class FunctionLogPublisher : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<FunctionLogPublisher> _logger;
     private readonly string _node;
+    private readonly FunctionLogRate _rate;
     private long _overflow;
 
     public FunctionLogPublisher(INatsConnection nats, IOptions<NodeOptions> options, TimeProvider time, ILogger<FunctionLogPublisher> logger)
@@ -33,6 +34,7 @@ public sealed class FunctionLogPublisher : BackgroundService
         _time = time;
         _logger = logger;
         _node = options.Value.Nats.Name;
+        _rate = new FunctionLogRate(_options.EntriesPerSecond);
         _queue = Channel.CreateBounded<FunctionLogLine>(new BoundedChannelOptions(Math.Max(1, _options.QueueLength))
         {
             // Wait, not DropWrite: with Wait, TryWrite says false when full, so the loss is counted.
@@ -44,36 +46,55 @@ public sealed class FunctionLogPublisher : BackgroundService
     public bool Enabled => _options.Enabled;
 
     /// <summary>A line the guest logged.</summary>
-    public void Line(string function, string tokenId, string invocationId, string level, string text) => Queue(new FunctionLogLine
+    public void Line(string function, string tokenId, string invocationId, string level, string text)
     {
-        Time = _time.GetUtcNow(),
-        Kind = FunctionLogLine.Kinds.Log,
-        Function = function,
-        Token = tokenId,
-        Invocation = invocationId,
-        Level = level,
-        Message = PrintableText.Clean(text),
-        Node = _node,
-    });
+        if (Admit(function, out var now))
+        {
+            Queue(new FunctionLogLine
+            {
+                Time = now,
+                Kind = FunctionLogLine.Kinds.Log,
+                Function = function,
+                Token = tokenId,
+                Invocation = invocationId,
+                Level = level,
+                Message = PrintableText.Clean(text),
+                Node = _node,
+            });
+        }
+    }
 
     /// <summary>How an invocation ended: ok, or its code and message.</summary>
-    public void Outcome(string function, string tokenId, string invocationId, int step, MeshError error, long micros) => Queue(new FunctionLogLine
+    public void Outcome(string function, string tokenId, string invocationId, int step, MeshError error, long micros)
     {
-        Time = _time.GetUtcNow(),
-        Kind = FunctionLogLine.Kinds.Outcome,
-        Function = function,
-        Token = tokenId,
-        Invocation = invocationId,
-        Step = step,
-        Status = error.Code == ErrorCode.None ? "ok" : ErrorCodes.ToWire(error.Code),
-        Message = error.Code == ErrorCode.None ? null : PrintableText.Clean(error.Message, 1024),
-        Micros = Math.Max(1, micros),
-        Node = _node,
-    });
+        if (Admit(function, out var now))
+        {
+            Queue(new FunctionLogLine
+            {
+                Time = now,
+                Kind = FunctionLogLine.Kinds.Outcome,
+                Function = function,
+                Token = tokenId,
+                Invocation = invocationId,
+                Step = step,
+                Status = error.Code == ErrorCode.None ? "ok" : ErrorCodes.ToWire(error.Code),
+                Message = error.Code == ErrorCode.None ? null : PrintableText.Clean(error.Message, 1024),
+                Micros = Math.Max(1, micros),
+                Node = _node,
+            });
+        }
+    }
+
+    // Over the function's rate, an entry is only counted: nothing is allocated or queued.
+    private bool Admit(string function, out DateTimeOffset now)
+    {
+        now = _time.GetUtcNow();
+        return _options.Enabled && FunctionName.IsValid(function) && _rate.TryAdmit(function, now.ToUnixTimeSeconds());
+    }
 
     private void Queue(FunctionLogLine line)
     {
-        if (_options.Enabled && FunctionName.IsValid(line.Function) && !_queue.Writer.TryWrite(line))
+        if (!_queue.Writer.TryWrite(line))
         {
             Interlocked.Increment(ref _overflow);
         }
@@ -86,7 +107,7 @@ public sealed class FunctionLogPublisher : BackgroundService
             return;
         }
 
-        var batcher = new FunctionLogBatcher(_options.EntriesPerSecond);
+        var batcher = new FunctionLogBatcher();
         var buffer = new ArrayBufferWriter<byte>(4096);
         try
         {
@@ -124,7 +145,12 @@ public sealed class FunctionLogPublisher : BackgroundService
             Log.FunctionLogsOverflow(_logger, lost, _options.QueueLength);
         }
 
-        foreach (var (function, lines) in batcher.Take(_time.GetUtcNow()))
+        foreach (var (function, second, count) in _rate.TakeDropped(_time.GetUtcNow().ToUnixTimeSeconds()))
+        {
+            batcher.Dropped(function, second, count);
+        }
+
+        foreach (var (function, lines) in batcher.Take())
         {
             buffer.ResetWrittenCount();
             foreach (var entry in lines)
