@@ -15,6 +15,7 @@ namespace Mesh.IntegrationTests.Faults;
 /// uses keeps the replica count it was deployed with, whatever else runs, and losing the server
 /// that leads any of them loses no call and no job.
 /// </summary>
+[Collection(LeaderFailover.Name)]
 public sealed class ClusterReplicaTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly string[] Streams = ["KV_" + RevocationKeys.DefaultBucket, JobSubjects.JobStream, JobSubjects.DeadStream, "OBJ_mesh-modules"];
