@@ -23,8 +23,9 @@ public static class MeshDeclaration
         var jobs = await StreamReplicas.ResolveAsync(js, JobSubjects.JobStream, buckets.Replicas, cancellationToken);
         var dead = await StreamReplicas.ResolveAsync(js, JobSubjects.DeadStream, buckets.Replicas, cancellationToken);
         await JobStreams.DeclareAsync(js, new JobOptions(), TimeSpan.FromMilliseconds(new CeilingOptions().WallTimeMs), jobs, dead, cancellationToken);
-        var logs = await StreamReplicas.ResolveAsync(js, Contracts.Wire.Subjects.LogStream, buckets.Replicas, cancellationToken);
-        await js.CreateOrUpdateStreamAsync(Mesh.Node.FunctionLogs.FunctionLogRetention.Config(logs), cancellationToken);
+        // Function logs are best effort: one replica whatever --replicas says, so a busy mesh's logs
+        // never compete with revocations and jobs for the cluster's replication.
+        await js.CreateOrUpdateStreamAsync(Mesh.Node.FunctionLogs.FunctionLogRetention.Config(), cancellationToken);
     }
 
     /// <summary>Opens the revocation bucket, creating it (and saying so) only when it does not exist.</summary>
