@@ -132,6 +132,16 @@ public sealed class ContextTests : IDisposable
         Assert.StartsWith($"mesh: io: '{ContextsFile}' is not a contexts file", error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void AContextsFileWithNulls_ReadsAsEmpty_NotAsACrash()
+    {
+        Do("context", "add", "a", "--nats", FromContext);
+        File.WriteAllText(ContextsFile, "{ \"selected\": null, \"contexts\": null }");
+
+        Assert.Equal("\tNAME\tNATS\tKEY\tINBOX PREFIX", _cli.Ok("context", "ls"));
+        Assert.Equal("nats://127.0.0.1:4222", NatsOptionDefault());
+    }
+
     private string NatsOptionDefault() => NatsChosen();
 
     // Context changes report on stderr, as other commands that change something do.

@@ -102,17 +102,14 @@ public static class KvCommand
             await using var connection = await nats.ConnectAsync(result, cancellationToken);
             var store = await StoreAsync(connection, name, cancellationToken);
             var rows = new List<KvEntryRow>();
-            try
+            await foreach (var k in store.GetKeysAsync(cancellationToken: cancellationToken))
             {
-                await foreach (var k in store.GetKeysAsync(cancellationToken: cancellationToken))
+                // A key deleted while listing is not there any more, so not listed; the rest still are.
+                var entry = await store.TryGetEntryAsync<byte[]>(k, cancellationToken: cancellationToken);
+                if (entry.Success)
                 {
-                    var entry = await store.GetEntryAsync<byte[]>(k, cancellationToken: cancellationToken);
-                    rows.Add(new KvEntryRow(k, entry.Value?.Length ?? 0, entry.Revision, entry.Created));
+                    rows.Add(new KvEntryRow(k, entry.Value.Value?.Length ?? 0, entry.Value.Revision, entry.Value.Created));
                 }
-            }
-            catch (NatsKVKeyNotFoundException)
-            {
-                // Deleted while listing: not there any more, so not listed.
             }
 
             await output.WriteAsync(result, context.Out, rows, ["KEY", "BYTES", "REVISION", "WRITTEN"],

@@ -32,7 +32,9 @@ public sealed class ContextStore(string directory)
 
         try
         {
-            return JsonSerializer.Deserialize<ContextFile>(File.ReadAllText(Path), Json) ?? new ContextFile();
+            // A hand-edited file may say null for either part: read as absent, not as a crash later.
+            var file = JsonSerializer.Deserialize<ContextFile>(File.ReadAllText(Path), Json) ?? new ContextFile();
+            return file.Contexts is null ? file with { Contexts = new(StringComparer.Ordinal) } : file;
         }
         catch (JsonException e)
         {
