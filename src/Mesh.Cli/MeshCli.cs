@@ -15,6 +15,7 @@ public static class MeshCli
         CallCommand.Build(context),
         PublishCommand.Build(context),
         NodeCommand.Build(context),
+        GatewayCommand.Build(context),
         KvCommand.Build(context),
         UpCommand.Build(context),
         NewCommand.Build(context),

@@ -20,4 +20,7 @@ public sealed record CallOptions
 
     /// <summary>Which granted module to run (<c>sha256:HEX</c>); null for the grant's first.</summary>
     public string? Module { get; init; }
+
+    /// <summary>More headers for the call (the gateway's <c>Mesh-Http-Request</c> and trace context).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>>? Headers { get; init; }
 }

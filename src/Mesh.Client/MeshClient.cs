@@ -69,6 +69,11 @@ public sealed class MeshClient(INatsConnection nats)
             headers[MeshHeaders.Module] = options.Module;
         }
 
+        foreach (var (name, value) in options.Headers ?? [])
+        {
+            headers[name] = value;
+        }
+
         try
         {
             var msg = await nats.RequestAsync<ReadOnlyMemory<byte>, byte[]>(subject, input, headers, replyOpts: new NatsSubOpts { Timeout = options.Timeout }, cancellationToken: cancellationToken);
@@ -100,6 +105,7 @@ public sealed class MeshClient(INatsConnection nats)
             Step = int.TryParse(Header(MeshHeaders.Step), NumberStyles.None, CultureInfo.InvariantCulture, out var step) ? step : null,
             FanOut = Header(MeshHeaders.FanOut),
             Denied = Header(MeshHeaders.Denied),
+            HttpResponse = Header(MeshHeaders.HttpResponse),
         };
     }
 

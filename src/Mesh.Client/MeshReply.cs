@@ -20,6 +20,9 @@ public sealed record MeshReply(ErrorCode Code, string Status, string? Message, R
     /// <summary>Capabilities the function asked for and was refused.</summary>
     public string? Denied { get; init; }
 
+    /// <summary>The HTTP status and headers the function set (<c>Mesh-Http-Response</c>, base64url), when it set them.</summary>
+    public string? HttpResponse { get; init; }
+
     /// <summary>How many requests the call took (retries included).</summary>
     public int Attempts { get; init; } = 1;
 

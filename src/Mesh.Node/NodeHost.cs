@@ -102,6 +102,7 @@ public static class NodeHost
         services.AddSingleton<KvCapability>();
         services.AddSingleton<HttpCapability>();
         services.AddSingleton<ICapability, InvocationIo>();
+        services.AddSingleton<ICapability, HttpTriggerIo>();
         services.AddSingleton<ICapability>(sp => sp.GetRequiredService<LogCapability>());
         services.AddSingleton<ICapability>(sp => sp.GetRequiredService<MessagingCapability>());
         services.AddSingleton<ICapability>(sp => sp.GetRequiredService<KvCapability>());

@@ -70,4 +70,17 @@ public static class GuestAbi
     /// Redirects are never followed: the guest sees them and may make a new request, checked again.
     /// </summary>
     public const string HttpRequest = "http_request";
+
+    /// <summary>
+    /// <c>http_info() -> i32</c>: for a call that came through the HTTP gateway, the length of an
+    /// <see cref="HttpTrigger.Request"/> (read it with <c>result_read</c>); <see cref="HostStatus.NotFound"/> otherwise.
+    /// </summary>
+    public const string HttpInfo = "http_info";
+
+    /// <summary>
+    /// <c>http_respond(ptr, len) -> i32</c>: sets the HTTP status and headers of the answer (an
+    /// <see cref="HttpTrigger.Response"/>); the body is the output. <see cref="HostStatus.Invalid"/> for a status
+    /// outside 200-599 or a header the gateway owns. Ignored when the call did not come over HTTP.
+    /// </summary>
+    public const string HttpRespond = "http_respond";
 }

@@ -42,6 +42,9 @@ public enum ErrorCode
     FunctionError = 506,
     FunctionHostCallLimit = 507,
 
+    /// <summary>No function answers to that name or route (the HTTP gateway's 404).</summary>
+    FunctionNotFound = 508,
+
     NodeOverloaded = 600,
     NodeDraining = 601,
     NodeUnavailable = 602,

@@ -37,6 +37,7 @@ public static class ErrorCodes
         ErrorCode.FunctionOutputTooLarge => "function.output_too_large",
         ErrorCode.FunctionError => "function.error",
         ErrorCode.FunctionHostCallLimit => "function.host_call_limit",
+        ErrorCode.FunctionNotFound => "function.not_found",
         ErrorCode.NodeOverloaded => "node.overloaded",
         ErrorCode.NodeDraining => "node.draining",
         ErrorCode.NodeUnavailable => "node.unavailable",

@@ -43,4 +43,10 @@ public static class MeshHeaders
     public const string TraceParent = "traceparent";
 
     public const string TraceState = "tracestate";
+
+    /// <summary>On calls from the HTTP gateway: the request's method, path, query and forwarded headers (base64url MessagePack, <c>HostCalls.HttpTrigger</c>).</summary>
+    public const string HttpRequest = "Mesh-Http-Request";
+
+    /// <summary>On replies to such calls, when the function set them: the HTTP status and headers (base64url MessagePack).</summary>
+    public const string HttpResponse = "Mesh-Http-Response";
 }

@@ -43,13 +43,14 @@ public sealed class InvocationPipeline(
         RunAsync(subject, TokenLook.Of(tokenText, tokens), moduleText, input, position, cancellationToken);
 
     /// <summary>One message whose token was already looked up (<see cref="TokenLook"/>): unknown tokens are verified here.</summary>
+    /// <param name="httpRequest">For a call that came over HTTP: what <c>http_info</c> reads, already checked.</param>
     public async ValueTask<InvocationOutcome> RunAsync(
-        string subject, TokenLook token, string? moduleText, ReadOnlyMemory<byte> input, ChainPosition position, CancellationToken cancellationToken)
+        string subject, TokenLook token, string? moduleText, ReadOnlyMemory<byte> input, ChainPosition position, CancellationToken cancellationToken, byte[]? httpRequest = null)
     {
         var invocationId = $"{_node}-{Interlocked.Increment(ref _sequence):x}";
         var started = Stopwatch.GetTimestamp();
         stats.Started();
-        var outcome = await RunCoreAsync(invocationId, subject, token, moduleText, input, position, cancellationToken);
+        var outcome = await RunCoreAsync(invocationId, subject, token, moduleText, input, position, httpRequest, cancellationToken);
         var elapsed = Stopwatch.GetElapsedTime(started);
         var microseconds = (long)elapsed.TotalMicroseconds;
         stats.Completed(outcome.Error.Code, microseconds);
@@ -72,7 +73,7 @@ public sealed class InvocationPipeline(
     }
 
     private async ValueTask<InvocationOutcome> RunCoreAsync(
-        string invocationId, string subject, TokenLook token, string? moduleText, ReadOnlyMemory<byte> input, ChainPosition position, CancellationToken cancellationToken)
+        string invocationId, string subject, TokenLook token, string? moduleText, ReadOnlyMemory<byte> input, ChainPosition position, byte[]? httpRequest, CancellationToken cancellationToken)
     {
         var function = Subjects.FunctionOf(subject);
         InvocationOutcome Fail(ErrorCode code, string message, string tokenId = "-") =>
@@ -165,6 +166,7 @@ public sealed class InvocationPipeline(
             {
                 Token = verified.Value,
                 Position = position,
+                HttpRequest = httpRequest,
                 Invocations = new InvocationBudget(invocations - 1),
                 Stopping = cancellationToken,
             };

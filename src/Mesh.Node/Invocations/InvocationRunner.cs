@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Mesh.Contracts.HostCalls;
 using Mesh.Contracts.Wire;
 using Mesh.Node.Chaining;
 using Mesh.Node.Telemetry;
@@ -24,10 +25,20 @@ public sealed class InvocationRunner(InvocationPipeline pipeline, NextSteps next
             return new Invocation(position.Error, Subjects.FunctionOf(subject) ?? subject);
         }
 
+        byte[]? http = null;
+        if (Header(headers, MeshHeaders.HttpRequest) is { } httpText)
+        {
+            http = HttpTrigger.Decode(httpText);
+            if (http is null || !HttpTrigger.TryReadRequest(http, out _, out _))
+            {
+                return new Invocation(new MeshError(ErrorCode.RequestMalformed, $"{MeshHeaders.HttpRequest} must be base64url MessagePack [method, path, query, [[name, value]...]] of at most {HttpTrigger.MaxEncodedLength} characters"), Subjects.FunctionOf(subject) ?? subject);
+            }
+        }
+
         var activity = telemetry.StartInvocation(subject, position.Value);
         try
         {
-            var outcome = await pipeline.RunAsync(subject, token, Header(headers, MeshHeaders.Module), input, position.Value, drain.Ended);
+            var outcome = await pipeline.RunAsync(subject, token, Header(headers, MeshHeaders.Module), input, position.Value, drain.Ended, http);
             NodeTelemetry.Complete(activity, outcome);
             if (published.Enabled)
             {

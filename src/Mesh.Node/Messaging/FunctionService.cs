@@ -307,7 +307,7 @@ public sealed class FunctionService(
             var outcome = invocation.Outcome!;
             if (!invocation.HandsOn)
             {
-                await ReplyAsync(msg, outcome.Output, ReplyHeaders.Ok(outcome.Function, outcome.Step, outcome.Denied, fanOut: null));
+                await ReplyAsync(msg, outcome.Output, ReplyHeaders.Ok(outcome.Function, outcome.Step, outcome.Denied, fanOut: null, outcome.Context?.HttpResponse));
                 return;
             }
 

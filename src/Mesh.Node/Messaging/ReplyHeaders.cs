@@ -20,12 +20,18 @@ public static class ReplyHeaders
     /// <summary>Longest <c>Mesh-Denied</c>.</summary>
     public const int MaxDenied = 1024;
 
-    public static NatsHeaders Ok(string function, int step, string? denied, string? fanOut)
+    /// <param name="httpResponse">The HTTP status and headers the function set (<c>http_respond</c>, checked there).</param>
+    public static NatsHeaders Ok(string function, int step, string? denied, string? fanOut, byte[]? httpResponse = null)
     {
         var headers = Common("ok", function, step, denied);
         if (fanOut is not null)
         {
             headers[MeshHeaders.FanOut] = fanOut;
+        }
+
+        if (httpResponse is not null)
+        {
+            headers[MeshHeaders.HttpResponse] = Contracts.HostCalls.HttpTrigger.Encode(httpResponse);
         }
 
         return headers;

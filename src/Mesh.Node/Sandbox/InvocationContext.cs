@@ -64,6 +64,12 @@ public sealed class InvocationContext : IDisposable
 
     public ReadOnlyMemory<byte> Input { get; }
 
+    /// <summary>For a call that came over HTTP: the request's method, path, query and headers (<c>http_info</c>).</summary>
+    public byte[]? HttpRequest { get; init; }
+
+    /// <summary>The HTTP status and headers the guest set (<c>http_respond</c>), checked; null when it set none.</summary>
+    public byte[]? HttpResponse { get; set; }
+
     public EffectiveLimits Limits { get; }
 
     public string InvocationId { get; }

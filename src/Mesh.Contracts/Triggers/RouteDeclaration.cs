@@ -1,0 +1,46 @@
+using System.Text.Json.Serialization;
+
+namespace Mesh.Contracts.Triggers;
+
+/// <summary>
+/// An HTTP route a manifest declares (<c>route: POST /orders</c>), as <c>mesh deploy</c> writes it
+/// to the <see cref="TriggerBuckets.Routes"/> bucket. A public route carries its route token: the
+/// function's own deployed token (audience that function, granting only what its chain reaches),
+/// which the gateway presents for callers who bring none. A route that is not public carries no
+/// token: callers bring theirs as <c>Authorization: Bearer</c>.
+/// </summary>
+public sealed record RouteDeclaration
+{
+    [JsonPropertyName("app")]
+    public string App { get; init; } = "";
+
+    [JsonPropertyName("function")]
+    public string Function { get; init; } = "";
+
+    [JsonPropertyName("method")]
+    public string Method { get; init; } = "POST";
+
+    /// <summary>A literal path: '/' and then segments of letters, digits and -._~ (no parameters, no query).</summary>
+    [JsonPropertyName("path")]
+    public string Path { get; init; } = "/";
+
+    [JsonPropertyName("public")]
+    public bool Public { get; init; }
+
+    [JsonPropertyName("token")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Token { get; init; }
+
+    /// <summary>When the route token expires (Unix seconds); 0 without one.</summary>
+    [JsonPropertyName("expires")]
+    public long Expires { get; init; }
+
+    /// <summary>Whether <paramref name="path"/> is a route path Mesh accepts.</summary>
+    public static bool IsValidPath(string path) =>
+        path.Length is > 0 and <= 256 && path[0] == '/' && !path.Contains("//", StringComparison.Ordinal)
+        && path.All(c => char.IsAsciiLetterOrDigit(c) || c is '/' or '-' or '.' or '_' or '~')
+        && !path.Split('/').Any(segment => segment is "." or "..");
+
+    /// <summary>The methods a route may take.</summary>
+    public static readonly string[] Methods = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+}

@@ -1,0 +1,25 @@
+namespace Mesh.Contracts.Triggers;
+
+/// <summary>
+/// Where <c>mesh deploy</c> writes an application's triggers: its HTTP routes (read by gateways)
+/// and its schedules (read by nodes), one key per function, <c>APP.FUNCTION</c>. Nodes keep the
+/// last tick each schedule handed on in a third bucket, the only one of the three they write.
+/// </summary>
+public static class TriggerBuckets
+{
+    public const string Routes = "mesh-routes";
+    public const string Schedules = "mesh-schedules";
+    public const string Ticks = "mesh-schedule-ticks";
+
+    public static string Key(string app, string function) => $"{app}.{function}";
+
+    /// <summary>
+    /// An application's name as keys use it: letters, digits, '-' and '_' (what a directory name
+    /// becomes, like docker compose's project name), at most 64 characters; empty when none is left.
+    /// </summary>
+    public static string AppName(string text)
+    {
+        var kept = new string([.. text.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-')]).Trim('-');
+        return kept.Length > 64 ? kept[..64] : kept;
+    }
+}

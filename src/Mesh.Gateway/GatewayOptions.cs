@@ -1,0 +1,94 @@
+using System.Globalization;
+using System.Net;
+using Mesh.Contracts.Wire;
+
+namespace Mesh.Gateway;
+
+/// <summary>Bound from <c>Mesh__Gateway__...</c> (and <c>Mesh__Nats__Url</c>): the HTTP gateway.</summary>
+public sealed record GatewayOptions
+{
+    public const string Section = "Mesh:Gateway";
+
+    /// <summary>Where Kestrel listens: <c>HOST:PORT</c> (<c>0.0.0.0:8080</c> for every interface; port 0 picks a free one).</summary>
+    public string Listen { get; init; } = "127.0.0.1:8080";
+
+    /// <summary>The longest body taken; 0 means the NATS server's maximum payload less room for headers.</summary>
+    public long MaxBodyBytes { get; init; }
+
+    /// <summary>How long one request may take, reading its body included; 90% of it is the call's budget.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Request headers a function sees through <c>http_info</c>, by name; a name ending in '*' is a
+    /// prefix. <c>Authorization</c> never is: it carries the caller's token.
+    /// </summary>
+    public string[]? ForwardHeaders { get; init; }
+
+    public static readonly string[] DefaultForwardHeaders =
+        ["Accept", "Accept-Language", "Content-Type", "User-Agent", "If-Match", "If-None-Match", "If-Modified-Since", "Origin", "Referer", "X-*"];
+
+    /// <summary>The headers forwarded: <see cref="ForwardHeaders"/> when set, else the defaults.</summary>
+    public IReadOnlyList<string> EffectiveForwardHeaders => ForwardHeaders is { Length: > 0 } set ? set : DefaultForwardHeaders;
+
+    /// <summary>Slowest body a client may send after <see cref="MinBodyRateGrace"/>, in bytes per second; slower is answered 408.</summary>
+    public double MinBodyBytesPerSecond { get; init; } = 240;
+
+    public TimeSpan MinBodyRateGrace { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a client may take to send its request line and headers.</summary>
+    public TimeSpan RequestHeadersTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often the routes bucket is read afresh (besides watching it).</summary>
+    public TimeSpan RoutesResync { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The address and port <see cref="Listen"/> names, or null with <paramref name="problem"/>.</summary>
+    public static IPEndPoint? ParseListen(string text, out string problem)
+    {
+        problem = "";
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > 65535)
+        {
+            problem = $"Mesh:Gateway:Listen '{text}' must be HOST:PORT (127.0.0.1:8080, 0.0.0.0:8080, [::1]:8080)";
+            return null;
+        }
+
+        var host = text[..colon].Trim('[', ']');
+        var address = host == "localhost" ? IPAddress.Loopback : IPAddress.TryParse(host, out var parsed) ? parsed : null;
+        if (address is null)
+        {
+            problem = $"Mesh:Gateway:Listen '{text}': '{host}' is not an IP address (or localhost)";
+        }
+
+        return address is null ? null : new IPEndPoint(address, port);
+    }
+
+    public string? Validate(string natsUrl)
+    {
+        if (NatsUrl.Problem(natsUrl) is { } nats)
+        {
+            return nats;
+        }
+
+        if (ParseListen(Listen, out var listen) is null)
+        {
+            return listen;
+        }
+
+        if (Timeout <= TimeSpan.Zero || Timeout > TimeSpan.FromMinutes(10))
+        {
+            return "Mesh:Gateway:Timeout must be more than 0 and at most 10 minutes";
+        }
+
+        if (MaxBodyBytes < 0)
+        {
+            return "Mesh:Gateway:MaxBodyBytes must be 0 (the NATS maximum) or more";
+        }
+
+        if (EffectiveForwardHeaders.Any(h => h.Equals("Authorization", StringComparison.OrdinalIgnoreCase) || h == "*"))
+        {
+            return "Mesh:Gateway:ForwardHeaders may not name Authorization (it carries the caller's token) or '*'";
+        }
+
+        return null;
+    }
+}
