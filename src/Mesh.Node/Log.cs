@@ -163,4 +163,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 33, Level = LogLevel.Warning, Message = "{Count} function log entries dropped: more than {QueueLength} were waiting to be published")]
     public static partial void FunctionLogsOverflow(ILogger logger, long count, int queueLength);
+
+    [LoggerMessage(EventId = 34, Level = LogLevel.Information, Message = "schedule {Schedule}: tick {Tick:u} handed on as a durable job")]
+    public static partial void ScheduleTick(ILogger logger, string schedule, DateTimeOffset tick);
+
+    [LoggerMessage(EventId = 35, Level = LogLevel.Warning, Message = "schedule {Schedule}: tick {Tick} not handed on yet, trying again: {Reason}")]
+    public static partial void ScheduleNotHandedOn(ILogger logger, string schedule, string tick, string reason);
+
+    [LoggerMessage(EventId = 36, Level = LogLevel.Warning, Message = "schedule {Schedule}: its token expired at {Expires:u}; it runs again once mesh deploy writes a new one")]
+    public static partial void ScheduleTokenExpired(ILogger logger, string schedule, DateTimeOffset expires);
 }

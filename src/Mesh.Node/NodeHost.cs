@@ -136,6 +136,7 @@ public static class NodeHost
         services.AddHostedService<ServiceDiscovery>();
         services.AddHostedService<Health.ReadyFile>();
         services.AddHostedService<Jobs.JobService>();
+        services.AddHostedService<Schedules.ScheduleService>();
         AddTracing(services, configuration);
         return services;
     }

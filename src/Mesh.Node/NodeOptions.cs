@@ -32,6 +32,8 @@ public sealed record NodeOptions
 
     public Jobs.JobOptions Jobs { get; init; } = new();
 
+    public Schedules.ScheduleOptions Schedules { get; init; } = new();
+
     public FunctionLogs.FunctionLogOptions FunctionLogs { get; init; } = new();
 
     /// <summary>Null when valid, else what is wrong, naming the setting.</summary>

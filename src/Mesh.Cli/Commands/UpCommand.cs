@@ -33,7 +33,8 @@ public static class UpCommand
         var nats = new Option<string?>("--nats") { Description = "Use this NATS (with JetStream) instead of starting a nats-server" };
         var once = new Option<bool>("--once") { Description = "Call the examples, then stop (exit 1 if any failed)" };
         var watch = new Option<bool>("--watch") { Description = "Rebuild and redeploy when the application's sources change (tokens are rewritten in place)" };
-        var command = new Command("up", "Run a local mesh: nats-server, nodes, the example functions; Ctrl-C stops it all") { manifest, nodes, nats, once, watch };
+        var gateway = new Option<string>("--gateway") { Description = "HOST:PORT of the HTTP gateway it starts (a free port when 8080 is taken)", DefaultValueFactory = _ => "127.0.0.1:8080" };
+        var command = new Command("up", "Run a local mesh: nats-server, nodes, an HTTP gateway, the example functions; Ctrl-C stops it all") { manifest, nodes, nats, once, watch, gateway };
         command.SetAction(async (result, cancellationToken) =>
         {
             if (result.GetValue(nodes) is < 1 or > 16)
@@ -51,6 +52,11 @@ public static class UpCommand
                 throw CliException.Usage($"--nats: {problem}");
             }
 
+            if (Mesh.Gateway.GatewayOptions.ParseListen(result.GetValue(gateway)!, out var listenProblem) is null)
+            {
+                throw CliException.Usage($"--gateway: {listenProblem}");
+            }
+
             var app = ManifestReader.Read(result.GetValue(manifest)!);
 
             // Ctrl-C and SIGTERM end the wait; the cleanup below still runs.
@@ -66,7 +72,7 @@ public static class UpCommand
             await using var mesh = new LocalMesh(context);
             try
             {
-                return await mesh.RunAsync(app, result.GetValue(nodes), result.GetValue(nats), result.GetValue(once), result.GetValue(watch), stop.Token) ? 0 : 1;
+                return await mesh.RunAsync(app, result.GetValue(nodes), result.GetValue(nats), result.GetValue(once), result.GetValue(watch), result.GetValue(gateway)!, stop.Token) ? 0 : 1;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -85,8 +91,9 @@ public static class UpCommand
         private readonly List<IHost> _nodes = [];
         private NatsServerProcess? _server;
         private NatsConnection? _client;
+        private Microsoft.AspNetCore.Builder.WebApplication? _gateway;
 
-        public async Task<bool> RunAsync(AppManifest app, int nodeCount, string? url, bool once, bool watch, CancellationToken cancellationToken)
+        public async Task<bool> RunAsync(AppManifest app, int nodeCount, string? url, bool once, bool watch, string listen, CancellationToken cancellationToken)
         {
             if (url is null)
             {
@@ -108,6 +115,8 @@ public static class UpCommand
             }
 
             await Say($"{nodeCount} node{(nodeCount == 1 ? "" : "s")} serving mesh.fn.>, trusting only a throw-away issuer {issuer.PublicKeyText} (seed: {seed})");
+            var http = await StartGatewayAsync(url, listen, cancellationToken);
+            await Say($"HTTP gateway on {http}: POST /fn/NAME with a bearer token{(app.Functions.Any(f => f.Route is not null) ? ", and the manifest's routes" : "")}");
             var tokens = Directory.CreateDirectory(Path.Combine(_directory.FullName, "tokens")).FullName;
             foreach (var function in deployed)
             {
@@ -133,6 +142,20 @@ public static class UpCommand
             {
                 var token = Path.Combine(tokens, function.Spec.Name + ".token");
                 await context.Out.WriteLineAsync("  " + PasteableCommand.Line(context, "call", function.Spec.Name, "--token", "@" + token, "--data", function.Spec.Example!, "--nats", NatsUrl.Redact(url)));
+            }
+
+            await context.Out.WriteLineAsync();
+            await Say("and over HTTP:");
+            foreach (var function in deployed.Where(f => f.Spec.Example is not null))
+            {
+                var token = Path.Combine(tokens, function.Spec.Name + ".token");
+                await context.Out.WriteLineAsync($"  curl -sS -X POST {http}/fn/{function.Spec.Name} -H \"Authorization: Bearer $(cat {PasteableCommand.Quote(token)})\" --data-binary {PasteableCommand.Quote(function.Spec.Example!)}");
+            }
+
+            foreach (var function in deployed.Where(f => f.Spec.Route is { Public: true }))
+            {
+                var route = function.Spec.Route!;
+                await context.Out.WriteLineAsync($"  curl -sS -X {route.Method} {http}{route.Path}{(function.Spec.Example is { } example ? " --data-binary " + PasteableCommand.Quote(example) : "")}");
             }
 
             await context.Out.WriteLineAsync();
@@ -250,11 +273,45 @@ public static class UpCommand
 
         private Task Say(string line) => context.Out.WriteLineAsync($"mesh up: {line}");
 
+        // The gateway on the address asked for, or on a free port when that one is taken.
+        private async Task<string> StartGatewayAsync(string url, string listen, CancellationToken cancellationToken)
+        {
+            foreach (var address in new[] { listen, "127.0.0.1:0" }.Distinct())
+            {
+                var gateway = Mesh.Gateway.GatewayHost.Build([], new Dictionary<string, string?>
+                {
+                    ["Mesh:Nats:Url"] = url,
+                    ["Mesh:Gateway:Listen"] = address,
+                    ["Logging:LogLevel:Default"] = "Warning",
+                }, embedded: true);
+                try
+                {
+                    await gateway.StartAsync(cancellationToken);
+                    _gateway = gateway;
+                    return Mesh.Gateway.GatewayHost.Addresses(gateway)[0];
+                }
+                catch (IOException e)
+                {
+                    await gateway.DisposeAsync();
+                    await Say($"cannot listen on {address} ({e.Message}); taking a free port");
+                }
+            }
+
+            throw new CliException("gateway", "cannot listen on any port");
+        }
+
         public async ValueTask DisposeAsync()
         {
             if (_client is not null)
             {
                 await _client.DisposeAsync();
+            }
+
+            if (_gateway is not null)
+            {
+                using var stopGateway = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await _gateway.StopAsync(stopGateway.Token);
+                await _gateway.DisposeAsync();
             }
 
             foreach (var node in _nodes)

@@ -10,7 +10,11 @@ using NATS.Client.KeyValueStore;
 namespace Mesh.Cli.Manifest;
 
 /// <summary>A function as deployed: its module's digest and, when an issuer signed one, its token.</summary>
-public sealed record DeployedFunction(FunctionSpec Spec, Sha256Digest Module, string? Token);
+public sealed record DeployedFunction(FunctionSpec Spec, Sha256Digest Module, string? Token)
+{
+    /// <summary>What its token grants: itself and what its calls reach, each at its module.</summary>
+    public System.Collections.Immutable.ImmutableArray<FunctionGrant> Grants { get; init; } = [];
+}
 
 /// <summary>
 /// Puts a manifest on a NATS: runs each distinct build command once (in the manifest's directory),
@@ -49,19 +53,26 @@ public sealed class ManifestDeployment(CliContext context)
         }
 
         var now = context.Time.GetUtcNow().ToUnixTimeSeconds();
-        return
+        List<DeployedFunction> deployed =
         [
-            .. manifest.Functions.Select(function => new DeployedFunction(function, digests[function.Name], issuer is null ? null : TokenCodec.ToText(CliException.Unwrap(TokenIssuer.Issue(issuer, new BlockClaims
+            .. manifest.Functions.Select(function =>
             {
-                TokenId = TokenIssuer.NewTokenId(),
-                IssuedAt = now,
-                NotBefore = now,
-                Expires = now + (long)manifest.TokenTtl.TotalSeconds,
-                MaxDepth = manifest.MaxDepth,
-                Audience = function.Name,
-                Functions = [.. manifest.Reachable(function).Select(f => f.Grant(digests[f.Name]))],
-            }))))),
+                System.Collections.Immutable.ImmutableArray<FunctionGrant> grants = [.. manifest.Reachable(function).Select(f => f.Grant(digests[f.Name]))];
+                var token = issuer is null ? null : TokenCodec.ToText(CliException.Unwrap(TokenIssuer.Issue(issuer, new BlockClaims
+                {
+                    TokenId = TokenIssuer.NewTokenId(),
+                    IssuedAt = now,
+                    NotBefore = now,
+                    Expires = now + (long)manifest.TokenTtl.TotalSeconds,
+                    MaxDepth = manifest.MaxDepth,
+                    Audience = function.Name,
+                    Functions = grants,
+                })));
+                return new DeployedFunction(function, digests[function.Name], token) { Grants = grants };
+            }),
         ];
+        await new TriggerDeployment(context).WriteAsync(manifest, deployed, nats, issuer, buckets.Replicas, cancellationToken);
+        return deployed;
     }
 
     private async Task BuildAsync(string directory, string command, CancellationToken cancellationToken)

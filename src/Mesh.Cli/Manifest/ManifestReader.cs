@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Mesh.Cli.Parsing;
 using Mesh.Contracts.Tokens;
 using Mesh.Contracts.Tokens.Rules;
+using Mesh.Contracts.Triggers;
 using Mesh.Contracts.Wire;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -16,10 +17,11 @@ namespace Mesh.Cli.Manifest;
 /// </summary>
 public static class ManifestReader
 {
-    private static readonly string[] TopFields = ["functions", "buckets", "tokens"];
-    private static readonly string[] FunctionFields = ["module", "build", "log", "http", "kv", "publish", "request", "limits", "then", "example"];
+    private static readonly string[] TopFields = ["name", "functions", "buckets", "tokens"];
+    private static readonly string[] FunctionFields = ["module", "build", "log", "http", "kv", "publish", "request", "limits", "then", "example", "route", "public", "schedule"];
     private static readonly string[] LimitFields = ["fuel", "memory", "wallTime", "output", "hostCalls"];
-    private static readonly string[] TokenFields = ["ttl", "maxDepth"];
+    private static readonly string[] TokenFields = ["ttl", "maxDepth", "triggerTtl"];
+    private static readonly string[] ScheduleFields = ["cron", "input"];
 
     public static AppManifest Read(string path)
     {
@@ -76,6 +78,7 @@ public static class ManifestReader
             ? reader.Strings(bucketsNode, "buckets", b => KvRule.IsValidBucket(b) ? null : "is not a valid bucket name (letters, digits, - and _)")
             : [];
         var ttl = TimeSpan.FromDays(1);
+        var triggerTtl = TimeSpan.FromDays(30);
         var maxDepth = 4;
         if (root.Children.TryGetValue("tokens", out var tokensNode))
         {
@@ -86,13 +89,29 @@ public static class ManifestReader
                 ttl = reader.Convert(ttlNode, "tokens.ttl", (v, f) => Units.Duration(v, f));
             }
 
+            if (tokens.Children.TryGetValue("triggerTtl", out var triggerNode))
+            {
+                triggerTtl = reader.Convert(triggerNode, "tokens.triggerTtl", (v, f) => Units.Duration(v, f));
+            }
+
             if (tokens.Children.TryGetValue("maxDepth", out var depthNode))
             {
                 maxDepth = (int)reader.Convert(depthNode, "tokens.maxDepth", (v, f) => Units.Count(v, f));
             }
         }
 
-        return new AppManifest(path, functions, buckets, ttl, maxDepth);
+        // The application's name scopes its routes and schedules (a deploy replaces only its own):
+        // the 'name' field, else the manifest's directory, as docker compose names a project.
+        var name = root.Children.TryGetValue("name", out var nameNode)
+            ? reader.Convert(nameNode, "name", (v, f) => TriggerBuckets.AppName(v) == v && v.Length > 0 ? v : throw CliException.Usage($"{f}: '{v}' is not a valid name (letters, digits, - and _, at most 64)"))
+            : TriggerBuckets.AppName(Path.GetFileName(Path.GetDirectoryName(path)!)) is { Length: > 0 } directory ? directory : "app";
+        var routes = functions.Where(f => f.Route is not null).GroupBy(f => (f.Route!.Method, f.Route.Path)).FirstOrDefault(g => g.Count() > 1);
+        if (routes is not null)
+        {
+            throw new CliException("manifest", $"{file}: route {routes.Key.Method} {routes.Key.Path} is declared by {string.Join(" and ", routes.Select(f => f.Name))}");
+        }
+
+        return new AppManifest(path, functions, buckets, ttl, maxDepth) { Name = name, TriggerTtl = triggerTtl };
     }
 
     private static CliException Error(string file, Mark mark, string field, string message) =>
@@ -133,11 +152,57 @@ public static class ManifestReader
                 throw Error(file, value.Start, field, invalid);
             }
 
+            RouteSpec? route = null;
+            if (spec.Children.TryGetValue("route", out var routeNode))
+            {
+                route = Convert(routeNode, field + ".route", (v, f) => RouteSpec.TryParse(v, out var parsed, out var problem) ? parsed! : throw CliException.Usage($"{f}: {problem}"));
+            }
+
+            if (spec.Children.TryGetValue("public", out var publicNode))
+            {
+                var isPublic = Convert(publicNode, field + ".public", (v, f) => v switch
+                {
+                    "true" => true,
+                    "false" => false,
+                    _ => throw CliException.Usage($"{f}: '{v}' is not true or false"),
+                });
+                route = route is null
+                    ? throw Error(file, publicNode.Start, field + ".public", "needs a route (route: POST /path)")
+                    : route with { Public = isPublic };
+            }
+
+            var schedule = spec.Children.TryGetValue("schedule", out var scheduleNode) ? Schedule(scheduleNode, field + ".schedule") : null;
             var then = List("then", (v, f) => FunctionName.IsValid(v) ? v : throw CliException.Usage($"{f}: '{v}' is not a valid function name"));
             return new FunctionSpec(name, module, build, capabilities, Limits(spec, field), then, (int)key.Start.Line)
             {
                 Example = spec.Children.TryGetValue("example", out var example) ? Scalar(example, field + ".example") : null,
+                Route = route,
+                Schedule = schedule,
             };
+        }
+
+        // A cron expression, or { cron, input }.
+        private ScheduleSpec Schedule(YamlNode node, string field)
+        {
+            string cron;
+            var input = "";
+            if (node is YamlMappingNode mapping)
+            {
+                Fields(mapping, field, ScheduleFields);
+                cron = Scalar(Required<YamlScalarNode>(mapping, "cron", field), field + ".cron");
+                input = mapping.Children.TryGetValue("input", out var inputNode) ? Scalar(inputNode, field + ".input") : "";
+            }
+            else
+            {
+                cron = Scalar(node, field);
+            }
+
+            if (Mesh.Client.Declarations.ScheduleClock.Parse(cron, out var problem) is null)
+            {
+                throw Error(file, node.Start, field, problem);
+            }
+
+            return new ScheduleSpec(cron, input);
         }
 
         private Limits Limits(YamlMappingNode spec, string field)

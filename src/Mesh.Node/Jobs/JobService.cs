@@ -213,8 +213,9 @@ public sealed class JobService(
 
     public override void Dispose()
     {
+        // The slots are not disposed: a loop the stop timeout left running may still release one,
+        // and a SemaphoreSlim whose wait handle was never asked for holds nothing to free.
         _taking.Dispose();
-        _slots.Dispose();
         base.Dispose();
     }
 
