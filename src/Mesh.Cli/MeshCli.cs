@@ -16,6 +16,7 @@ public static class MeshCli
         PublishCommand.Build(context),
         NodeCommand.Build(context),
         GatewayCommand.Build(context),
+        SchedulesCommand.Build(context),
         KvCommand.Build(context),
         UpCommand.Build(context),
         NewCommand.Build(context),

@@ -79,6 +79,11 @@ public sealed record GatewayOptions
             return "Mesh:Gateway:Timeout must be more than 0 and at most 10 minutes";
         }
 
+        if (MinBodyRateGrace <= TimeSpan.FromSeconds(1) || MinBodyBytesPerSecond <= 0)
+        {
+            return "Mesh:Gateway:MinBodyRateGrace must be more than 1 second and MinBodyBytesPerSecond more than 0 (Kestrel's bounds)";
+        }
+
         if (MaxBodyBytes < 0)
         {
             return "Mesh:Gateway:MaxBodyBytes must be 0 (the NATS maximum) or more";
