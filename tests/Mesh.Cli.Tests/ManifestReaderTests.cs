@@ -74,4 +74,67 @@ public sealed class ManifestReaderTests
     {
         Assert.StartsWith(expected, Error(yaml));
     }
+
+    [Fact]
+    public void RoutesAndSchedules_AreRead_UnderTheApplicationsName()
+    {
+        var app = Parse("""
+            name: store
+            functions:
+              orders:
+                module: a.wasm
+                route: POST /orders
+                public: true
+              report:
+                module: a.wasm
+                schedule: "*/5 * * * *"
+              tick:
+                module: a.wasm
+                schedule: { cron: "* * * * * *", input: hello }
+            tokens: { triggerTtl: 7d }
+            """);
+        Assert.Equal("store", app.Name);
+        Assert.Equal(TimeSpan.FromDays(7), app.TriggerTtl);
+        Assert.Equal(new RouteSpec("POST", "/orders", true), app.Functions[0].Route);
+        Assert.Equal(new ScheduleSpec("*/5 * * * *", ""), app.Functions[1].Schedule);
+        Assert.Equal(new ScheduleSpec("* * * * * *", "hello"), app.Functions[2].Schedule);
+        // Without a name, the manifest's directory names the application, as docker compose does.
+        Assert.Equal("shop", Parse("functions: { a: { module: a.wasm } }").Name);
+    }
+
+    [Theory]
+    [InlineData("route: GET", "is not METHOD /path")]
+    [InlineData("route: FETCH /x", "is not METHOD /path")]
+    [InlineData("route: POST /a/../b", "is not a route path")]
+    [InlineData("route: POST /fn/x", "is not a route path")]
+    [InlineData("route: POST /a?b=1", "is not a route path")]
+    [InlineData("public: true", "needs a route")]
+    [InlineData("schedule: \"* * *\"", "3 fields")]
+    [InlineData("schedule: \"61 * * * *\"", "not a cron expression")]
+    [InlineData("schedule: { cron: \"* * * * *\", when: now }", "unknown field")]
+    public void BadRoutesAndSchedules_NameTheirLine(string field, string problem)
+    {
+        var message = Error($$"""
+            functions:
+              a:
+                module: a.wasm
+                {{field}}
+            """);
+        Assert.Contains(problem, message);
+        Assert.StartsWith("mesh.yaml:", message);
+    }
+
+    [Fact]
+    public void TwoFunctionsOnOneRoute_AreRefused()
+    {
+        Assert.Contains("is declared by a and b", Error("""
+            functions:
+              a: { module: a.wasm, route: POST /x }
+              b: { module: a.wasm, route: POST /x }
+            """));
+        Assert.Contains("not a valid name", Error("""
+            name: "my app"
+            functions: { a: { module: a.wasm } }
+            """));
+    }
 }
