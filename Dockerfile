@@ -10,8 +10,21 @@ COPY src/ src/
 ARG TARGETARCH
 RUN dotnet publish src/Mesh.Node/Mesh.Node.csproj -c Release -a ${TARGETARCH:-amd64} --os linux --self-contained false \
     -p:PublishReadyToRun=true -o /app --nologo
+RUN dotnet publish src/Mesh.Gateway/Mesh.Gateway.csproj -c Release -a ${TARGETARCH:-amd64} --os linux --self-contained false \
+    -p:PublishReadyToRun=true -o /gateway --nologo
 
-FROM mcr.microsoft.com/dotnet/runtime:10.0
+# The HTTP gateway (docker build --target gateway): no key, no state; reads routes from NATS.
+FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS gateway
+WORKDIR /app
+COPY --from=build /gateway .
+ENV Mesh__Nats__Url=nats://nats:4222 \
+    Mesh__Gateway__Listen=0.0.0.0:8080
+EXPOSE 8080
+USER app
+ENTRYPOINT ["dotnet", "Mesh.Gateway.dll"]
+
+# The node (the default target).
+FROM mcr.microsoft.com/dotnet/runtime:10.0 AS node
 WORKDIR /app
 COPY --from=build /app .
 ENV Mesh__Nats__Url=nats://nats:4222 \
