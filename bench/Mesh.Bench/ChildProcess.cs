@@ -26,9 +26,28 @@ public sealed class ChildProcess : IDisposable
     public long StartedAt { get; private init; }
 
     /// <param name="dll">A path, relative to this benchmark's directory unless rooted.</param>
+    // Mesh.Node.dll runs from its own build output: beside the bench, which references the CLI and
+    // so the gateway (ASP.NET Core), the assemblies that framework provides are not copied.
+    public static string Located(string dll)
+    {
+        if (dll != "Mesh.Node.dll")
+        {
+            return Path.Combine(AppContext.BaseDirectory, dll);
+        }
+
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Mesh.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+        return directory is null ? Path.Combine(AppContext.BaseDirectory, dll) : Path.Combine(directory.FullName, "src", "Mesh.Node", "bin", configuration, "net10.0", dll);
+    }
+
     public static ChildProcess Start(string dll, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment)
     {
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, dll), .. arguments])
+        var start = new ProcessStartInfo("dotnet", [Located(dll), .. arguments])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

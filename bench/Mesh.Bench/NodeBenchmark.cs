@@ -51,7 +51,7 @@ public static class NodeBenchmark
             // publishes it (ReadyToRun: code compiled ahead of time, tiered up when hot).
             var starts = new List<string>
             {
-                await ColdStartsAsync(client, meshHeaders, Path.Combine(AppContext.BaseDirectory, "Mesh.Node.dll"), environment, "as built (`dotnet build`, JIT only)"),
+                await ColdStartsAsync(client, meshHeaders, ChildProcess.Located("Mesh.Node.dll"), environment, "as built (`dotnet build`, JIT only)"),
                 await ReadyToRunStartAsync(client, meshHeaders, environment),
             };
             start = string.Join("\n", starts);

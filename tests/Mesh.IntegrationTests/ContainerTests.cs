@@ -94,7 +94,7 @@ public sealed partial class ContainerTests
     [Fact]
     public async Task ANodeWithSettingsThatCannotWork_ExitsAtOnceWithOneLine()
     {
-        var (exit, output, error) = await RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "Mesh.Node.dll")], new Dictionary<string, string>
+        var (exit, output, error) = await RunAsync("dotnet", [NodeProcess.NodeAssembly], new Dictionary<string, string>
         {
             ["Mesh__Tokens__TrustedRoots__0"] = "not-a-key",
         });

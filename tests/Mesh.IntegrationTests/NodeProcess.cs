@@ -43,7 +43,18 @@ public sealed class NodeProcess : IDisposable
 
     /// <summary>Starts a node without waiting for it to serve (it may never: a test of failing to connect).</summary>
     public static NodeProcess Launch(string natsUrl, string trustedRoot, IDictionary<string, string>? settings = null) =>
-        Launch([Path.Combine(AppContext.BaseDirectory, "Mesh.Node.dll")], natsUrl, trustedRoot, settings);
+        Launch([NodeAssembly], natsUrl, trustedRoot, settings);
+
+    // The node's own build output: beside the tests, which reference the gateway (ASP.NET Core),
+    // the assemblies that framework provides are not copied, and the node runs on .NET alone.
+    internal static string NodeAssembly
+    {
+        get
+        {
+            var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+            return Path.Combine(MeshCluster.RepositoryRoot(), "src", "Mesh.Node", "bin", configuration, "net10.0", "Mesh.Node.dll");
+        }
+    }
 
     /// <summary>A node run the way a user runs one: <c>mesh node ARGS</c>, settings from the environment.</summary>
     public static NodeProcess LaunchCli(string[] args, string natsUrl, string trustedRoot, IDictionary<string, string>? settings = null) =>
