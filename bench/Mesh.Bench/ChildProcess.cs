@@ -26,11 +26,11 @@ public sealed class ChildProcess : IDisposable
     public long StartedAt { get; private init; }
 
     /// <param name="dll">A path, relative to this benchmark's directory unless rooted.</param>
-    // Mesh.Node.dll runs from its own build output: beside the bench, which references the CLI and
+    // Mesh.Node.dll (and Mesh.Gateway.dll) run from their own build output: beside the bench, which references the CLI and
     // so the gateway (ASP.NET Core), the assemblies that framework provides are not copied.
     public static string Located(string dll)
     {
-        if (dll != "Mesh.Node.dll")
+        if (dll is not ("Mesh.Node.dll" or "Mesh.Gateway.dll"))
         {
             return Path.Combine(AppContext.BaseDirectory, dll);
         }
@@ -42,7 +42,7 @@ public sealed class ChildProcess : IDisposable
         }
 
         var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-        return directory is null ? Path.Combine(AppContext.BaseDirectory, dll) : Path.Combine(directory.FullName, "src", "Mesh.Node", "bin", configuration, "net10.0", dll);
+        return directory is null ? Path.Combine(AppContext.BaseDirectory, dll) : Path.Combine(directory.FullName, "src", Path.GetFileNameWithoutExtension(dll), "bin", configuration, "net10.0", dll);
     }
 
     public static ChildProcess Start(string dll, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment)

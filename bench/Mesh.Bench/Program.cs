@@ -6,7 +6,7 @@ using BenchmarkDotNet.Loggers;
 using BenchmarkDotNet.Running;
 using Mesh.Bench;
 
-// Usage: dotnet run -c Release --project bench/Mesh.Bench -- tokens|node|chain|soak [docs/benchmarks.md]
+// Usage: dotnet run -c Release --project bench/Mesh.Bench -- tokens|node|gateway|chain|soak [docs/benchmarks.md]
 var suite = args.FirstOrDefault() ?? "tokens";
 var document = args.Length > 1 ? args[1] : Path.Combine("docs", "benchmarks.md");
 
@@ -14,6 +14,19 @@ if (suite == "responder")
 {
     // Not a suite: the plain responder the node suite runs as a process of its own.
     return await PlainResponder.RunAsync(args[1]);
+}
+
+if (suite == "http-echo")
+{
+    // Not a suite: the plain HTTP endpoint the gateway suite runs as a process of its own.
+    return await PlainHttpEcho.RunAsync(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture));
+}
+
+if (suite == "gateway")
+{
+    BenchmarksDocument.WriteSection(document, suite, await GatewayBenchmark.RunAsync());
+    Console.WriteLine($"wrote the '{suite}' section of {document}");
+    return 0;
 }
 
 if (suite == "load")
@@ -45,7 +58,7 @@ if (suite == "chain")
 
 if (suite is not ("tokens" or "sandbox"))
 {
-    Console.Error.WriteLine($"unknown suite '{suite}' (known: tokens, sandbox, node, chain, soak)");
+    Console.Error.WriteLine($"unknown suite '{suite}' (known: tokens, sandbox, node, gateway, chain, soak)");
     return 2;
 }
 
