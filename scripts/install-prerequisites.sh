@@ -30,6 +30,11 @@ if ! command -v docker-compose >/dev/null 2>&1; then
   missing+=(docker-compose)
 fi
 
+# curl, for the README's HTTP tour (the gateway) and its test.
+if ! command -v curl >/dev/null 2>&1; then
+  missing+=(curl)
+fi
+
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-prerequisites: installing ${missing[*]}" >&2
   sudo=""

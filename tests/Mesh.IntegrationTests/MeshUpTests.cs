@@ -78,7 +78,7 @@ public sealed partial class MeshUpTests(NatsServerFixture nats)
         var wrapper = Path.Combine(Path.GetTempPath(), $"mesh-{Guid.NewGuid():N}.sh");
         await File.WriteAllTextAsync(wrapper, $"#!/bin/sh\nexec dotnet '{Path.Combine(AppContext.BaseDirectory, "mesh.dll")}' \"$@\"\n");
         File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "mesh.dll"), "up", "-f", Manifest, "--nodes", "1"])
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "mesh.dll"), "up", "-f", Manifest, "--nodes", "1", "--gateway", "127.0.0.1:0"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -114,6 +114,19 @@ public sealed partial class MeshUpTests(NatsServerFixture nats)
             await pasted.WaitForExitAsync(timeout.Token);
             Assert.True(pasted.ExitCode == 0, $"{call}\n{answer}{complaint}");
             Assert.NotEqual("", answer.Trim());
+        }
+
+        // And every printed curl line, through the gateway mesh up started: bearer calls and the public route.
+        var curls = lines.Where(l => l.StartsWith("  curl ", StringComparison.Ordinal)).ToList();
+        Assert.True(curls.Count > calls.Count, output);
+        Assert.Contains(curls, c => c.Contains("/hello --data-binary Mesh", StringComparison.Ordinal) && !c.Contains("Authorization", StringComparison.Ordinal));
+        foreach (var curl in curls)
+        {
+            var pasted = Process.Start(new ProcessStartInfo("bash", ["-c", curl]) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetTempPath() })!;
+            var answer = await pasted.StandardOutput.ReadToEndAsync(timeout.Token);
+            var complaint = await pasted.StandardError.ReadToEndAsync(timeout.Token);
+            await pasted.WaitForExitAsync(timeout.Token);
+            Assert.True(pasted.ExitCode == 0 && answer.Trim().Length > 0 && !answer.Contains("urn:mesh:error", StringComparison.Ordinal), $"{curl}\n{answer}{complaint}");
         }
 
         string? logged;
