@@ -91,6 +91,21 @@ public sealed class ScheduleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ANodeKilledMidway_ChangesNothing()
+    {
+        // A fourth node in a process of its own, killed (SIGKILL) half way: a tick it proposed is
+        // recorded or proposed again by the others under the same id. (A job it was running would
+        // come back after the consumer's ack wait, 30 s: at most the one run at the window's edge.)
+        using var doomed = await NodeProcess.StartAsync(_mesh.Url, _mesh.Issuer.PublicKeyText);
+        var (ticks, runs) = await WindowAsync(TimeSpan.FromSeconds(10), () =>
+        {
+            doomed.Kill();
+            return Task.CompletedTask;
+        });
+        Assert.InRange(runs, ticks - 1, ticks + 1);
+    }
+
+    [Fact]
     public async Task ANodeStoppedMidway_ChangesNothing()
     {
         var (ticks, runs) = await WindowAsync(TimeSpan.FromSeconds(10), () => _mesh.StopNodeAsync(_mesh.Nodes[0]));
