@@ -88,6 +88,17 @@ public sealed class ScheduleTests : IAsyncLifetime
         var (ticks, runs) = await WindowAsync(TimeSpan.FromSeconds(10));
         Assert.InRange(runs, ticks - 1, ticks + 1);
         Assert.InRange(ticks, 10, 12);
+
+        // mesh schedules shows it, with its next run and the last tick handed on.
+        var (exit, output, error) = await Cli.RunAsync("schedules", "--nats", _mesh.Url, "-o", "json");
+        Assert.True(exit == 0, error);
+        var row = System.Text.Json.JsonDocument.Parse(output).RootElement.EnumerateArray().Single();
+        Assert.Equal("clock", row.GetProperty("app").GetString());
+        Assert.Equal("tick", row.GetProperty("function").GetString());
+        Assert.Equal("* * * * * *", row.GetProperty("cron").GetString());
+        var now = TimeProvider.System.GetUtcNow();
+        Assert.InRange(row.GetProperty("next").GetDateTimeOffset(), now, now.AddSeconds(2));
+        Assert.InRange(row.GetProperty("lastTick").GetDateTimeOffset(), now.AddSeconds(-5), now);
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
+using Mesh.Cli.Deployment;
 using Mesh.Cli.Output;
 using Mesh.Client.Declarations;
 using Mesh.Contracts.Triggers;
@@ -29,15 +29,14 @@ public static class SchedulesCommand
             await using var connection = await nats.ConnectAsync(result, cancellationToken);
             var kv = new NatsKVContext(new NatsJSContext(connection));
             var rows = new List<ScheduleRow>();
-            var schedules = await OpenAsync(kv, TriggerBuckets.Schedules, cancellationToken);
-            var ticks = await OpenAsync(kv, TriggerBuckets.Ticks, cancellationToken);
+            var schedules = await DeclarationBucket.OpenAsync(kv, TriggerBuckets.Schedules, cancellationToken);
+            var ticks = await DeclarationBucket.OpenAsync(kv, TriggerBuckets.Ticks, cancellationToken);
             var now = context.Time.GetUtcNow();
             if (schedules is not null)
             {
-                await foreach (var key in KeysAsync(schedules, cancellationToken))
+                foreach (var key in await DeclarationBucket.KeysAsync(schedules, cancellationToken))
                 {
-                    var entry = await schedules.TryGetEntryAsync<byte[]>(key, cancellationToken: cancellationToken);
-                    if (!entry.Success || Parse(entry.Value.Value) is not { } schedule)
+                    if (await DeclarationBucket.GetAsync<ScheduleDeclaration>(schedules, key, cancellationToken) is not { } schedule)
                     {
                         continue;
                     }
@@ -70,48 +69,4 @@ public static class SchedulesCommand
     }
 
     private static string Time(DateTimeOffset? time) => time?.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) ?? "-";
-
-    private static ScheduleDeclaration? Parse(byte[]? bytes)
-    {
-        try
-        {
-            return bytes is null ? null : JsonSerializer.Deserialize<ScheduleDeclaration>(bytes);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    private static async Task<INatsKVStore?> OpenAsync(NatsKVContext kv, string bucket, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await kv.GetStoreAsync(bucket, cancellationToken);
-        }
-        catch (Exception e) when (e is NatsKVException or NatsJSApiException)
-        {
-            return null;
-        }
-    }
-
-    private static async IAsyncEnumerable<string> KeysAsync(INatsKVStore store, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var keys = new List<string>();
-        try
-        {
-            await foreach (var key in store.GetKeysAsync(cancellationToken: cancellationToken))
-            {
-                keys.Add(key);
-            }
-        }
-        catch (NatsKVException)
-        {
-        }
-
-        foreach (var key in keys)
-        {
-            yield return key;
-        }
-    }
 }

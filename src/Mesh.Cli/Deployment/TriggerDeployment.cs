@@ -94,43 +94,17 @@ public sealed class TriggerDeployment(CliContext context)
     }
 
     // The bucket, created when something is to be written to it; null when it does not exist and nothing is.
-    private static async Task<INatsKVStore?> OpenAsync(NatsKVContext kv, string bucket, bool create, int? replicas, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var store = await kv.GetStoreAsync(bucket, cancellationToken);
-            return store;
-        }
-        catch (NatsKVException) when (create)
-        {
-        }
-        catch (NatsJSApiException e) when (e.Error.Code == 404 && create)
-        {
-        }
-        catch (NatsKVException)
-        {
-            return null;
-        }
-        catch (NatsJSApiException e) when (e.Error.Code == 404)
-        {
-            return null;
-        }
-
-        return await kv.CreateOrUpdateStoreAsync(new NatsKVConfig(bucket) { History = 1, NumberOfReplicas = replicas ?? 1 }, cancellationToken);
-    }
+    private static async Task<INatsKVStore?> OpenAsync(NatsKVContext kv, string bucket, bool create, int? replicas, CancellationToken cancellationToken) =>
+        await DeclarationBucket.OpenAsync(kv, bucket, cancellationToken)
+        ?? (create ? await kv.CreateOrUpdateStoreAsync(new NatsKVConfig(bucket) { History = 1, NumberOfReplicas = replicas ?? 1 }, cancellationToken) : null);
 
     // Another application's route with the same method and path would make two functions answer it.
     private static async Task CheckRoutesAsync(INatsKVStore routes, AppManifest manifest, List<DeployedFunction> routed, CancellationToken cancellationToken)
     {
-        await foreach (var key in Keys(routes, cancellationToken))
+        foreach (var key in await DeclarationBucket.KeysAsync(routes, cancellationToken))
         {
-            if (key.StartsWith(manifest.Name + ".", StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            var entry = await routes.TryGetEntryAsync<byte[]>(key, cancellationToken: cancellationToken);
-            if (!entry.Success || entry.Value.Value is not { } bytes || Parse<RouteDeclaration>(bytes) is not { } other)
+            if (key.StartsWith(manifest.Name + ".", StringComparison.Ordinal)
+                || await DeclarationBucket.GetAsync<RouteDeclaration>(routes, key, cancellationToken) is not { } other)
             {
                 continue;
             }
@@ -149,46 +123,12 @@ public sealed class TriggerDeployment(CliContext context)
             await store.PutAsync(key, JsonSerializer.SerializeToUtf8Bytes(value), cancellationToken: cancellationToken);
         }
 
-        await foreach (var key in Keys(store, cancellationToken))
+        foreach (var key in await DeclarationBucket.KeysAsync(store, cancellationToken))
         {
             if (key.StartsWith(app + ".", StringComparison.Ordinal) && !declared.ContainsKey(key))
             {
                 await store.DeleteAsync(key, cancellationToken: cancellationToken);
             }
-        }
-    }
-
-    private static async IAsyncEnumerable<string> Keys(INatsKVStore store, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var keys = new List<string>();
-        try
-        {
-            await foreach (var key in store.GetKeysAsync(cancellationToken: cancellationToken))
-            {
-                keys.Add(key);
-            }
-        }
-        catch (NatsKVException)
-        {
-            // An empty bucket: no keys.
-        }
-
-        foreach (var key in keys)
-        {
-            yield return key;
-        }
-    }
-
-    private static T? Parse<T>(byte[] bytes)
-        where T : class
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<T>(bytes);
-        }
-        catch (JsonException)
-        {
-            return null;
         }
     }
 }

@@ -24,7 +24,7 @@ public static class HttpExchange
             StrictReader.Array(ref reader, 4, "http request");
             var method = StrictReader.String(ref reader, 16, "method");
             var url = StrictReader.String(ref reader, 4096, "url");
-            var headers = ReadHeaders(ref reader);
+            var headers = HeaderList.Read(ref reader, 64, 8192);
             var body = reader.TryReadNil() ? [] : StrictReader.Bytes(ref reader, 0, int.MaxValue, "body");
             if (!reader.End)
             {
@@ -49,7 +49,7 @@ public static class HttpExchange
         writer.WriteArrayHeader(4);
         writer.Write(request.Method);
         writer.Write(request.Url);
-        WriteHeaders(ref writer, request.Headers);
+        HeaderList.Write(ref writer, request.Headers);
         writer.Write(request.Body);
         writer.Flush();
         return buffer.WrittenSpan.ToArray();
@@ -61,7 +61,7 @@ public static class HttpExchange
         var writer = new MessagePackWriter(buffer);
         writer.WriteArrayHeader(3);
         writer.Write(response.Status);
-        WriteHeaders(ref writer, response.Headers);
+        HeaderList.Write(ref writer, response.Headers);
         writer.Write(response.Body);
         writer.Flush();
         return buffer.WrittenSpan.ToArray();
@@ -72,31 +72,7 @@ public static class HttpExchange
         var reader = new MessagePackReader(bytes);
         StrictReader.Array(ref reader, 3, "http response");
         var status = (int)StrictReader.Integer(ref reader, "status");
-        var headers = ReadHeaders(ref reader);
+        var headers = HeaderList.Read(ref reader, 64, 8192);
         return new Response(status, headers, StrictReader.Bytes(ref reader, 0, int.MaxValue, "body"));
-    }
-
-    private static ImmutableArray<(string, string)> ReadHeaders(ref MessagePackReader reader)
-    {
-        var count = StrictReader.List(ref reader, 64, "headers");
-        var headers = ImmutableArray.CreateBuilder<(string, string)>(count);
-        for (var i = 0; i < count; i++)
-        {
-            StrictReader.Array(ref reader, 2, "header");
-            headers.Add((StrictReader.String(ref reader, 256, "header name"), StrictReader.String(ref reader, 8192, "header value")));
-        }
-
-        return headers.MoveToImmutable();
-    }
-
-    private static void WriteHeaders(ref MessagePackWriter writer, ImmutableArray<(string Name, string Value)> headers)
-    {
-        writer.WriteArrayHeader(headers.Length);
-        foreach (var (name, value) in headers)
-        {
-            writer.WriteArrayHeader(2);
-            writer.Write(name);
-            writer.Write(value);
-        }
     }
 }

@@ -47,7 +47,7 @@ public static class HttpTrigger
         writer.Write(request.Method);
         writer.Write(request.Path);
         writer.Write(request.Query);
-        WriteHeaders(ref writer, request.Headers);
+        HeaderList.Write(ref writer, request.Headers);
         writer.Flush();
         return buffer.WrittenSpan.ToArray();
     }
@@ -58,7 +58,7 @@ public static class HttpTrigger
         var writer = new MessagePackWriter(buffer);
         writer.WriteArrayHeader(2);
         writer.Write(response.Status);
-        WriteHeaders(ref writer, response.Headers);
+        HeaderList.Write(ref writer, response.Headers);
         writer.Flush();
         return buffer.WrittenSpan.ToArray();
     }
@@ -73,7 +73,7 @@ public static class HttpTrigger
             var method = StrictReader.String(ref reader, 16, "method");
             var path = StrictReader.String(ref reader, 8192, "path");
             var query = StrictReader.String(ref reader, 8192, "query");
-            var headers = ReadHeaders(ref reader, 64, 8192);
+            var headers = HeaderList.Read(ref reader, 64, 8192);
             End(ref reader);
             if (!IsToken(method) || !path.StartsWith('/') || !IsVisible(path) || !IsVisible(query) || headers.Any(h => !IsToken(h.Name) || !IsFieldValue(h.Value)))
             {
@@ -101,7 +101,7 @@ public static class HttpTrigger
             var reader = new MessagePackReader(bytes);
             StrictReader.Array(ref reader, 2, "http response");
             var status = StrictReader.Integer(ref reader, "status");
-            var headers = ReadHeaders(ref reader, MaxResponseHeaders, MaxHeaderValue);
+            var headers = HeaderList.Read(ref reader, MaxResponseHeaders, MaxHeaderValue);
             End(ref reader);
             response = new Response((int)Math.Clamp(status, int.MinValue, int.MaxValue), headers);
             error = Problem(response) ?? "";
@@ -179,30 +179,6 @@ public static class HttpTrigger
         if (!reader.End)
         {
             throw new MessagePackSerializationException("bytes after the array");
-        }
-    }
-
-    private static ImmutableArray<(string Name, string Value)> ReadHeaders(ref MessagePackReader reader, int max, int maxValue)
-    {
-        var count = StrictReader.List(ref reader, max, "headers");
-        var headers = ImmutableArray.CreateBuilder<(string Name, string Value)>(count);
-        for (var i = 0; i < count; i++)
-        {
-            StrictReader.Array(ref reader, 2, "header");
-            headers.Add((StrictReader.String(ref reader, 256, "header name"), StrictReader.String(ref reader, maxValue, "header value")));
-        }
-
-        return headers.MoveToImmutable();
-    }
-
-    private static void WriteHeaders(ref MessagePackWriter writer, ImmutableArray<(string Name, string Value)> headers)
-    {
-        writer.WriteArrayHeader(headers.Length);
-        foreach (var (name, value) in headers)
-        {
-            writer.WriteArrayHeader(2);
-            writer.Write(name);
-            writer.Write(value);
         }
     }
 }
