@@ -29,6 +29,12 @@ if (suite == "gateway")
     return 0;
 }
 
+if (suite == "gateway-load")
+{
+    // Not a suite: load for bench/profile.sh to sample the gateway under.
+    return await GatewayBenchmark.LoadForProfileAsync(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture));
+}
+
 if (suite == "load")
 {
     // Not a suite: load for bench/profile.sh to sample the node under.
