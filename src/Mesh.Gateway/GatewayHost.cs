@@ -32,7 +32,9 @@ public static class GatewayHost
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
         {
-            InitialData = [new("Logging:LogLevel:Default", "Information"), new("Logging:LogLevel:NATS", "Warning"), new("Logging:LogLevel:Microsoft", "Warning")],
+            InitialData = [new("Logging:LogLevel:Default", "Information"), new("Logging:LogLevel:NATS", "Warning"), new("Logging:LogLevel:Microsoft", "Warning"),
+                // A failed start (the port taken) is said once, in one line, by whoever started the gateway.
+                new("Logging:LogLevel:Microsoft.Extensions.Hosting", "Critical")],
         });
         if (overrides is not null)
         {
@@ -69,7 +71,8 @@ public static class GatewayHost
                 AuthOpts = new NatsAuthOpts { Username = url.User, Password = url.Password, Token = url.Token },
                 Name = "mesh-gateway",
                 InboxPrefix = builder.Configuration["Mesh:Nats:InboxPrefix"] ?? "_INBOX",
-                LoggerFactory = sp.GetRequiredService<ILoggerFactory>(),
+                // One line per failed connection attempt, not a stack trace each second NATS is down.
+                LoggerFactory = new OneLineLoggerFactory(sp.GetRequiredService<ILoggerFactory>()),
                 RetryOnInitialConnect = true,
                 PublishTimeoutOnDisconnected = true,
             });

@@ -13,3 +13,9 @@ catch (ArgumentException e)
     await Console.Error.WriteLineAsync($"mesh-gateway: usage: {e.Message}");
     return 64;
 }
+catch (IOException e)
+{
+    // Kestrel could not bind: the address is taken or not this machine's.
+    await Console.Error.WriteLineAsync($"mesh-gateway: cannot listen: {e.Message}");
+    return 1;
+}

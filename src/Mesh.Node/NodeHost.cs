@@ -82,7 +82,7 @@ public static class NodeHost
                 AuthOpts = new NatsAuthOpts { Username = url.User, Password = url.Password, Token = url.Token },
                 Name = node.Nats.Name,
                 InboxPrefix = node.Nats.InboxPrefix,
-                LoggerFactory = new OneLineLoggerFactory(sp.GetRequiredService<ILoggerFactory>()),
+                LoggerFactory = new Mesh.Client.OneLineLoggerFactory(sp.GetRequiredService<ILoggerFactory>()),
                 RetryOnInitialConnect = true,
                 ReconnectWaitMin = node.Nats.ReconnectWait,
                 ReconnectWaitMax = node.Nats.ReconnectWaitMax,

@@ -21,6 +21,7 @@ public sealed class BadInputTests : IDisposable
         File.WriteAllText(_cli.Path("two.token"), token + "\n" + token + "\n");
         File.WriteAllText(_cli.Path("ada"), "--help");
         File.WriteAllText(_cli.Path("mesh.yaml"), "functions:\n  echo:\n    module: echo.wasm\n");
+        File.WriteAllText(_cli.Path("badname.yaml"), "name: \"a b\"\nfunctions:\n  echo:\n    module: echo.wasm\n");
     }
 
     public void Dispose() => _cli.Dispose();
@@ -73,6 +74,13 @@ public sealed class BadInputTests : IDisposable
         { "io:", ["keys", "public", "--key", "{dir}/missing.seed"] },
         { "key.invalid:", ["grant", "--key", "{dir}/ada", "--function", "f", "--module", "{dir}/echo.wasm"] },
         { "io:", ["up", "-f", "{dir}/missing.yaml", "--nats", Down] },
+        // The gateway: its address and NATS URL are checked before Kestrel or NATS see them.
+        { "must be HOST:PORT", ["gateway", "--listen", "nonsense", "--nats", Down] },
+        { "is not an IP address", ["gateway", "--listen", "example.com:80", "--nats", Down] },
+        { "is not a NATS URL", ["gateway", "--nats", "http://127.0.0.1:4222"] },
+        { "--gateway: Mesh:Gateway:Listen", ["up", "--gateway", "8080", "--nats", Down] },
+        { "node.unavailable: cannot connect to NATS", ["schedules", "--nats", Down] },
+        { "is not a valid name", ["deploy", "-f", "{dir}/badname.yaml", "--nats", Down] },
     };
 
     [Fact]

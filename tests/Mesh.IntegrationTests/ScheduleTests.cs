@@ -17,16 +17,18 @@ public sealed class ScheduleTests : IAsyncLifetime
     private NatsServerProcess _nats = null!;
     private MeshCluster _mesh = null!;
     private DirectoryInfo _directory = null!;
+    private string _manifest = null!;
+    private string _seed = null!;
 
     public async Task InitializeAsync()
     {
         _nats = await NatsServerProcess.StartAsync();
         _mesh = await MeshCluster.StartAsync(_nats.Url, nodes: 3);
         _directory = Directory.CreateTempSubdirectory("mesh-schedules-");
-        var seed = Path.Combine(_directory.FullName, "issuer.seed");
+        var seed = _seed = Path.Combine(_directory.FullName, "issuer.seed");
         SeedFile.Write(seed, _mesh.Issuer, force: false);
         var counter = Path.Combine(MeshCluster.RepositoryRoot(), "examples", "counter-as", "build", "counter-as.wasm");
-        var manifest = Path.Combine(_directory.FullName, "mesh.yaml");
+        var manifest = _manifest = Path.Combine(_directory.FullName, "mesh.yaml");
         await File.WriteAllTextAsync(manifest, $$"""
             name: clock
             functions:
@@ -99,6 +101,16 @@ public sealed class ScheduleTests : IAsyncLifetime
         var now = TimeProvider.System.GetUtcNow();
         Assert.InRange(row.GetProperty("next").GetDateTimeOffset(), now, now.AddSeconds(2));
         Assert.InRange(row.GetProperty("lastTick").GetDateTimeOffset(), now.AddSeconds(-5), now);
+
+        // Deployed again without the schedule: it is gone, and within a moment it stops running.
+        await File.WriteAllTextAsync(_manifest, (await File.ReadAllTextAsync(_manifest)).Replace("schedule:", "# schedule:", StringComparison.Ordinal));
+        (exit, _, error) = await Cli.RunAsync("deploy", "-f", _manifest, "--key", _seed, "--nats", _mesh.Url);
+        Assert.True(exit == 0, error);
+        (exit, output, _) = await Cli.RunAsync("schedules", "--nats", _mesh.Url, "-o", "json");
+        Assert.Equal("[]", output.Trim());
+        var (_, afterRemoval) = await WindowAsync(TimeSpan.FromSeconds(1));
+        var (quietTicks, quietRuns) = await WindowAsync(TimeSpan.FromSeconds(3));
+        Assert.True(quietRuns == 0, $"{quietRuns} runs in {quietTicks} ticks after the schedule was removed ({afterRemoval} in the second before)");
     }
 
     [Fact]

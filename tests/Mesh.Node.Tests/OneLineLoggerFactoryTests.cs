@@ -1,4 +1,4 @@
-using Mesh.Node.Messaging;
+using Mesh.Client;
 using Microsoft.Extensions.Logging;
 
 namespace Mesh.Node.Tests;

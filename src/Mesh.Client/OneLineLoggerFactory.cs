@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Mesh.Node.Messaging;
+namespace Mesh.Client;
 
 /// <summary>
 /// The loggers the NATS client gets: each entry is one line, the exception reduced to its type and
