@@ -17,6 +17,11 @@ public sealed class CapabilityOptions
         Description = "Allow HTTP: '[METHODS ]scheme://host[:port][/path-prefix]', e.g. 'GET,POST https://api.stripe.com/v1/'. Host may be '*.suffix'. Methods default to GET,HEAD. Repeatable",
     };
 
+    private readonly Option<string[]> _secret = new("--secret")
+    {
+        Description = "Bind a secret to the --http rule given just before it: 'NAME:Header=template {}', e.g. 'stripe:Authorization=Bearer {}'. The node adds the header to requests that rule allows; the function never sees it. Repeatable",
+    };
+
     private readonly Option<string[]> _kv = new("--kv")
     {
         Description = "Allow key-value access: 'BUCKET[/KEY-PREFIX][:get,put,delete,list]' (default get). Repeatable",
@@ -33,7 +38,7 @@ public sealed class CapabilityOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _http, _kv, _publish, _request, _log, _fuel, _memory, _wallTime, _output, _hostCalls })
+        foreach (var option in new Option[] { _http, _secret, _kv, _publish, _request, _log, _fuel, _memory, _wallTime, _output, _hostCalls })
         {
             command.Add(option);
         }
@@ -41,7 +46,7 @@ public sealed class CapabilityOptions
 
     public CapabilityValues Read(ParseResult result) => new(
         Given(result, _log) ? result.GetValue(_log) : null,
-        Given(result, _http) ? [.. result.GetValue(_http)!.Select(ParseHttp)] : null,
+        Given(result, _http) ? WithSecrets(result, [.. result.GetValue(_http)!.Select(ParseHttp)]) : Given(result, _secret) ? throw CliException.Usage("--secret binds to the --http rule before it: give that rule first") : null,
         Given(result, _kv) ? [.. result.GetValue(_kv)!.Select(ParseKv)] : null,
         Given(result, _publish) ? [.. result.GetValue(_publish)!.Select(s => Subject(s, "--publish"))] : null,
         Given(result, _request) ? [.. result.GetValue(_request)!.Select(s => Subject(s, "--request"))] : null,
@@ -53,6 +58,46 @@ public sealed class CapabilityOptions
             HostCalls: result.GetValue(_hostCalls) is { } calls ? Units.Count(calls, "--host-calls") : null));
 
     private static bool Given(ParseResult result, Option option) => result.GetResult(option) is { Implicit: false };
+
+    // Each --secret belongs to the --http given before it on the command line.
+    private ImmutableArray<HttpRule> WithSecrets(ParseResult result, ImmutableArray<HttpRule> rules)
+    {
+        var http = rules.ToBuilder();
+        string? option = null;
+        var index = -1;
+        foreach (var token in result.Tokens)
+        {
+            if (token.Type == System.CommandLine.Parsing.TokenType.Option)
+            {
+                option = token.Value;
+                continue;
+            }
+
+            if (option == _http.Name)
+            {
+                index++;
+            }
+            else if (option == _secret.Name)
+            {
+                if (index < 0)
+                {
+                    throw CliException.Usage($"--secret '{token.Value}' binds to the --http rule before it: give that rule first");
+                }
+
+                if (!RuleText.TryParseSecret(token.Value, out var secret, out var error))
+                {
+                    throw CliException.Usage($"--secret: {error}");
+                }
+
+                var bound = http[index] with { Secrets = http[index].Secrets.Add(secret!) };
+                http[index] = bound.Validate() is { } invalid ? throw CliException.Usage($"--secret '{token.Value}': {invalid}") : bound;
+            }
+
+            option = null;
+        }
+
+        return http.ToImmutable();
+    }
 
     private static HttpRule ParseHttp(string text) =>
         RuleText.TryParseHttp(text, out var rule, out var error) ? rule! : throw CliException.Usage($"--http '{text}': {error}");

@@ -46,6 +46,31 @@ public sealed class Grant
     public bool AllowsHttp(string scheme, string host, int port, HttpMethods method, string path) =>
         _blocks.All(b => b.Capabilities.Http.Any(r => r.Allows(scheme, host, port, method, path)));
 
+    /// <summary>
+    /// The secrets to add to a request the grant allows: those every block binds, on a rule of its
+    /// own that allows this very request. A block that dropped a binding, or allows the request only
+    /// through a rule without it, keeps it off.
+    /// </summary>
+    public ImmutableArray<SecretBinding> SecretsFor(string scheme, string host, int port, HttpMethods method, string path)
+    {
+        List<SecretBinding>? kept = null;
+        foreach (var block in _blocks)
+        {
+            var here = block.Capabilities.Http.Where(r => r.Allows(scheme, host, port, method, path)).SelectMany(r => r.Secrets);
+            kept = kept is null ? [.. here.Distinct()] : [.. kept.Intersect(here)];
+            if (kept.Count == 0)
+            {
+                return [];
+            }
+        }
+
+        return [.. kept ?? []];
+    }
+
+    /// <summary>Whether every block binds secret <paramref name="name"/> to some rule: what a secrets service checks before it releases it.</summary>
+    public bool BindsSecret(string name) =>
+        _blocks.All(b => b.Capabilities.Http.Any(r => r.Secrets.Any(s => s.Secret == name)));
+
     public bool AllowsKv(string bucket, string key, KvOperations operation) =>
         _blocks.All(b => b.Capabilities.Kv.Any(r => r.Allows(bucket, key, operation)));
 

@@ -119,12 +119,24 @@ internal sealed class BlockClaimsFormatter : IMessagePackFormatter<BlockClaims>
         writer.WriteArrayHeader(capabilities.Http.Length);
         foreach (var rule in capabilities.Http)
         {
-            writer.WriteArrayHeader(5);
+            // Five elements without secrets, so tokens that bind none encode as they always did.
+            writer.WriteArrayHeader(rule.Secrets.IsEmpty ? 5 : 6);
             writer.Write(rule.Scheme);
             writer.Write(rule.Host);
             writer.Write(rule.Port);
             writer.Write((int)rule.Methods);
             writer.Write(rule.PathPrefix);
+            if (!rule.Secrets.IsEmpty)
+            {
+                writer.WriteArrayHeader(rule.Secrets.Length);
+                foreach (var secret in rule.Secrets)
+                {
+                    writer.WriteArrayHeader(3);
+                    writer.Write(secret.Secret);
+                    writer.Write(secret.Header);
+                    writer.Write(secret.Template);
+                }
+            }
         }
 
         writer.WriteArrayHeader(capabilities.Kv.Length);
@@ -150,13 +162,36 @@ internal sealed class BlockClaimsFormatter : IMessagePackFormatter<BlockClaims>
         var http = ImmutableArray.CreateBuilder<HttpRule>(httpCount);
         for (var i = 0; i < httpCount; i++)
         {
-            StrictReader.Array(ref reader, 5, "http rule");
-            http.Add(new HttpRule(
+            var arity = StrictReader.ArrayOf(ref reader, 5, 6, "http rule");
+            var rule = new HttpRule(
                 StrictReader.String(ref reader, 8, "http scheme"),
                 StrictReader.String(ref reader, 256, "http host"),
                 (int)Math.Clamp(StrictReader.Integer(ref reader, "http port"), -1, int.MaxValue),
                 (HttpMethods)Math.Clamp(StrictReader.Integer(ref reader, "http methods"), -1, int.MaxValue),
-                StrictReader.String(ref reader, MaxText, "http path prefix")));
+                StrictReader.String(ref reader, MaxText, "http path prefix"));
+            if (arity == 6)
+            {
+                // Present only when non-empty: an empty list would be a second encoding of the same rule.
+                var count = StrictReader.List(ref reader, HttpRule.MaxSecrets, "http secrets");
+                if (count == 0)
+                {
+                    throw new MessagePackSerializationException("http secrets: an empty list is written as no list");
+                }
+
+                var secrets = ImmutableArray.CreateBuilder<SecretBinding>(count);
+                for (var j = 0; j < count; j++)
+                {
+                    StrictReader.Array(ref reader, 3, "http secret");
+                    secrets.Add(new SecretBinding(
+                        StrictReader.String(ref reader, SecretBinding.MaxName, "secret name"),
+                        StrictReader.String(ref reader, 128, "secret header"),
+                        StrictReader.String(ref reader, SecretBinding.MaxTemplate, "secret template")));
+                }
+
+                rule = rule with { Secrets = secrets.MoveToImmutable() };
+            }
+
+            http.Add(rule);
         }
 
         var kvCount = StrictReader.List(ref reader, MaxEntries, "kv rules");

@@ -22,6 +22,23 @@ internal static class StrictReader
         }
     }
 
+    /// <summary>An array of <paramref name="shortest"/> to <paramref name="longest"/> fields (a record whose last fields are optional); returns how many.</summary>
+    public static int ArrayOf(ref MessagePackReader reader, int shortest, int longest, string what)
+    {
+        if (reader.NextMessagePackType != MessagePackType.Array)
+        {
+            throw new MessagePackSerializationException($"{what}: expected an array, found {reader.NextMessagePackType}");
+        }
+
+        var count = reader.ReadArrayHeader();
+        if (count < shortest || count > longest)
+        {
+            throw new MessagePackSerializationException($"{what}: expected {shortest} to {longest} fields, found {count}");
+        }
+
+        return count;
+    }
+
     public static int List(ref MessagePackReader reader, int max, string what)
     {
         if (reader.NextMessagePackType != MessagePackType.Array)

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 
 namespace Mesh.Contracts.Tokens.Rules;
@@ -10,6 +11,18 @@ namespace Mesh.Contracts.Tokens.Rules;
 /// </summary>
 public sealed record HttpRule(string Scheme, string Host, int Port, HttpMethods Methods, string PathPrefix)
 {
+    /// <summary>Secrets the node adds to the requests this rule allows (issue 16); empty for most rules.</summary>
+    public ImmutableArray<SecretBinding> Secrets { get; init; } = [];
+
+    public bool Equals(HttpRule? other) =>
+        other is not null && Scheme == other.Scheme && Host == other.Host && Port == other.Port && Methods == other.Methods
+        && PathPrefix == other.PathPrefix && Secrets.SequenceEqual(other.Secrets);
+
+    public override int GetHashCode() => HashCode.Combine(Scheme, Host, Port, Methods, PathPrefix, Secrets.Length);
+
+    /// <summary>The most secrets one rule binds.</summary>
+    public const int MaxSecrets = 8;
+
     public bool IsWildcard => Host.StartsWith("*.", StringComparison.Ordinal);
 
     /// <summary>Whether a request (already parsed and normalised) falls under this rule.</summary>
@@ -20,9 +33,13 @@ public sealed record HttpRule(string Scheme, string Host, int Port, HttpMethods 
         && HostMatches(Host, host)
         && PathPrefixes.Matches(path, PathPrefix);
 
-    /// <summary>Whether everything <paramref name="child"/> allows, this rule allows too.</summary>
+    /// <summary>
+    /// Whether everything <paramref name="child"/> allows, this rule allows too, and every secret it
+    /// binds this rule binds the same way: narrowing may drop a secret, never add or change one.
+    /// </summary>
     public bool Covers(HttpRule child) =>
-        child.Scheme == Scheme
+        child.Secrets.All(Secrets.Contains)
+        && child.Scheme == Scheme
         && child.Port == Port
         && (child.Methods & ~Methods) == HttpMethods.None
         && HostCovers(Host, child.Host)
@@ -55,6 +72,24 @@ public sealed record HttpRule(string Scheme, string Host, int Port, HttpMethods 
         if (normalised is null || normalised != Host)
         {
             return $"http rule host '{Host}' is not a normalised host name";
+        }
+
+        if (Secrets.Length > MaxSecrets)
+        {
+            return $"an http rule binds at most {MaxSecrets} secrets";
+        }
+
+        foreach (var secret in Secrets)
+        {
+            if (secret.Validate() is { } error)
+            {
+                return error;
+            }
+        }
+
+        if (Secrets.Select(s => s.Header.ToLowerInvariant()).Distinct().Count() != Secrets.Length)
+        {
+            return "an http rule may write one secret into each header";
         }
 
         return null;

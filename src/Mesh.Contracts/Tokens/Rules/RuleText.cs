@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 namespace Mesh.Contracts.Tokens.Rules;
 
 /// <summary>
@@ -23,14 +24,56 @@ public static class RuleText
         var host = rule.Host;
         var defaultPort = rule.Scheme == "https" ? 443 : 80;
         var port = rule.Port == defaultPort ? "" : ":" + rule.Port;
-        return $"{Format(rule.Methods)} {rule.Scheme}://{host}{port}{rule.PathPrefix}";
+        return $"{Format(rule.Methods)} {rule.Scheme}://{host}{port}{rule.PathPrefix}" + string.Concat(rule.Secrets.Select(s => $" with {s}"));
     }
 
     public static string Format(HttpMethods methods) => FormatFlags(MethodNames, (int)methods);
 
     public static string Format(KvRule rule) => $"{rule.Bucket}/{rule.KeyPrefix}:{FormatFlags(OperationNames, (int)rule.Operations)}";
 
+    /// <summary>
+    /// <c>[METHODS] scheme://host[:port][/path]</c>, then any number of
+    /// <c>with SECRET:Header=template {}</c>: secrets the node adds to the requests the rule allows.
+    /// </summary>
     public static bool TryParseHttp(string text, out HttpRule? rule, out string error)
+    {
+        rule = null;
+        var parts = text.Split(" with ", StringSplitOptions.TrimEntries);
+        var secrets = ImmutableArray.CreateBuilder<SecretBinding>();
+        foreach (var part in parts.Skip(1))
+        {
+            if (!TryParseSecret(part, out var secret, out error))
+            {
+                return false;
+            }
+
+            secrets.Add(secret!);
+        }
+
+        if (!TryParseHttpRule(parts[0], out rule, out error))
+        {
+            return false;
+        }
+
+        return Accept(rule! with { Secrets = secrets.ToImmutable() }, r => r.Validate(), out rule, out error);
+    }
+
+    /// <summary><c>NAME:Header=template with {}</c>, as <c>mesh grant --secret</c> and a rule's <c>with</c> take it.</summary>
+    public static bool TryParseSecret(string text, out SecretBinding? secret, out string error)
+    {
+        secret = null;
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        var equals = colon < 0 ? -1 : text.IndexOf('=', colon + 1);
+        if (colon <= 0 || equals <= colon + 1)
+        {
+            error = $"'{text}' is not a secret binding: expected NAME:Header=template with {{}} (stripe:Authorization=Bearer {{}})";
+            return false;
+        }
+
+        return Accept(new SecretBinding(text[..colon].Trim(), text[(colon + 1)..equals].Trim(), text[(equals + 1)..]), s => s.Validate(), out secret, out error);
+    }
+
+    private static bool TryParseHttpRule(string text, out HttpRule? rule, out string error)
     {
         rule = null;
         text = text.Trim();
