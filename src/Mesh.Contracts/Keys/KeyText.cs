@@ -96,6 +96,82 @@ public static class KeyText
         }
     }
 
+    // 'X' (curve): X25519 keys, the nkeys "xkey" type, for the secrets service's sealing key.
+    private const byte CurvePrefix = 23 << 3;
+
+    /// <summary>An X25519 public key as text: 56 characters starting with 'X'.</summary>
+    public static string EncodeCurvePublic(ReadOnlySpan<byte> rawPublicKey)
+    {
+        RequireRawLength(rawPublicKey);
+        Span<byte> data = stackalloc byte[1 + RawKeyLength + 2];
+        data[0] = CurvePrefix;
+        rawPublicKey.CopyTo(data[1..]);
+        AppendCrc(data);
+        return ToBase32(data);
+    }
+
+    /// <summary>An X25519 private key as text: 58 characters starting with 'SX'.</summary>
+    public static string EncodeCurveSeed(ReadOnlySpan<byte> rawSeed)
+    {
+        RequireRawLength(rawSeed);
+        Span<byte> data = stackalloc byte[2 + RawKeyLength + 2];
+        data[0] = (byte)(SeedPrefix | (CurvePrefix >> 5));
+        data[1] = (byte)((CurvePrefix & 31) << 3);
+        rawSeed.CopyTo(data[2..]);
+        AppendCrc(data);
+        return ToBase32(data);
+    }
+
+    public static bool TryDecodeCurvePublic(string text, out byte[] rawPublicKey, out string error)
+    {
+        rawPublicKey = [];
+        text = text.Trim();
+        if (text.Length != PublicEncodedLength || !text.StartsWith('X') || !ChecksumHolds(text, 1 + RawKeyLength + 2))
+        {
+            error = text.StartsWith("SX", StringComparison.Ordinal)
+                ? "this is a sealing seed (private key), not its public key"
+                : $"not a sealing public key: expected {PublicEncodedLength} characters starting with 'X' and a valid checksum";
+            return false;
+        }
+
+        rawPublicKey = FromBase32(text).AsSpan(1, RawKeyLength).ToArray();
+        error = "";
+        return true;
+    }
+
+    public static bool TryDecodeCurveSeed(string text, out byte[] rawSeed, out string error)
+    {
+        rawSeed = [];
+        text = text.Trim();
+        if (text.Length != SeedEncodedLength || !text.StartsWith("SX", StringComparison.Ordinal) || !ChecksumHolds(text, 2 + RawKeyLength + 2))
+        {
+            error = $"not a sealing seed: expected {SeedEncodedLength} characters starting with 'SX' and a valid checksum";
+            return false;
+        }
+
+        rawSeed = FromBase32(text).AsSpan(2, RawKeyLength).ToArray();
+        error = "";
+        return true;
+    }
+
+    private static bool ChecksumHolds(string text, int length)
+    {
+        if (text.Any(c => !(c is >= 'A' and <= 'Z' or >= '2' and <= '7')))
+        {
+            return false;
+        }
+
+        var data = FromBase32(text);
+        if (data.Length != length)
+        {
+            return false;
+        }
+
+        var expected = data[^2..];
+        AppendCrc(data);
+        return data[^2] == expected[0] && data[^1] == expected[1];
+    }
+
     private static void RequireRawLength(ReadOnlySpan<byte> raw)
     {
         if (raw.Length != RawKeyLength)
