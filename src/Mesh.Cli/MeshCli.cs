@@ -17,6 +17,8 @@ public static class MeshCli
         NodeCommand.Build(context),
         GatewayCommand.Build(context),
         SchedulesCommand.Build(context),
+        SecretsCommand.Service(context),
+        SecretsCommand.Secret(context),
         KvCommand.Build(context),
         UpCommand.Build(context),
         NewCommand.Build(context),

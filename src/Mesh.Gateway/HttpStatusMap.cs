@@ -26,6 +26,7 @@ public static class HttpStatusMap
         ErrorCode.FunctionTrap or ErrorCode.FunctionFuelExhausted or ErrorCode.FunctionMemoryLimit
             or ErrorCode.FunctionStackOverflow or ErrorCode.FunctionOutputTooLarge or ErrorCode.FunctionHostCallLimit => 502,
         ErrorCode.FunctionError or ErrorCode.NodeInternal => 500,
+        ErrorCode.SecretUnavailable => 503,
         ErrorCode.NodeOverloaded or ErrorCode.NodeDraining or ErrorCode.NodeUnavailable
             or ErrorCode.NodeRevocationUnknown or ErrorCode.NodeStopped => 503,
         ErrorCode.ChainLoop => 508,

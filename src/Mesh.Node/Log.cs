@@ -172,4 +172,16 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 36, Level = LogLevel.Warning, Message = "schedule {Schedule}: its token expired at {Expires:u}; it runs again once mesh deploy writes a new one")]
     public static partial void ScheduleTokenExpired(ILogger logger, string schedule, DateTimeOffset expires);
+
+    [LoggerMessage(EventId = 37, Level = LogLevel.Information, Message = "secrets service: sealing key {PublicKey}; releasing on {Subject}")]
+    public static partial void SecretsServing(ILogger logger, string publicKey, string subject);
+
+    [LoggerMessage(EventId = 38, Level = LogLevel.Information, Message = "secret {Secret} released for {Function}, token {TokenId}")]
+    public static partial void SecretReleased(ILogger logger, string secret, string function, string tokenId);
+
+    [LoggerMessage(EventId = 39, Level = LogLevel.Warning, Message = "secret {Secret} refused, token {TokenId}: {Code}: {Reason}")]
+    public static partial void SecretRefused(ILogger logger, string secret, string tokenId, string code, string reason);
+
+    [LoggerMessage(EventId = 40, Level = LogLevel.Warning, Message = "secret {Secret} for {Function} unavailable: {Reason}")]
+    public static partial void SecretUnavailable(ILogger logger, string secret, string function, string reason);
 }

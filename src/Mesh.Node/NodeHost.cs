@@ -64,7 +64,11 @@ public static class NodeHost
         return builder.Build();
     }
 
-    public static IServiceCollection AddNode(IServiceCollection services, IConfiguration configuration)
+    /// <summary>
+    /// What anything that checks tokens needs, a node or the secrets service: settings, NATS, the
+    /// token verifier and its cache, and the revocation list (fail-closed, as on a node).
+    /// </summary>
+    public static IServiceCollection AddTrust(IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<NodeOptions>().Bind(configuration.GetSection(NodeOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<NodeOptions>, NodeOptionsValidator>();
@@ -96,6 +100,15 @@ public static class NodeHost
             sp.GetRequiredService<TokenVerifier>(),
             sp.GetRequiredService<IOptions<NodeOptions>>().Value.TokenCache,
             sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<Revocation.RevocationList>();
+        services.AddHostedService(sp => sp.GetRequiredService<Revocation.RevocationList>());
+        return services;
+    }
+
+    public static IServiceCollection AddNode(IServiceCollection services, IConfiguration configuration)
+    {
+        AddTrust(services, configuration);
+
         // Each capability is registered once, and once more as what guests can import.
         services.AddSingleton<LogCapability>();
         services.AddSingleton<MessagingCapability>();
@@ -121,8 +134,7 @@ public static class NodeHost
         services.AddSingleton<NodeTelemetry>();
         services.AddMetrics();
         services.AddSingleton<NodeMetrics>();
-        services.AddSingleton<Revocation.RevocationList>();
-        services.AddHostedService(sp => sp.GetRequiredService<Revocation.RevocationList>());
+        services.AddSingleton<Secrets.SecretClient>();
         services.AddSingleton<ReplySubjects>();
         services.AddSingleton<PayloadLimit>();
         services.AddSingleton<InvocationSlots>();
@@ -141,7 +153,7 @@ public static class NodeHost
         return services;
     }
 
-    private sealed class EmbeddedLifetime : IHostLifetime
+    internal sealed class EmbeddedLifetime : IHostLifetime
     {
         public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

@@ -34,6 +34,8 @@ public sealed record NodeOptions
 
     public Schedules.ScheduleOptions Schedules { get; init; } = new();
 
+    public Secrets.SecretsOptions Secrets { get; init; } = new();
+
     public FunctionLogs.FunctionLogOptions FunctionLogs { get; init; } = new();
 
     /// <summary>Null when valid, else what is wrong, naming the setting.</summary>

@@ -31,6 +31,11 @@ public sealed class VerifiedToken
     /// <summary>The envelope this was verified from: what attenuating it appends to.</summary>
     internal TokenEnvelope Envelope { get; }
 
+    /// <summary>The token as text, to present it again (to the secrets service); made once, when first asked for.</summary>
+    public string Text => _text ??= TokenCodec.ToText(TokenCodec.Encode(Envelope));
+
+    private string? _text;
+
     public string TokenId { get; }
 
     public byte[] RootKey { get; }

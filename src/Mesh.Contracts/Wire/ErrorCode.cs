@@ -33,6 +33,9 @@ public enum ErrorCode
 
     CapabilityDenied = 400,
 
+    /// <summary>A secret the grant binds could not be had (the secrets service refused, or did not answer in time).</summary>
+    SecretUnavailable = 401,
+
     FunctionTrap = 500,
     FunctionFuelExhausted = 501,
     FunctionTimeout = 502,

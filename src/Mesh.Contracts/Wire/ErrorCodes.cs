@@ -29,6 +29,7 @@ public static class ErrorCodes
         ErrorCode.ModuleDigestMismatch => "module.digest_mismatch",
         ErrorCode.ModuleInvalid => "module.invalid",
         ErrorCode.CapabilityDenied => "capability.denied",
+        ErrorCode.SecretUnavailable => "secret.unavailable",
         ErrorCode.FunctionTrap => "function.trap",
         ErrorCode.FunctionFuelExhausted => "function.fuel_exhausted",
         ErrorCode.FunctionTimeout => "function.timeout",

@@ -32,10 +32,12 @@ public sealed class HttpCapability : ICapability, IDisposable
     private readonly CeilingOptions _ceilings;
 
     private readonly IHostResolver _resolver;
+    private readonly Secrets.SecretClient _secrets;
 
-    public HttpCapability(NodeStats stats, IHostResolver resolver, IOptions<NodeOptions> options, ILogger<HttpCapability> logger)
+    public HttpCapability(NodeStats stats, IHostResolver resolver, Secrets.SecretClient secrets, IOptions<NodeOptions> options, ILogger<HttpCapability> logger)
     {
         _stats = stats;
+        _secrets = secrets;
         _resolver = resolver;
         _logger = logger;
         _ceilings = options.Value.Ceilings;
@@ -110,6 +112,25 @@ public sealed class HttpCapability : ICapability, IDisposable
         if (request.Body.Length > _ceilings.MessageBytes || !context.TakeMessage())
         {
             return HostStatus.LimitExceeded;
+        }
+
+        // Secrets the grant binds to this very request are added here, after every check, and
+        // only here: a guest header of the same name is refused rather than replaced, so the guest
+        // can tell, and nothing of the value ever comes back to it.
+        var secrets = grant.SecretsFor(target.Scheme, target.Host, target.Port, method, target.Path);
+        if (!secrets.IsEmpty)
+        {
+            if (secrets.Select(b => b.Header.ToLowerInvariant()).Distinct().Count() != secrets.Length)
+            {
+                return Refuse(context, $"{request.Method} {request.Url}", "two secrets are bound to one header for this request", HostStatus.Denied);
+            }
+
+            if (request.Headers.FirstOrDefault(h => secrets.Any(b => b.Header.Equals(h.Name, StringComparison.OrdinalIgnoreCase))) is { Name: { } taken })
+            {
+                return Refuse(context, $"{request.Method} {request.Url}", $"the header '{taken}' carries a secret the node adds; the function may not set it", HostStatus.Denied);
+            }
+
+            request = request with { Headers = request.Headers.AddRange(_secrets.Headers(context, secrets)) };
         }
 
         var timeout = context.Remaining < _ceilings.HttpTimeout ? context.Remaining : _ceilings.HttpTimeout;
