@@ -44,7 +44,8 @@ public static class SecretsHost
     }
 
     /// <param name="embedded">True inside a larger program (<c>mesh up</c>): Ctrl-C and SIGTERM stay that program's.</param>
-    public static IHost Build(IEnumerable<KeyValuePair<string, string?>> overrides, bool embedded = false)
+    /// <param name="services">Services registered first, for a test that supplies its own (a log sink, say).</param>
+    public static IHost Build(IEnumerable<KeyValuePair<string, string?>> overrides, bool embedded = false, Action<IServiceCollection>? services = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
@@ -57,6 +58,7 @@ public static class SecretsHost
             o.SingleLine = true;
             o.TimestampFormat = "HH:mm:ss.fff ";
         });
+        services?.Invoke(builder.Services);
         NodeHost.AddTrust(builder.Services, builder.Configuration);
         builder.Services.AddSingleton(sp => Key(sp.GetRequiredService<IOptions<NodeOptions>>().Value.Secrets, out var problem) ?? throw new OptionsValidationException("Mesh:Secrets", typeof(SecretsOptions), [problem]));
         builder.Services.AddSingleton<SecretService>();
