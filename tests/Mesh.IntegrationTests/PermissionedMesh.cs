@@ -20,6 +20,7 @@ public sealed class PermissionedMesh : IAsyncLifetime
         ["MESH_OPERATOR_PASSWORD"] = Secret(),
         ["MESH_NODE_PASSWORD"] = Secret(),
         ["MESH_GATEWAY_PASSWORD"] = Secret(),
+        ["MESH_SECRETS_PASSWORD"] = Secret(),
         ["ALICE_PASSWORD"] = Secret(),
         ["BOB_PASSWORD"] = Secret(),
     };
@@ -110,6 +111,7 @@ public sealed class PermissionedMesh : IAsyncLifetime
         "operator" => "MESH_OPERATOR_PASSWORD",
         "mesh-node" => "MESH_NODE_PASSWORD",
         "mesh-gateway" => "MESH_GATEWAY_PASSWORD",
+        "mesh-secrets" => "MESH_SECRETS_PASSWORD",
         _ => user.ToUpperInvariant() + "_PASSWORD",
     };
 
