@@ -29,13 +29,14 @@ public sealed partial class ReadmeTourTests
         {
             var port = NatsServerProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
             var script = new StringBuilder()
-                .AppendLine("trap 'kill $(jobs -p) 2>/dev/null; wait' EXIT")   // the tour's nats-server, node and gateway
+                .AppendLine("trap 'kill $(jobs -p) 2>/dev/null; wait' EXIT")   // the tour's nats-server, node, gateway, secrets service and provider
                 .AppendLine($"cd '{root}'")
                 .AppendJoin('\n', blocks)
                 .ToString()
                 .Replace("/tmp/mesh-tour", Path.Combine(directory.FullName, "tour"), StringComparison.Ordinal)
                 .Replace("4222", port, StringComparison.Ordinal)
-                .Replace("8080", NatsServerProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+                .Replace("8080", NatsServerProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
+                .Replace("8099", NatsServerProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
             var output = await RunAsync(script, directory.FullName);
 
             var shown = Expected(blocks).ToList();
