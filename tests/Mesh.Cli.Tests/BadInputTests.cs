@@ -81,6 +81,16 @@ public sealed class BadInputTests : IDisposable
         { "--gateway: Mesh:Gateway:Listen", ["up", "--gateway", "8080", "--nats", Down] },
         { "node.unavailable: cannot connect to NATS", ["schedules", "--nats", Down] },
         { "is not a valid name", ["deploy", "-f", "{dir}/badname.yaml", "--nats", Down] },
+        // Secrets: the value never on the command line, the service key checked, names checked.
+        { "give the value with one of --from-file F or --from-env VAR", ["secret", "put", "stripe", "--to", "X", "--nats", Down] },
+        { "$MESH_TEST_UNSET is not set", ["secret", "put", "stripe", "--from-env", "MESH_TEST_UNSET", "--to", "X", "--nats", Down] },
+        { "--to: not a sealing public key", ["secret", "put", "stripe", "--from-file", "{dir}/ada", "--to", "XNOTAKEY", "--nats", Down] },
+        { "give the secrets service's public key", ["secret", "put", "stripe", "--from-file", "{dir}/ada", "--nats", Down] },
+        { "is not a secret name", ["secret", "put", "bad name", "--from-file", "{dir}/ada", "--to", "X", "--nats", Down] },
+        { "is not a secret name", ["secret", "rm", "bad/name", "--nats", Down] },
+        { "Mesh:Tokens:TrustedRoots:0", ["secrets", "serve", "--key", "{dir}/issuer.seed", "--trust", "OA", "--nats", Down] },
+        { "--secret binds to the --http rule before it", ["grant", "--key", "{dir}/issuer.seed", "--function", "f", "--module", "{dir}/echo.wasm", "--secret", "s:X={}"] },
+        { "may not be written into 'Host'", ["grant", "--key", "{dir}/issuer.seed", "--function", "f", "--module", "{dir}/echo.wasm", "--http", "https://a.example/", "--secret", "s:Host={}"] },
     };
 
     [Fact]

@@ -92,6 +92,7 @@ public static class UpCommand
         private NatsServerProcess? _server;
         private NatsConnection? _client;
         private Microsoft.AspNetCore.Builder.WebApplication? _gateway;
+        private IHost? _secrets;
 
         public async Task<bool> RunAsync(AppManifest app, int nodeCount, string? url, bool once, bool watch, string listen, CancellationToken cancellationToken)
         {
@@ -116,6 +117,17 @@ public static class UpCommand
 
             await Say($"{nodeCount} node{(nodeCount == 1 ? "" : "s")} serving mesh.fn.>, trusting only a throw-away issuer {issuer.PublicKeyText} (seed: {seed})");
             var http = await StartGatewayAsync(url, listen, cancellationToken);
+            using var sealing = SealingKey.Generate();
+            _secrets = Mesh.Node.Secrets.SecretsHost.Build(new Dictionary<string, string?>
+            {
+                ["Mesh:Nats:Url"] = url,
+                ["Mesh:Nats:Name"] = "mesh-up-secrets",
+                ["Mesh:Tokens:TrustedRoots:0"] = issuer.PublicKeyText,
+                ["Mesh:Secrets:Key"] = sealing.ExportSeedText(),
+                ["Logging:LogLevel:Default"] = "Warning",
+            }, embedded: true);
+            await _secrets.StartAsync(cancellationToken);
+            await Say($"secrets service with a throw-away sealing key: {PasteableCommand.Line(context, "secret", "put", "NAME", "--from-file", "FILE", "--to", sealing.PublicKeyText, "--nats", NatsUrl.Redact(url))}");
             await Say($"HTTP gateway on {http}: POST /fn/NAME with a bearer token{(app.Functions.Any(f => f.Route is not null) ? ", and the manifest's routes" : "")}");
             var tokens = Directory.CreateDirectory(Path.Combine(_directory.FullName, "tokens")).FullName;
             foreach (var function in deployed)
@@ -305,6 +317,13 @@ public static class UpCommand
             if (_client is not null)
             {
                 await _client.DisposeAsync();
+            }
+
+            if (_secrets is not null)
+            {
+                using var stopSecrets = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await _secrets.StopAsync(stopSecrets.Token);
+                _secrets.Dispose();
             }
 
             if (_gateway is not null)

@@ -52,6 +52,7 @@ public static class SecretsHost
         {
             InitialData = [new("Logging:LogLevel:Default", "Information"), new("Logging:LogLevel:NATS", "Warning"), new("Logging:LogLevel:Microsoft.Hosting", "Warning")],
         });
+        builder.Configuration.AddEnvironmentVariables();
         builder.Configuration.AddInMemoryCollection(overrides);
         builder.Logging.AddSimpleConsole(o =>
         {
