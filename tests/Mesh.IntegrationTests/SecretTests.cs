@@ -198,6 +198,39 @@ public sealed class SecretTests : IAsyncLifetime, IDisposable
         AssertNeverShown();
     }
 
+    [Fact]
+    public async Task TheCli_SealsOnTheOperatorsMachine_ListsNamesNotValues_AndRemoves()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            var github = "ghp_" + Guid.NewGuid().ToString("N");
+            await File.WriteAllTextAsync(file, github + "\n");
+            var (exit, _, error) = await Cli.RunAsync("secret", "put", "github", "--from-file", file, "--to", _key.PublicKeyText, "--nats", _mesh.Url);
+            Assert.True(exit == 0, error);
+            Assert.DoesNotContain(github, error);
+
+            var stored = (await (await new NatsKVContext(new NatsJSContext(_mesh.Client)).GetStoreAsync(SecretRelease.Bucket)).GetEntryAsync<byte[]>("github")).Value!;
+            Assert.DoesNotContain(github, Encoding.Latin1.GetString(stored));
+            Assert.Equal(github, Encoding.ASCII.GetString(SealedBox.Open(stored, _key, SecretRelease.AtRest("github"))!));
+
+            var (_, listed, _) = await Cli.RunAsync("secret", "ls", "--nats", _mesh.Url, "-o", "json");
+            Assert.Contains("\"github\"", listed);
+            Assert.Contains("\"stripe\"", listed);
+            Assert.DoesNotContain(github, listed);
+            Assert.DoesNotContain(_value, listed);
+
+            Assert.Equal(0, (await Cli.RunAsync("secret", "rm", "github", "--nats", _mesh.Url)).Exit);
+            (exit, _, error) = await Cli.RunAsync("secret", "rm", "github", "--nats", _mesh.Url);
+            Assert.NotEqual(0, exit);
+            Assert.Contains("no secret 'github'", error);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     private async Task<string> ForgedAsync(string? token, string secret, string function)
     {
         using var key = SealingKey.Generate();

@@ -25,7 +25,7 @@ public sealed class SandboxTests : IDisposable
         var nats = new NATS.Client.Core.NatsConnection();
         var messaging = new MessagingCapability(nats, new Mesh.Node.Chaining.HopTokens(), new Mesh.Node.Messaging.NodeStats(), TimeProvider.System, Options.Create(_options), new ListLogger<MessagingCapability>());
         var kv = new KvCapability(nats, new Mesh.Node.Messaging.NodeStats(), Options.Create(_options), new ListLogger<KvCapability>());
-        _http = new HttpCapability(new Mesh.Node.Messaging.NodeStats(), new SystemHostResolver(), Options.Create(_options), new ListLogger<HttpCapability>());
+        _http = new HttpCapability(new Mesh.Node.Messaging.NodeStats(), new SystemHostResolver(), new Mesh.Node.Secrets.SecretClient(nats, TimeProvider.System, Options.Create(_options), new ListLogger<Mesh.Node.Secrets.SecretClient>()), Options.Create(_options), new ListLogger<HttpCapability>());
         _hostCalls = new HostCallTable([new InvocationIo(), new LogCapability(_log, new Mesh.Node.FunctionLogs.FunctionLogPublisher(nats, Options.Create(_options), TimeProvider.System, new ListLogger<Mesh.Node.FunctionLogs.FunctionLogPublisher>())), messaging, kv, _http]);
         _engine = new WasmEngine(Options.Create(_options), _hostCalls);
         _invoker = new Invoker(_engine);
