@@ -22,15 +22,9 @@ public static class GatewayBenchmark
     {
         await using var mesh = await BenchMesh.StartAsync(nodeCount: 0);
         var token = mesh.Token(mesh.Grant("echo"));
-        var environment = new Dictionary<string, string>
-        {
-            ["Mesh__Nats__Url"] = mesh.Url,
-            ["Mesh__Tokens__TrustedRoots__0"] = mesh.Issuer.PublicKeyText,
-            ["Logging__LogLevel__Default"] = "Warning",
-        };
-        using var node = ChildProcess.Start("Mesh.Node.dll", [], environment);
-        var gatewayPort = FreePort();
-        using var gateway = ChildProcess.Start("Mesh.Gateway.dll", [], new Dictionary<string, string>(environment) { ["Mesh__Gateway__Listen"] = $"127.0.0.1:{gatewayPort}" });
+        var (node, gateway, gatewayPort) = StartServers(mesh, []);
+        using var nodeProcess = node;
+        using var gatewayProcess = gateway;
         var echoPort = FreePort();
         using var echo = ChildProcess.Start("Mesh.Bench.dll", ["http-echo", echoPort.ToString(System.Globalization.CultureInfo.InvariantCulture)], new Dictionary<string, string>());
         await echo.WaitForLineAsync("http echo ready", TimeSpan.FromSeconds(30));
@@ -113,21 +107,14 @@ public static class GatewayBenchmark
     {
         await using var mesh = await BenchMesh.StartAsync(nodeCount: 0);
         var token = mesh.Token(mesh.Grant("echo"));
-        var environment = new Dictionary<string, string>
+        var (node, gateway, port) = StartServers(mesh, new Dictionary<string, string>
         {
-            ["Mesh__Nats__Url"] = mesh.Url,
-            ["Mesh__Tokens__TrustedRoots__0"] = mesh.Issuer.PublicKeyText,
-            ["Logging__LogLevel__Default"] = "Warning",
-        };
-        using var node = ChildProcess.Start("Mesh.Node.dll", [], environment);
-        var port = FreePort();
-        using var gateway = ChildProcess.Start("Mesh.Gateway.dll", [], new Dictionary<string, string>(environment)
-        {
-            ["Mesh__Gateway__Listen"] = $"127.0.0.1:{port}",
             ["DOTNET_PerfMapEnabled"] = "1",
             // Without this, JIT code runs from a double mapping perf cannot name.
             ["DOTNET_EnableWriteXorExecute"] = "0",
         });
+        using var nodeProcess = node;
+        using var gatewayProcess = gateway;
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64, UseProxy = false });
         var uri = new Uri($"http://127.0.0.1:{port}/fn/echo");
         var body = new byte[Payload];
@@ -156,6 +143,21 @@ public static class GatewayBenchmark
 
         Console.WriteLine($"{calls / clock.Elapsed.TotalSeconds:N0} calls/s for {clock.Elapsed.TotalSeconds:0} s");
         return 0;
+    }
+
+    // A node and a gateway in processes of their own, on the bench's NATS; the gateway on a free port.
+    private static (ChildProcess Node, ChildProcess Gateway, int Port) StartServers(BenchMesh mesh, Dictionary<string, string> gatewayExtra)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["Mesh__Nats__Url"] = mesh.Url,
+            ["Mesh__Tokens__TrustedRoots__0"] = mesh.Issuer.PublicKeyText,
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        var node = ChildProcess.Start("Mesh.Node.dll", [], environment);
+        var port = FreePort();
+        var gateway = ChildProcess.Start("Mesh.Gateway.dll", [], new Dictionary<string, string>(environment.Concat(gatewayExtra)) { ["Mesh__Gateway__Listen"] = $"127.0.0.1:{port}" });
+        return (node, gateway, port);
     }
 
     private static Sample Median(List<Sample> samples) => samples.OrderBy(s => s.Load.PerSecond).ElementAt(samples.Count / 2);

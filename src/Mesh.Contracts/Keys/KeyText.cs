@@ -17,26 +17,9 @@ public static class KeyText
     private const int PublicEncodedLength = 56;
     private const int SeedEncodedLength = 58;
 
-    public static string EncodePublic(ReadOnlySpan<byte> rawPublicKey)
-    {
-        RequireRawLength(rawPublicKey);
-        Span<byte> data = stackalloc byte[1 + RawKeyLength + 2];
-        data[0] = OperatorPrefix;
-        rawPublicKey.CopyTo(data[1..]);
-        AppendCrc(data);
-        return ToBase32(data);
-    }
+    public static string EncodePublic(ReadOnlySpan<byte> rawPublicKey) => EncodePublic(OperatorPrefix, rawPublicKey);
 
-    public static string EncodeSeed(ReadOnlySpan<byte> rawSeed)
-    {
-        RequireRawLength(rawSeed);
-        Span<byte> data = stackalloc byte[2 + RawKeyLength + 2];
-        data[0] = (byte)(SeedPrefix | (OperatorPrefix >> 5));
-        data[1] = (byte)((OperatorPrefix & 31) << 3);
-        rawSeed.CopyTo(data[2..]);
-        AppendCrc(data);
-        return ToBase32(data);
-    }
+    public static string EncodeSeed(ReadOnlySpan<byte> rawSeed) => EncodeSeed(OperatorPrefix, rawSeed);
 
     /// <summary>Decodes a public key; the error says what is wrong without echoing secrets.</summary>
     public static bool TryDecodePublic(string text, out byte[] rawPublicKey, out string error)
@@ -100,23 +83,28 @@ public static class KeyText
     private const byte CurvePrefix = 23 << 3;
 
     /// <summary>An X25519 public key as text: 56 characters starting with 'X'.</summary>
-    public static string EncodeCurvePublic(ReadOnlySpan<byte> rawPublicKey)
+    public static string EncodeCurvePublic(ReadOnlySpan<byte> rawPublicKey) => EncodePublic(CurvePrefix, rawPublicKey);
+
+    /// <summary>An X25519 private key as text: 58 characters starting with 'SX'.</summary>
+    public static string EncodeCurveSeed(ReadOnlySpan<byte> rawSeed) => EncodeSeed(CurvePrefix, rawSeed);
+
+    private static string EncodePublic(byte prefix, ReadOnlySpan<byte> rawPublicKey)
     {
         RequireRawLength(rawPublicKey);
         Span<byte> data = stackalloc byte[1 + RawKeyLength + 2];
-        data[0] = CurvePrefix;
+        data[0] = prefix;
         rawPublicKey.CopyTo(data[1..]);
         AppendCrc(data);
         return ToBase32(data);
     }
 
-    /// <summary>An X25519 private key as text: 58 characters starting with 'SX'.</summary>
-    public static string EncodeCurveSeed(ReadOnlySpan<byte> rawSeed)
+    // nkeys seeds: 'S' and the key's type share the first two bytes.
+    private static string EncodeSeed(byte prefix, ReadOnlySpan<byte> rawSeed)
     {
         RequireRawLength(rawSeed);
         Span<byte> data = stackalloc byte[2 + RawKeyLength + 2];
-        data[0] = (byte)(SeedPrefix | (CurvePrefix >> 5));
-        data[1] = (byte)((CurvePrefix & 31) << 3);
+        data[0] = (byte)(SeedPrefix | (prefix >> 5));
+        data[1] = (byte)((prefix & 31) << 3);
         rawSeed.CopyTo(data[2..]);
         AppendCrc(data);
         return ToBase32(data);
