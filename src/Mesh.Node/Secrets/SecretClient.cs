@@ -21,6 +21,9 @@ namespace Mesh.Node.Secrets;
 /// </summary>
 public sealed class SecretClient(INatsConnection nats, TimeProvider time, IOptions<NodeOptions> options, ILogger<SecretClient> logger)
 {
+    /// <summary>Released secrets kept at most (per token, function and name); beyond it each use asks again.</summary>
+    public const int MaxKept = 10_000;
+
     private readonly SecretsOptions _options = options.Value.Secrets;
     private readonly ConcurrentDictionary<(string TokenId, string Function, string Secret), (string Value, long Until)> _released = new();
 
@@ -48,14 +51,22 @@ public sealed class SecretClient(INatsConnection nats, TimeProvider time, IOptio
             return kept.Value;
         }
 
-        foreach (var stale in _released.Where(e => e.Value.Until <= now).Select(e => e.Key))
-        {
-            _released.TryRemove(stale, out _);
-        }
-
         var wait = context.Remaining < _options.ReleaseTimeout ? context.Remaining : _options.ReleaseTimeout;
         var value = ReleaseAsync(token.Text, function, secret, wait, context.Deadline).GetAwaiter().GetResult();
-        _released[cacheKey] = (value, Math.Min(token.Expires, now + (long)_options.CacheFor.TotalSeconds));
+        if (_released.Count >= MaxKept)
+        {
+            // Swept only when full, so a lookup never walks the cache; past the bound, nothing more is kept.
+            foreach (var stale in _released.Where(e => e.Value.Until <= now).Select(e => e.Key).ToList())
+            {
+                _released.TryRemove(stale, out _);
+            }
+        }
+
+        if (_released.Count < MaxKept)
+        {
+            _released[cacheKey] = (value, Math.Min(token.Expires, now + (long)_options.CacheFor.TotalSeconds));
+        }
+
         return value;
     }
 
