@@ -184,7 +184,9 @@ public sealed class SecretTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task WithTheServiceDown_TheCallFailsWithAClearCode_AndWorksWhenItReturns()
     {
+        Assert.Equal(("ok", "1 stored; a secrets service answers"), await DoctorSaysAsync());
         await StopServiceAsync();
+        Assert.Equal("warn", (await DoctorSaysAsync()).Result);
         var down = await SendAsync(_probe.Grant(Bound), "POST", $"http://127.0.0.1:{_provider.Port}/v1/charges");
         Assert.Equal("secret.unavailable", down.Status);
         Assert.Contains("no secrets service", down.Message);
@@ -229,6 +231,13 @@ public sealed class SecretTests : IAsyncLifetime, IDisposable
         {
             File.Delete(file);
         }
+    }
+
+    private async Task<(string Result, string Detail)> DoctorSaysAsync()
+    {
+        var (_, output, _) = await Cli.RunAsync("doctor", "-o", "json", "--nats", _mesh.Url);
+        var check = System.Text.Json.JsonDocument.Parse(output).RootElement.EnumerateArray().Single(c => c.GetProperty("name").GetString() == "secrets");
+        return (check.GetProperty("result").GetString()!, check.GetProperty("detail").GetString()!);
     }
 
     private async Task<string> ForgedAsync(string? token, string secret, string function)

@@ -82,8 +82,34 @@ public static class DoctorCommand
                 checks.Add(await StreamCheckAsync(js, stream, what, cancellationToken));
             }
 
+            checks.Add(await SecretsCheckAsync(connection, cancellationToken));
             checks.AddRange(await NodeChecksAsync(connection, context, rtt, cancellationToken));
         }
+    }
+
+    // Secrets need a service to release them; with none stored, none is needed.
+    private static async Task<Check> SecretsCheckAsync(NatsConnection connection, CancellationToken cancellationToken)
+    {
+        var store = await Deployment.DeclarationBucket.OpenAsync(new NATS.Client.KeyValueStore.NatsKVContext(new NatsJSContext(connection)), Mesh.Contracts.Secrets.SecretRelease.Bucket, cancellationToken);
+        var stored = store is null ? 0 : (await Deployment.DeclarationBucket.KeysAsync(store, cancellationToken)).Count;
+        bool answers;
+        try
+        {
+            // A request with no token: a service answers it with a refusal, and that is all we need.
+            var reply = await connection.RequestAsync<byte[], byte[]>(Mesh.Contracts.Secrets.SecretRelease.Subject, [], replyOpts: new NatsSubOpts { Timeout = TimeSpan.FromSeconds(1) }, cancellationToken: cancellationToken);
+            answers = !reply.HasNoResponders;
+        }
+        catch (Exception e) when (e is NatsNoRespondersException or NatsNoReplyException)
+        {
+            answers = false;
+        }
+
+        return (stored, answers) switch
+        {
+            (_, true) => new("secrets", Check.Ok, $"{stored} stored; a secrets service answers"),
+            (0, false) => new("secrets", Check.Ok, "none stored, no secrets service (needed only for secrets: mesh secrets serve)"),
+            _ => new("secrets", Check.Warn, $"{stored} stored but no secrets service answers: calls that need one stop with secret.unavailable (mesh secrets serve)"),
+        };
     }
 
     private static async Task<Check> StreamCheckAsync(NatsJSContext js, string stream, string what, CancellationToken cancellationToken)
