@@ -61,6 +61,12 @@ public sealed class HttpInvocation(MeshClient client, GatewayLimits limits, Forw
                 await Problem(ErrorCode.RequestTimeout, $"no answer within {limits.Timeout.TotalSeconds:0.###} s", function, trace).WriteAsync(http.Response, CancellationToken.None);
                 return;
             }
+            catch (NATS.Client.Core.NatsException)
+            {
+                // NATS away (reconnecting): nothing was called; worth retrying shortly.
+                await Problem(ErrorCode.NodeUnavailable, "the gateway cannot reach NATS right now; retry", function, trace).WriteAsync(http.Response, CancellationToken.None);
+                return;
+            }
 
             await AnswerAsync(http, reply, function, trace);
         }

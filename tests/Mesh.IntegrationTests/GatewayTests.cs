@@ -165,6 +165,8 @@ public sealed class GatewayTests(GatewayFixture fixture) : IClassFixture<Gateway
         const string traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
         // A plain subscriber beside the nodes' queue group sees a copy of each call, headers and all.
         await using var seen = await Mesh.Client.SubscribeCoreAsync<byte[]>("mesh.fn.echo");
+        // The round trip makes sure the server has the subscription before the gateway publishes.
+        await Mesh.Client.PingAsync();
         using var response = await PostAsync("/fn/echo", token, new StringContent("traced"), r => r.Headers.Add("traceparent", $"00-{traceId}-00f067aa0ba902b7-01"));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));

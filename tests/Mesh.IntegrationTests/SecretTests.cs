@@ -152,6 +152,13 @@ public sealed class SecretTests : IAsyncLifetime, IDisposable
         }).Value!);
         Assert.Equal("token.expired", await ForgedAsync(expired, "stripe", HttpProbe.Function));
 
+        // A public key that is no curve point gets a code, and the service goes on serving.
+        var lowOrder = await _mesh.Client.RequestAsync<byte[], byte[]>(SecretRelease.Subject,
+            SecretRelease.Write(new SecretRelease.Request("stripe", HttpProbe.Function, new byte[32], new byte[SecretRelease.NonceLength])),
+            new NatsHeaders { [MeshHeaders.Token] = binding });
+        Assert.Equal("secret.unavailable", lowOrder.Headers![MeshHeaders.Status].ToString());
+        Assert.Empty(lowOrder.Data ?? []);
+
         // Revoked: the service reads the revocation bucket itself, and refuses from then on.
         var revoked = _probe.Grant(Bound);
         Assert.Equal("ok", await ForgedAsync(revoked, "stripe", HttpProbe.Function));

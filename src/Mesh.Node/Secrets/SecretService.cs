@@ -28,6 +28,9 @@ public sealed class SecretService(
     IOptions<NodeOptions> options,
     ILogger<SecretService> logger) : BackgroundService
 {
+    /// <summary>The most one release may take, reading the bucket included: a node waits 2 s.</summary>
+    private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(5);
+
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Completes once the service is subscribed.</summary>
@@ -48,8 +51,29 @@ public sealed class SecretService(
                     continue;
                 }
 
-                var (body, headers) = await ReleaseAsync(kv, msg, stoppingToken);
-                await msg.ReplyAsync(body, headers, cancellationToken: stoppingToken);
+                (byte[] Body, NatsHeaders Headers) answer;
+                try
+                {
+                    using var bounded = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                    bounded.CancelAfter(ReleaseTimeout);
+                    answer = await ReleaseAsync(kv, msg, bounded.Token);
+                }
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // Whatever one request does (a key that is not a curve point, NATS away mid-read),
+                    // it gets a code and the service goes on serving the others.
+                    Log.SecretRefused(logger, "-", "-", ErrorCode.SecretUnavailable.ToWire(), e.GetType().Name);
+                    answer = ([], new NatsHeaders { [MeshHeaders.Status] = ErrorCode.SecretUnavailable.ToWire(), [MeshHeaders.Message] = $"the release failed ({e.GetType().Name})" });
+                }
+
+                try
+                {
+                    await msg.ReplyAsync(answer.Body, answer.Headers, cancellationToken: stoppingToken);
+                }
+                catch (NatsException e)
+                {
+                    Log.SecretRefused(logger, "-", "-", "reply.failed", e.Message);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -114,7 +138,7 @@ public sealed class SecretService(
             Log.SecretReleased(logger, request.Secret, request.Function, tokenId);
             return (released, new NatsHeaders { [MeshHeaders.Status] = "ok" });
         }
-        catch (Exception e) when (e is NatsException or CryptographicException)
+        catch (Exception e) when (e is NatsException or CryptographicException or OperationCanceledException)
         {
             return Refuse(ErrorCode.SecretUnavailable, $"the secrets bucket could not be read: {e.GetType().Name}", request.Secret, tokenId);
         }
