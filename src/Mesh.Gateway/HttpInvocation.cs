@@ -68,7 +68,14 @@ public sealed class HttpInvocation(MeshClient client, GatewayLimits limits, Forw
                 return;
             }
 
-            await AnswerAsync(http, reply, function, trace);
+            try
+            {
+                await AnswerAsync(http, reply, function, trace);
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException && http.RequestAborted.IsCancellationRequested)
+            {
+                // The client left before its answer was written: nobody to tell.
+            }
         }
     }
 

@@ -43,10 +43,9 @@ public sealed class RouteTable : BackgroundService
         // Ordered by key, so that when two applications declare one route every gateway picks the same.
         foreach (var (key, route) in declared.OrderBy(d => d.Key, StringComparer.Ordinal))
         {
-            if (!RouteDeclaration.Methods.Contains(route.Method) || !RouteDeclaration.IsValidPath(route.Path) || !Contracts.Wire.FunctionName.IsValid(route.Function)
-                || (route.Public && string.IsNullOrEmpty(route.Token)))
+            if (route.Problem() is { } problem)
             {
-                Log.RouteSkipped(_logger, key, "not a valid route (method, path, function, or a public route without its token)");
+                Log.RouteSkipped(_logger, key, problem);
                 continue;
             }
 

@@ -270,11 +270,22 @@ public sealed class GatewayTests(GatewayFixture fixture) : IClassFixture<Gateway
             Assert.True(exit == 0, error);
             Assert.Contains("route POST /greet -> greet (public", error);
 
+            // A route no deploy would write (an expiry past the calendar) is skipped; the rest are served.
+            var bucket = await new NatsKVContext(new NatsJSContext(Mesh.Client)).GetStoreAsync(TriggerBuckets.Routes);
+            await bucket.PutAsync("evil.greet", JsonSerializer.SerializeToUtf8Bytes(new RouteDeclaration
+            {
+                App = "evil", Function = "greet", Method = "POST", Path = "/evil", Public = true, Token = "x", Expires = long.MaxValue,
+            }));
+
             await Eventually.HoldsAsync(async () =>
             {
                 using var response = await PostAsync("/greet", null, new StringContent("hi"));
                 return response.StatusCode == HttpStatusCode.OK && await response.Content.ReadAsStringAsync() == "hi";
             }, "the public route answers without a token");
+            using (var evil = await PostAsync("/evil", null, new StringContent("hi")))
+            {
+                Assert.Equal(HttpStatusCode.NotFound, evil.StatusCode);
+            }
 
             using (var request = new HttpRequestMessage(HttpMethod.Put, "/private") { Content = new StringContent("x") })
             {

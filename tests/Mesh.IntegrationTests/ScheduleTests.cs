@@ -87,6 +87,18 @@ public sealed class ScheduleTests : IAsyncLifetime
     [Fact]
     public async Task ThreeNodes_RunEachTickOnce()
     {
+        // Entries no deploy would write (a time past the calendar, a function that would bend the
+        // job subject) are skipped by every node, which goes on running the good one.
+        var schedules = await new NatsKVContext(new NatsJSContext(_mesh.Client)).GetStoreAsync(Mesh.Contracts.Triggers.TriggerBuckets.Schedules);
+        await schedules.PutAsync("clock.bad", System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new Mesh.Contracts.Triggers.ScheduleDeclaration
+        {
+            App = "clock", Function = "tick", Cron = "* * * * * *", Token = "x", Expires = long.MaxValue, Since = long.MaxValue,
+        }));
+        await schedules.PutAsync("clock.worse", System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new Mesh.Contracts.Triggers.ScheduleDeclaration
+        {
+            App = "clock", Function = "tick.>", Cron = "* * * * * *", Token = "x", Expires = 2_000_000_000, Since = 0,
+        }));
+
         var (ticks, runs) = await WindowAsync(TimeSpan.FromSeconds(10));
         Assert.InRange(runs, ticks - 1, ticks + 1);
         Assert.InRange(ticks, 10, 12);
@@ -94,7 +106,7 @@ public sealed class ScheduleTests : IAsyncLifetime
         // mesh schedules shows it, with its next run and the last tick handed on.
         var (exit, output, error) = await Cli.RunAsync("schedules", "--nats", _mesh.Url, "-o", "json");
         Assert.True(exit == 0, error);
-        var row = System.Text.Json.JsonDocument.Parse(output).RootElement.EnumerateArray().Single();
+        var row = System.Text.Json.JsonDocument.Parse(output).RootElement.EnumerateArray().Single(r => r.GetProperty("function").GetString() == "tick");
         Assert.Equal("clock", row.GetProperty("app").GetString());
         Assert.Equal("tick", row.GetProperty("function").GetString());
         Assert.Equal("* * * * * *", row.GetProperty("cron").GetString());
@@ -107,7 +119,7 @@ public sealed class ScheduleTests : IAsyncLifetime
         (exit, _, error) = await Cli.RunAsync("deploy", "-f", _manifest, "--key", _seed, "--nats", _mesh.Url);
         Assert.True(exit == 0, error);
         (exit, output, _) = await Cli.RunAsync("schedules", "--nats", _mesh.Url, "-o", "json");
-        Assert.Equal("[]", output.Trim());
+        Assert.DoesNotContain("\"tick\"", output);
         var (_, afterRemoval) = await WindowAsync(TimeSpan.FromSeconds(1));
         var (quietTicks, quietRuns) = await WindowAsync(TimeSpan.FromSeconds(3));
         Assert.True(quietRuns == 0, $"{quietRuns} runs in {quietTicks} ticks after the schedule was removed ({afterRemoval} in the second before)");

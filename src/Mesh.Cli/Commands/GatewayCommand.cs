@@ -9,20 +9,12 @@ public static class GatewayCommand
 {
     public static Command Build(CliContext context)
     {
-        var nats = new Option<string?>("--nats") { Description = $"NATS server URL (default: Mesh__Nats__Url, else $MESH_NATS_URL or the selected context's, else {NatsOption.DefaultUrl})" };
+        var nats = new HostNatsOption(context);
         var listen = new Option<string?>("--listen") { Description = "HOST:PORT to serve HTTP on (default 127.0.0.1:8080; also Mesh__Gateway__Listen)" };
-        var command = new Command("gateway", "Serve functions over HTTP: POST /fn/NAME with a bearer token, and the routes mesh deploy declared") { nats, listen };
+        var command = new Command("gateway", "Serve functions over HTTP: POST /fn/NAME with a bearer token, and the routes mesh deploy declared") { nats.Option, listen };
         command.SetAction(async (result, cancellationToken) =>
         {
-            var overrides = new List<KeyValuePair<string, string?>>();
-            if (result.GetValue(nats) is { } url)
-            {
-                overrides.Add(new("Mesh:Nats:Url", url));
-            }
-            else if (context.Variables("Mesh__Nats__Url") is null && context.Defaults.Nats is { } fallback)
-            {
-                overrides.Add(new("Mesh:Nats:Url", fallback));
-            }
+            var overrides = nats.Overrides(result).ToList();
 
             if (result.GetValue(listen) is { } address)
             {

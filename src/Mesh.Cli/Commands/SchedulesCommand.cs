@@ -36,7 +36,7 @@ public static class SchedulesCommand
             {
                 foreach (var key in await DeclarationBucket.KeysAsync(schedules, cancellationToken))
                 {
-                    if (await DeclarationBucket.GetAsync<ScheduleDeclaration>(schedules, key, cancellationToken) is not { } schedule)
+                    if (await DeclarationBucket.GetAsync<ScheduleDeclaration>(schedules, key, cancellationToken) is not { } schedule || schedule.Problem() is not null)
                     {
                         continue;
                     }

@@ -54,15 +54,11 @@ public static class SecretsCommand
     {
         var key = new Option<string>("--key") { Description = "The sealing key file (mesh secrets init)", Required = true };
         var trust = new Option<string[]>("--trust") { Description = "A trusted issuer public key (O...). Repeatable; also Mesh__Tokens__TrustedRoots__N", Required = true };
-        var nats = new Option<string?>("--nats") { Description = $"NATS server URL (default: Mesh__Nats__Url, else $MESH_NATS_URL or the selected context's, else {NatsOption.DefaultUrl})" };
-        var command = new Command("serve", "Release secrets to nodes, for tokens that bind them, sealed to each request's one-time key") { key, trust, nats };
+        var nats = new HostNatsOption(context);
+        var command = new Command("serve", "Release secrets to nodes, for tokens that bind them, sealed to each request's one-time key") { key, trust, nats.Option };
         command.SetAction(async (result, cancellationToken) =>
         {
-            var overrides = new List<KeyValuePair<string, string?>> { new("Mesh:Secrets:KeyFile", result.GetValue(key)) };
-            if ((result.GetValue(nats) ?? (context.Variables("Mesh__Nats__Url") is null ? context.Defaults.Nats : null)) is { } url)
-            {
-                overrides.Add(new("Mesh:Nats:Url", url));
-            }
+            var overrides = nats.Overrides(result).Append(new("Mesh:Secrets:KeyFile", result.GetValue(key))).ToList();
 
             overrides.AddRange((result.GetValue(trust) ?? []).Select((k, i) => new KeyValuePair<string, string?>($"Mesh:Tokens:TrustedRoots:{i}", k)));
             overrides.Add(new("Mesh:Nats:Name", "mesh-secrets"));

@@ -35,7 +35,7 @@ public sealed class DeclarationFeed<T>(INatsConnection nats, string bucket, ILog
     /// <summary>Completes once the bucket has been read to its end (or found missing) the first time.</summary>
     public Task FirstRead => _read.Task;
 
-    /// <summary>Raised after <see cref="Current"/> changed.</summary>
+    /// <summary>Raised after the first read and whenever <see cref="Current"/> changed.</summary>
     public event Action<ImmutableDictionary<string, T>>? Changed;
 
     public async Task RunAsync(CancellationToken stoppingToken)
@@ -152,7 +152,8 @@ public sealed class DeclarationFeed<T>(INatsConnection nats, string bucket, ILog
 
     private void Publish(ImmutableDictionary<string, T> declarations)
     {
-        var changed = !declarations.SequenceEqual(Current);
+        // The first read is always told, even of nothing: a gateway says at start which route tokens it holds.
+        var changed = !_read.Task.IsCompleted || !declarations.SequenceEqual(Current);
         Current = declarations;
         _read.TrySetResult();
         if (changed)

@@ -21,7 +21,11 @@ public sealed class Grant
         Modules = [.. last.Modules.Where(m => blocks.All(b => b.Modules.Contains(m)))];
         Limits = blocks.Aggregate(Limits.None, (limits, block) => limits.Tighten(block.Limits));
         Then = [.. last.Then.Where(next => blocks.All(b => b.Then.Contains(next)))];
+        _bindsSecrets = blocks.All(b => b.Capabilities.Http.Any(r => !r.Secrets.IsEmpty));
     }
+
+    // Most grants bind no secret: then no HTTP request needs to look for one.
+    private readonly bool _bindsSecrets;
 
     public string Function { get; }
 
@@ -53,6 +57,11 @@ public sealed class Grant
     /// </summary>
     public ImmutableArray<SecretBinding> SecretsFor(string scheme, string host, int port, HttpMethods method, string path)
     {
+        if (!_bindsSecrets)
+        {
+            return [];
+        }
+
         List<SecretBinding>? kept = null;
         foreach (var block in _blocks)
         {

@@ -35,6 +35,14 @@ public sealed record RouteDeclaration
     [JsonPropertyName("expires")]
     public long Expires { get; init; }
 
+    /// <summary>Why a gateway may not serve this declaration, or null.</summary>
+    public string? Problem() =>
+        !TriggerBuckets.IsValidOwner(App, Function) ? "its application or function is not a valid name"
+        : !Methods.Contains(Method) || !IsValidPath(Path) ? "its method or path is not one a route may have"
+        : Public && string.IsNullOrEmpty(Token) ? "it is public but carries no route token"
+        : Expires is < 0 or > TriggerBuckets.MaxUnixSeconds ? "its expiry is not a time"
+        : null;
+
     /// <summary>Whether <paramref name="path"/> is a route path Mesh accepts.</summary>
     public static bool IsValidPath(string path) =>
         path.Length is > 0 and <= 256 && path[0] == '/' && !path.Contains("//", StringComparison.Ordinal)

@@ -32,6 +32,16 @@ public sealed record ScheduleDeclaration
     [JsonPropertyName("since")]
     public long Since { get; init; }
 
+    /// <summary>
+    /// Why a node may not act on this declaration, or null. The bucket is the operator's, but a
+    /// node publishes to a subject and a message id made from it, so it is checked like input.
+    /// </summary>
+    public string? Problem() =>
+        !TriggerBuckets.IsValidOwner(App, Function) ? "its application or function is not a valid name"
+        : Since is < 0 or > TriggerBuckets.MaxUnixSeconds || Expires is < 0 or > TriggerBuckets.MaxUnixSeconds ? "a time in it is not a time"
+        : Token.Length == 0 ? "it carries no token"
+        : null;
+
     /// <summary>The message id of tick <paramref name="tick"/> (Unix seconds): every node proposes the same one, JetStream keeps one.</summary>
     public static string MessageId(string app, string function, long tick) => $"schedule:{app}.{function}:{tick}";
 }

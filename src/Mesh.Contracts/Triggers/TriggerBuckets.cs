@@ -13,6 +13,13 @@ public static class TriggerBuckets
 
     public static string Key(string app, string function) => $"{app}.{function}";
 
+    /// <summary>The latest Unix time a declaration may name (the end of year 9999): anything later is not a time.</summary>
+    public const long MaxUnixSeconds = 253_402_300_799;
+
+    /// <summary>Whether <paramref name="app"/> and <paramref name="function"/> can make a key, a subject and a message id.</summary>
+    public static bool IsValidOwner(string app, string function) =>
+        app.Length > 0 && AppName(app) == app && Wire.FunctionName.IsValid(function);
+
     /// <summary>
     /// An application's name as keys use it: letters, digits, '-' and '_' (what a directory name
     /// becomes, like docker compose's project name), at most 64 characters; empty when none is left.

@@ -122,7 +122,7 @@ public sealed class InvocationPipeline(
             return Fail(refusal.Code, refusal.Message);
         }
 
-        var verified = token.Verified is { } known ? Result<VerifiedToken>.Ok(known) : tokens.Verify(token.Bytes, token.Key);
+        var verified = tokens.Verify(token);
         if (!verified.IsOk)
         {
             return Fail(verified.Error.Code, verified.Error.Message);

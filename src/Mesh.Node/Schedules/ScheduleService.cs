@@ -28,6 +28,8 @@ public sealed class ScheduleService(INatsConnection nats, IOptions<NodeOptions> 
     private readonly ScheduleOptions _options = options.Value.Schedules;
     private readonly ConcurrentDictionary<string, DateTimeOffset> _handedOn = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _expiredSaid = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ScheduleClock?> _clocks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _invalidSaid = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _changed = new(0);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -51,15 +53,22 @@ public sealed class ScheduleService(INatsConnection nats, IOptions<NodeOptions> 
                 DateTimeOffset? wake = null;
                 foreach (var (key, schedule) in feed.Current)
                 {
-                    if (ScheduleClock.Parse(schedule.Cron, out _) is not { } clock)
+                    // Parsed once per expression, not on every wake.
+                    var clock = _clocks.GetOrAdd(schedule.Cron, cron => ScheduleClock.Parse(cron, out _));
+                    if ((clock is null ? "its cron expression does not parse" : schedule.Problem()) is { } problem)
                     {
+                        if (_invalidSaid.TryAdd(key, 0))
+                        {
+                            Log.ScheduleNotHandedOn(logger, key, "-", $"skipped: {problem}");
+                        }
+
                         continue;
                     }
 
                     var after = _handedOn.TryGetValue(key, out var last) && last.ToUnixTimeSeconds() >= schedule.Since
                         ? last
                         : DateTimeOffset.FromUnixTimeSeconds(schedule.Since);
-                    if (clock.LatestDue(after, now) is { } due)
+                    if (clock!.LatestDue(after, now) is { } due)
                     {
                         ticks ??= await OpenTicksAsync(kv, stoppingToken);
                         if (ticks is not null && await HandOnAsync(js, ticks, key, schedule, due, stoppingToken))
@@ -73,7 +82,7 @@ public sealed class ScheduleService(INatsConnection nats, IOptions<NodeOptions> 
                         }
                     }
 
-                    wake = Earliest(wake, clock.Next(now));
+                    wake = Earliest(wake, clock!.Next(now));
                 }
 
                 var wait = (wake ?? now + _options.Resync) - time.GetUtcNow();

@@ -92,7 +92,8 @@ public sealed class SecretClient(INatsConnection nats, TimeProvider time, IOptio
         if (status != "ok")
         {
             var message = reply.Headers?.TryGetValue(MeshHeaders.Message, out var m) == true ? m.ToString() : "";
-            throw Unavailable(secret, function, $"the secrets service refused it: {status ?? "no status"}: {message}");
+            // Whoever answered wrote this text: it is made printable and short before a log or a reply holds it.
+            throw Unavailable(secret, function, PrintableText.Clean($"the secrets service refused it: {status ?? "no status"}: {message}", 512));
         }
 
         var plaintext = SealedBox.Open(reply.Data ?? [], oneTime, SecretRelease.InTransit(secret, function, nonce))

@@ -94,13 +94,7 @@ public sealed class SecretService(
             return Refuse(ErrorCode.RequestMalformed, $"not a secret request: {error}");
         }
 
-        var look = tokens.LookText(msg.Headers?.TryGetValue(MeshHeaders.Token, out var text) == true ? text.ToString() : null);
-        if (look.Refusal is { } refusal)
-        {
-            return Refuse(refusal.Code, refusal.Message, request!.Secret);
-        }
-
-        var verified = look.Verified is { } known ? Result<Contracts.Tokens.VerifiedToken>.Ok(known) : tokens.Verify(look.Bytes, look.HasKey ? look.Key : null);
+        var verified = tokens.Verify(tokens.LookText(msg.Headers?.TryGetValue(MeshHeaders.Token, out var text) == true ? text.ToString() : null));
         if (!verified.IsOk)
         {
             return Refuse(verified.Error.Code, verified.Error.Message, request!.Secret);

@@ -142,6 +142,12 @@ public sealed class VerifiedTokenCache
 
     public Result<VerifiedToken> Verify(ReadOnlyMemory<byte> token) => Verify(token, null);
 
+    /// <summary>The verified token a look found, or the verification of one it did not know; its refusal, if it was refused.</summary>
+    public Result<VerifiedToken> Verify(TokenLook look) =>
+        look.Refusal is { } refusal ? Result<VerifiedToken>.Fail(refusal.Code, refusal.Message)
+        : look.Verified is { } known ? Result<VerifiedToken>.Ok(known)
+        : Verify(look.Bytes, look.HasKey ? look.Key : null);
+
     /// <summary>Verifies, or finds the verification or a recent refusal of, a token whose key <see cref="Look"/> computed.</summary>
     public Result<VerifiedToken> Verify(ReadOnlyMemory<byte> token, Sha256Digest? knownKey)
     {
