@@ -120,6 +120,7 @@ public static class NodeHost
         services.AddSingleton<ICapability>(sp => sp.GetRequiredService<MessagingCapability>());
         services.AddSingleton<ICapability>(sp => sp.GetRequiredService<KvCapability>());
         services.AddSingleton<ICapability>(sp => sp.GetRequiredService<HttpCapability>());
+        services.AddSingleton<ICapability, Wasi.WasiPreview1>();
         services.TryAddSingleton<IHostResolver, SystemHostResolver>();
         services.AddSingleton<HostCallTable>();
         services.AddSingleton<WasmEngine>();

@@ -178,7 +178,7 @@ public sealed class NodeCallTests(NatsServerFixture nats) : IAsyncLifetime
         { "divide-by-zero", ErrorCode.FunctionTrap },
         { "unreachable", ErrorCode.FunctionTrap },
         { "imports-log", ErrorCode.CapabilityDenied },
-        { "imports-wasi", ErrorCode.ModuleInvalid },
+        { "imports-unknown", ErrorCode.ModuleInvalid },
         { "no-run", ErrorCode.ModuleInvalid },
         { "host-call-flood", ErrorCode.FunctionHostCallLimit },
     };

@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Mesh.Node.Tests;
 
-/// <summary>docs/abi.md's import table says exactly what the node's capabilities declare.</summary>
+/// <summary>docs/abi.md's import tables say exactly what the node's capabilities declare.</summary>
 public sealed class AbiDocumentTests
 {
     [Fact]
@@ -11,11 +11,12 @@ public sealed class AbiDocumentTests
     {
         // The node's own wiring: a capability not registered as one would be missing here too.
         using var host = Node();
-        var declared = host.Services.GetRequiredService<HostCallTable>().All
-            .Select(c => $"{c.Name} {c.Signature}")
-            .Order(StringComparer.Ordinal);
+        var all = host.Services.GetRequiredService<HostCallTable>().All;
+        string[] Declared(string module) => [.. all.Where(c => c.Module == module).Select(c => $"{c.Name} {c.Signature}").Order(StringComparer.Ordinal)];
 
-        Assert.Equal(declared, DocumentedImports().Order(StringComparer.Ordinal));
+        Assert.Equal(Declared("mesh"), DocumentedImports("| import | signature |").Order(StringComparer.Ordinal));
+        Assert.Equal(Declared(Wasi.WasiPreview1.Module), DocumentedImports("| WASI function | signature |").Order(StringComparer.Ordinal));
+        Assert.Equal(all.Count, all.Count(c => c.Module is "mesh" or Wasi.WasiPreview1.Module));
     }
 
     [Fact]
@@ -26,6 +27,7 @@ public sealed class AbiDocumentTests
         {
             Assert.Equal(call.Parameters.Length, call.ParameterIsI64.Length);
             Assert.Equal(call.Returns == "i64", call.ReturnsI64);
+            Assert.Equal(call.Returns == "()", call.ReturnsNothing);
             Assert.All(call.Parameters, p => Assert.Matches("^[a-z_]+(: i64)?$", p));
         }
     }
@@ -43,12 +45,12 @@ public sealed class AbiDocumentTests
         return NodeHost.Build([], [new("Mesh:Tokens:TrustedRoots:0", issuer.PublicKeyText)]);
     }
 
-    // Rows of the table headed "| import | signature | does |": "| `name` | `(a, b) -> n` | ... |".
-    private static IEnumerable<string> DocumentedImports()
+    // Rows of the table with that header: "| `name` | `(a, b) -> n` | ... |".
+    private static IEnumerable<string> DocumentedImports(string tableHeader)
     {
         var lines = File.ReadAllLines(Path.Combine(RepositoryRoot(), "docs", "abi.md"));
-        var header = Array.FindIndex(lines, l => l.StartsWith("| import | signature |", StringComparison.Ordinal));
-        Assert.True(header >= 0, "docs/abi.md has no import table");
+        var header = Array.FindIndex(lines, l => l.StartsWith(tableHeader, StringComparison.Ordinal));
+        Assert.True(header >= 0, $"docs/abi.md has no table headed {tableHeader}");
         foreach (var row in lines.Skip(header + 2).TakeWhile(l => l.StartsWith('|')))
         {
             var cells = row.Split('|', StringSplitOptions.TrimEntries);

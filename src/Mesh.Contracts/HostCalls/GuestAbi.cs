@@ -12,6 +12,12 @@ public static class GuestAbi
     /// <summary>Exported linear memory.</summary>
     public const string MemoryExport = "memory";
 
+    /// <summary>
+    /// A WASI command's entry point, <c>_start() -> ()</c>: run when the module exports no
+    /// <c>run</c>, with the input on stdin and stdout as the output.
+    /// </summary>
+    public const string StartExport = "_start";
+
     /// <summary>Exported entry point: <c>run(input_len: i32) -> i32</c>; 0 is success.</summary>
     public const string RunExport = "run";
 

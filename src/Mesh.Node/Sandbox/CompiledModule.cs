@@ -62,6 +62,9 @@ public sealed unsafe class CompiledModule : IDisposable
     /// <summary>Whether it exports <c>run(i32) -> i32</c>.</summary>
     public bool HasRun { get; private set; }
 
+    /// <summary>Whether it exports WASI's <c>_start() -> ()</c>: a command, run when it has no <c>run</c>.</summary>
+    public bool HasStart { get; private set; }
+
     /// <summary>The linked module, ready to instantiate; zero when linking failed.</summary>
     internal IntPtr InstancePre { get; }
 
@@ -158,6 +161,10 @@ public sealed unsafe class CompiledModule : IDisposable
                 else if (name == GuestAbi.InitializeExport)
                 {
                     HasInitializer = kind == ExternFunc && IsFunction(type, parameters: [], results: []);
+                }
+                else if (name == GuestAbi.StartExport)
+                {
+                    HasStart = kind == ExternFunc && IsFunction(type, parameters: [], results: []);
                 }
                 else if (name == GuestAbi.RunExport)
                 {

@@ -34,14 +34,23 @@ public readonly unsafe ref struct GuestCall
     /// </summary>
     public bool TrySpan(int index, out Span<byte> span, int maxLength = int.MaxValue)
     {
+        var length = I32(index + 1);
+        return TryMemory((uint)I32(index), length < 0 ? -1 : Math.Min(length, maxLength), out span);
+    }
+
+    /// <summary>
+    /// The <paramref name="length"/> bytes of guest memory at <paramref name="at"/> (a guest's
+    /// address, unsigned as wasm reads it); false when they do not lie inside the memory.
+    /// </summary>
+    public bool TryMemory(long at, long length, out Span<byte> span)
+    {
         span = default;
-        var (at, length) = (I32(index), Math.Min(I32(index + 1), maxLength));
-        if (_memory is null || at < 0 || length < 0 || (long)at + length > _memoryLength)
+        if (_memory is null || at < 0 || length < 0 || length > int.MaxValue || at + length > _memoryLength)
         {
             return false;
         }
 
-        span = new Span<byte>(_memory + at, length);
+        span = new Span<byte>(_memory + at, (int)length);
         return true;
     }
 }

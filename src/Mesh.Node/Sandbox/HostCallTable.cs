@@ -9,7 +9,7 @@ namespace Mesh.Node.Sandbox;
 /// Every host call the node offers, gathered from the registered capabilities. The linker defines
 /// these and nothing else, and a module's imports are checked against them before any guest code
 /// runs: importing a call the token does not grant is <c>capability.denied</c> naming it;
-/// importing anything else (WASI included) makes the module invalid.
+/// importing anything else makes the module invalid.
 /// </summary>
 public sealed class HostCallTable
 {
@@ -39,7 +39,7 @@ public sealed class HostCallTable
         {
             if (!_byImport.TryGetValue(import, out var call))
             {
-                return new MeshError(ErrorCode.ModuleInvalid, $"the module imports {import}, which Mesh does not provide (no WASI: file system, clocks and sockets exist only as capabilities)");
+                return new MeshError(ErrorCode.ModuleInvalid, $"the module imports {import}, which Mesh does not provide (it offers the mesh imports and WASI preview 1, wasi_snapshot_preview1)");
             }
 
             if (!call.Allowed(grant))

@@ -104,22 +104,40 @@ public sealed class InvocationContext : IDisposable
         }
     }
 
+    /// <summary>Replaces the output (<c>set_output</c>).</summary>
     public void SetOutput(ReadOnlySpan<byte> output)
     {
-        if (output.Length > Limits.OutputBytes)
-        {
-            throw new GuestFault(ErrorCode.FunctionOutputTooLarge, $"output of {output.Length} bytes exceeds the limit of {Limits.OutputBytes}");
-        }
-
-        if (_output is null || _output.Length < output.Length)
-        {
-            ReturnOutput();
-            _output = ArrayPool<byte>.Shared.Rent(Math.Max(output.Length, 1));
-        }
-
-        output.CopyTo(_output);
-        OutputLength = output.Length;
+        OutputLength = 0;
+        AppendOutput(output);
     }
+
+    /// <summary>Adds to the output (a WASI guest's stdout); past the output limit the guest is stopped.</summary>
+    public void AppendOutput(ReadOnlySpan<byte> output)
+    {
+        var length = (long)OutputLength + output.Length;
+        if (length > Limits.OutputBytes)
+        {
+            throw new GuestFault(ErrorCode.FunctionOutputTooLarge, $"output of {length} bytes exceeds the limit of {Limits.OutputBytes}");
+        }
+
+        if (_output is null || _output.Length < length)
+        {
+            // Doubling keeps a stream of small writes linear; the limit caps what is rented.
+            var grown = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Max(length, _output is null ? 1 : _output.Length * 2L), Math.Max(length, Limits.OutputBytes)));
+            Output.Span.CopyTo(grown);
+            ReturnOutput();
+            _output = grown;
+        }
+
+        output.CopyTo(_output.AsSpan(OutputLength));
+        OutputLength = (int)length;
+    }
+
+    /// <summary>How much of the input a WASI guest has read from stdin.</summary>
+    internal int InputRead { get; set; }
+
+    /// <summary>A WASI guest's stderr, turned into log lines; null until it writes there.</summary>
+    internal Wasi.GuestLines? StandardError { get; set; }
 
     public void SetGuestError(string message) => GuestError = message;
 
@@ -152,6 +170,9 @@ public sealed class InvocationContext : IDisposable
     /// <summary>Publishes and requests the invocation may still make.</summary>
     public int MessagesLeft => Math.Max(0, Limits.Messages - _messages);
 
+    /// <summary>How long the invocation has run.</summary>
+    public TimeSpan Elapsed => System.Diagnostics.Stopwatch.GetElapsedTime(_started);
+
     /// <summary>What is left of the invocation's wall time: host calls that wait must not outlive it.</summary>
     public TimeSpan Remaining => TimeSpan.FromMilliseconds(Limits.WallTimeMs) - System.Diagnostics.Stopwatch.GetElapsedTime(_started);
 
@@ -167,6 +188,7 @@ public sealed class InvocationContext : IDisposable
 
     public void Dispose()
     {
+        StandardError?.Dispose();
         ReturnOutput();
         _deadline?.Dispose();
     }

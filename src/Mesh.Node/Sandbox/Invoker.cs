@@ -42,6 +42,8 @@ public sealed unsafe class Invoker(WasmEngine engine, ILogger<Invoker>? logger =
         }
         finally
         {
+            // A last stderr line with no newline (a Rust panic's message, say) still reaches the log.
+            context.StandardError?.Flush();
             wasmtime_store_delete(store);
             handle.Free();
         }
@@ -73,40 +75,43 @@ public sealed unsafe class Invoker(WasmEngine engine, ILogger<Invoker>? logger =
             return new MeshError(ErrorCode.ModuleInvalid, $"the module exports no '{GuestAbi.MemoryExport}'");
         }
 
-        if (!module.HasRun)
+        if (!module.HasRun && !module.HasStart)
         {
-            return new MeshError(ErrorCode.ModuleInvalid, $"the module exports no '{GuestAbi.RunExport}(i32) -> i32'");
+            return new MeshError(ErrorCode.ModuleInvalid, $"the module exports no '{GuestAbi.RunExport}(i32) -> i32' and no WASI '{GuestAbi.StartExport}'");
         }
 
         var memory = stackalloc long[ExternBytes / sizeof(long)];
-        var run = stackalloc long[ExternBytes / sizeof(long)];
         fixed (byte* memoryName = "memory"u8)
-        fixed (byte* runName = "run"u8)
         {
             wasmtime_instance_export_get(store, (byte*)instance, memoryName, 6, (byte*)memory);
-            wasmtime_instance_export_get(store, (byte*)instance, runName, 3, (byte*)run);
         }
 
         var memoryItem = (byte*)memory + ExternItem;
         context.Memory = MemoryHandle.From(memoryItem);
-        // One raw value: the argument in, the status out (an initialiser has neither).
+        // One raw value: the argument in, the status out (an initialiser and _start have neither).
         var value = stackalloc long[2];
+        var function = stackalloc long[ExternBytes / sizeof(long)];
+        var item = (byte*)function + ExternItem;
+        if (!module.HasRun)
+        {
+            // A WASI command: the input is on stdin, stdout is the output, and it ends by returning
+            // or by proc_exit (0 is success, see Faulted).
+            Export(store, instance, "_start"u8, function);
+            return Call(store, item, value, 0, context, memoryItem) ?? default;
+        }
+
         if (module.HasInitializer)
         {
-            var initialize = stackalloc long[ExternBytes / sizeof(long)];
-            fixed (byte* name = "_initialize"u8)
-            {
-                wasmtime_instance_export_get(store, (byte*)instance, name, 11, (byte*)initialize);
-            }
-
-            if (Call(store, (byte*)initialize + ExternItem, value, 0, context, memoryItem) is { } failed)
+            Export(store, instance, "_initialize"u8, function);
+            if (Call(store, item, value, 0, context, memoryItem) is { } failed)
             {
                 return failed;
             }
         }
 
+        Export(store, instance, "run"u8, function);
         value[0] = context.Input.Length;
-        if (Call(store, (byte*)run + ExternItem, value, 1, context, memoryItem) is { } failure)
+        if (Call(store, item, value, 1, context, memoryItem) is { } failure)
         {
             return failure;
         }
@@ -122,6 +127,15 @@ public sealed unsafe class Invoker(WasmEngine engine, ILogger<Invoker>? logger =
         return context.Stopping.IsCancellationRequested
             ? new MeshError(ErrorCode.NodeStopped, $"the node stopped while the function ran (its drain timeout passed) and it then failed ({context.GuestError ?? $"returned {status}"}); it may have had effects")
             : new MeshError(ErrorCode.FunctionError, context.GuestError ?? $"the function returned {status}");
+    }
+
+    // Reads the export of that name into the caller's extern (exports were checked at compile).
+    private static void Export(IntPtr store, long* instance, ReadOnlySpan<byte> name, long* into)
+    {
+        fixed (byte* text = name)
+        {
+            wasmtime_instance_export_get(store, (byte*)instance, text, (nuint)name.Length, (byte*)into);
+        }
     }
 
     private MeshError? Call(IntPtr store, byte* function, long* values, nuint length, InvocationContext context, byte* memory)
@@ -167,6 +181,12 @@ public sealed unsafe class Invoker(WasmEngine engine, ILogger<Invoker>? logger =
     // exception (the caller gets the code and one line, never the trace).
     private MeshError Faulted(GuestFault fault)
     {
+        // WASI's proc_exit(0): the function ended, successfully, from wherever it was.
+        if (fault.Code == ErrorCode.None)
+        {
+            return default;
+        }
+
         if (fault.InnerException is { } inNode && logger is not null)
         {
             Log.HostCallFailed(logger, inNode, fault.Message);

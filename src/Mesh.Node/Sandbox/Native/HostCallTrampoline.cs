@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using Mesh.Contracts.HostCalls;
 using Mesh.Contracts.Wire;
 using static Mesh.Node.Sandbox.Native.WasmtimeApi;
 
@@ -19,11 +18,11 @@ internal static unsafe class HostCallTrampoline
     public static GCHandle[] Define(IntPtr linker, IReadOnlyList<HostCall> calls)
     {
         var handles = new GCHandle[calls.Count];
-        var module = Encoding.UTF8.GetBytes(GuestAbi.ImportModule);
         for (var i = 0; i < calls.Count; i++)
         {
             var call = calls[i];
             handles[i] = GCHandle.Alloc(call);
+            var module = Encoding.UTF8.GetBytes(call.Module);
             var name = Encoding.UTF8.GetBytes(call.Name);
             var type = FunctionType(call);
             try
@@ -77,7 +76,12 @@ internal static unsafe class HostCallTrampoline
                 }
             }
 
-            values[0] = call.Body(new GuestCall(context, values, bytes, length));
+            var result = call.Body(new GuestCall(context, values, bytes, length));
+            if (!call.ReturnsNothing)
+            {
+                values[0] = result;
+            }
+
             return IntPtr.Zero;
         }
         catch (GuestFault fault)
@@ -110,11 +114,17 @@ internal static unsafe class HostCallTrampoline
             parameters[i] = wasm_valtype_new(kinds[i] ? ValueI64 : ValueI32);
         }
 
-        var result = stackalloc IntPtr[1] { wasm_valtype_new(call.ReturnsI64 ? ValueI64 : ValueI32) };
+        var result = stackalloc IntPtr[1];
+        var results = call.ReturnsNothing ? 0 : 1;
+        if (results == 1)
+        {
+            result[0] = wasm_valtype_new(call.ReturnsI64 ? ValueI64 : ValueI32);
+        }
+
         Vector parameterVector;
         Vector resultVector;
         wasm_valtype_vec_new(&parameterVector, (nuint)kinds.Length, parameters);
-        wasm_valtype_vec_new(&resultVector, 1, result);
+        wasm_valtype_vec_new(&resultVector, (nuint)results, result);
         return wasm_functype_new(&parameterVector, &resultVector);
     }
 }
