@@ -24,6 +24,27 @@ if ! command -v clang >/dev/null 2>&1 || ! command -v wasm-ld >/dev/null 2>&1; t
   missing+=(clang lld)
 fi
 
+# WASI toolchains for the Rust and C examples and `mesh new --lang rust|c`: Debian's rustc and
+# cargo with the wasm32 standard library (target wasm32-wasi; builds offline, no crates registry),
+# and wasi-libc with clang's wasm32 builtins. Debian's own, whatever rustup may have put on PATH.
+if [ ! -x /usr/bin/cargo ] || [ ! -x /usr/bin/rustc ]; then
+  missing+=(rustc cargo)
+fi
+if [ ! -d /usr/lib/rustlib/wasm32-wasi ]; then
+  missing+=(libstd-rust-dev-wasm32)
+fi
+if [ ! -f /usr/lib/wasm32-wasi/libc.a ]; then
+  missing+=(wasi-libc)
+fi
+if command -v clang >/dev/null 2>&1; then
+  clang_major="$(clang -dumpversion | cut -d. -f1)"
+  if [ ! -f "$(clang -print-resource-dir)/lib/wasi/libclang_rt.builtins-wasm32.a" ]; then
+    missing+=("libclang-rt-${clang_major}-dev-wasm32")
+  fi
+else
+  missing+=(libclang-rt-dev-wasm32)
+fi
+
 # docker-compose (Debian's, v1), only so the tests can validate docker-compose.yml with
 # `docker-compose config`, which needs no Docker engine.
 if ! command -v docker-compose >/dev/null 2>&1; then

@@ -1,8 +1,13 @@
 /*
- * The Mesh guest ABI for C (docs/abi.md). Freestanding: no libc, no allocator. A function
- * exports `int32_t run(int32_t input_len)` and works in buffers of its own.
+ * The Mesh guest ABI for C (docs/abi.md). Needs no libc, so it works two ways:
  *
- *   clang --target=wasm32 -O2 -nostdlib -ffreestanding -Wl,--no-entry -o f.wasm f.c
+ * - Freestanding: a function exports `int32_t run(int32_t input_len)` and works in buffers of
+ *   its own.
+ *     clang --target=wasm32 -O2 -nostdlib -ffreestanding -Wl,--no-entry -o f.wasm f.c
+ * - With wasi-libc (Debian's wasi-libc): a plain `int main(void)` reads its input from stdin and
+ *   writes its output to stdout, and calls these imports for what WASI has not (key-value,
+ *   publish, request, HTTP).
+ *     clang --target=wasm32-wasi -O2 -o f.wasm f.c
  *
  * Every host call returns a status (MESH_OK or a negative MESH_*) or a length. A capability the
  * function's token does not grant returns MESH_DENIED; the guest decides what to do about it.
@@ -45,6 +50,8 @@ MESH_IMPORT(kv_revision) int64_t mesh_kv_revision(void);
 MESH_IMPORT(kv_delete) int32_t mesh_kv_delete(const char *bucket, int32_t bucket_len, const char *key, int32_t key_len);
 MESH_IMPORT(kv_keys) int32_t mesh_kv_keys(const char *bucket, int32_t bucket_len, const char *prefix, int32_t prefix_len);
 MESH_IMPORT(http_request) int32_t mesh_http_request(const void *request, int32_t request_len);
+MESH_IMPORT(http_info) int32_t mesh_http_info(void);
+MESH_IMPORT(http_respond) int32_t mesh_http_respond(const void *response, int32_t response_len);
 
 /* Length of a NUL-terminated string, for the helpers below (no libc). */
 static inline int32_t mesh_strlen(const char *text) {

@@ -25,7 +25,7 @@ public sealed class TestSandbox : IDisposable
         var kv = new KvCapability(nats, new Mesh.Node.Messaging.NodeStats(), options, new ListLogger<KvCapability>());
         _http = new HttpCapability(new Mesh.Node.Messaging.NodeStats(), new SystemHostResolver(), new Mesh.Node.Secrets.SecretClient(nats, TimeProvider.System, options, new ListLogger<Mesh.Node.Secrets.SecretClient>()), options, new ListLogger<HttpCapability>());
         var log = new LogCapability(Log, new Mesh.Node.FunctionLogs.FunctionLogPublisher(nats, options, TimeProvider.System, new ListLogger<Mesh.Node.FunctionLogs.FunctionLogPublisher>()));
-        HostCalls = new HostCallTable([new InvocationIo(), log, messaging, kv, _http, new WasiPreview1(log, TimeProvider.System)]);
+        HostCalls = new HostCallTable([new InvocationIo(), log, messaging, kv, _http, new WasiPreview1(log, new Mesh.Node.Messaging.NodeStats(), TimeProvider.System, new ListLogger<WasiPreview1>())]);
         Engine = new WasmEngine(options, HostCalls);
         Invoker = new Invoker(Engine);
     }

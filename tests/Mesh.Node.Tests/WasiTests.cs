@@ -42,7 +42,7 @@ public sealed class WasiTests : IDisposable
 
         Assert.Equal(ErrorCode.FunctionTrap, error.Code);
         Assert.Contains("exited with code 76", error.Message);
-        Assert.Contains("file /etc/passwd", context.Denied!);
+        Assert.Contains("file:/etc/passwd", context.Denied!);
         StillServing();
     }
 
@@ -53,7 +53,7 @@ public sealed class WasiTests : IDisposable
 
         Assert.Equal(ErrorCode.FunctionTrap, error.Code);
         Assert.Contains("exited with code 76", error.Message);
-        Assert.Contains("socket", context.Denied!);
+        Assert.Contains("socket:fd 3", context.Denied!);
         StillServing();
     }
 

@@ -1,9 +1,12 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using System.Text;
 using Mesh.Contracts.HostCalls;
 using Mesh.Contracts.Wire;
 using Mesh.Node.Capabilities;
+using Mesh.Node.Messaging;
 using Mesh.Node.Sandbox;
+using Microsoft.Extensions.Logging;
 
 namespace Mesh.Node.Wasi;
 
@@ -18,7 +21,7 @@ namespace Mesh.Node.Wasi;
 /// preview exists, so any toolchain's module links; what Mesh does not give answers with an errno
 /// (<see cref="WasiErrno"/>) and, for files and sockets, is recorded as a refusal.
 /// </summary>
-public sealed class WasiPreview1(LogCapability log, TimeProvider time) : ICapability
+public sealed class WasiPreview1(LogCapability log, NodeStats stats, TimeProvider time, ILogger<WasiPreview1> logger) : ICapability
 {
     public const string Module = "wasi_snapshot_preview1";
 
@@ -50,7 +53,7 @@ public sealed class WasiPreview1(LogCapability log, TimeProvider time) : ICapabi
         }),
         Call("sched_yield", [], static _ => WasiErrno.Success),
         Call("poll_oneoff", ["in", "out", "nsubscriptions", "nevents_ptr"], call => WasiPoll.PollOneoff(call, time)),
-        new("proc_exit", ["code"], "()", static call => throw Exit(call.I32(0))) { Module = Module },
+        new("proc_exit", ["code"], "()", static call => throw Exit(call.I32(0), call.Context)) { Module = Module },
         Call("proc_raise", ["signal"], static _ => WasiErrno.NotSupported),
 
         Call("fd_read", ["fd", "iovs", "iovs_len", "nread_ptr"], static call => Read(call)),
@@ -94,24 +97,31 @@ public sealed class WasiPreview1(LogCapability log, TimeProvider time) : ICapabi
 
     private static HostCall Call(string name, string[] parameters, HostCallBody body) => new(name, parameters, "errno", body) { Module = Module };
 
-    // No descriptor is a directory, so no path names anything; the path asked for is recorded.
-    private static HostCall Path(string name, string[] parameters, int pathAt) => Call(name, parameters, call =>
+    // No descriptor is a directory, so no path names anything; the path asked for is recorded
+    // (cut, and cleaned of control characters by the refusal) like any capability refusal.
+    private HostCall Path(string name, string[] parameters, int pathAt) => Call(name, parameters, call =>
     {
-        call.Context.Deny(call.TryMemory((uint)call.I32(pathAt), (uint)call.I32(pathAt + 1), out var path)
-            ? $"file {System.Text.Encoding.UTF8.GetString(path[..Math.Min(path.Length, 256)])}"
-            : "file");
+        var target = call.TryMemory((uint)call.I32(pathAt), (uint)call.I32(pathAt + 1), out var path)
+            ? Encoding.UTF8.GetString(path[..Math.Min(path.Length, 256)])
+            : "(out of bounds)";
+        Refusal.Record(call.Context, stats, logger, "file", target, $"{name}: no file system is granted to functions");
         return WasiErrno.NotCapable;
     });
 
-    private static HostCall Socket(string name, string[] parameters) => Call(name, parameters, static call =>
+    private HostCall Socket(string name, string[] parameters) => Call(name, parameters, call =>
     {
-        call.Context.Deny("socket");
+        Refusal.Record(call.Context, stats, logger, "socket", $"fd {call.I32(0)}", $"{name}: sockets are not granted to functions (HTTP and messaging are capabilities)");
         return WasiErrno.NotCapable;
     });
 
-    internal static GuestFault Exit(int code) => code == 0
-        ? new GuestFault(ErrorCode.None, "the function exited with code 0")
-        : new GuestFault(ErrorCode.FunctionTrap, $"the function exited with code {code} (proc_exit)");
+    // A non-zero exit after set_error is the guest failing on purpose, as a run returning non-zero
+    // is: function.error with its message. Without one it is a trap that names the code.
+    private static GuestFault Exit(int code, InvocationContext context) => code switch
+    {
+        0 => new GuestFault(ErrorCode.None, "the function exited with code 0"),
+        _ when context.GuestError is { } message => new GuestFault(ErrorCode.FunctionError, message),
+        _ => new GuestFault(ErrorCode.FunctionTrap, $"the function exited with code {code} (proc_exit)"),
+    };
 
     private static int WriteTwoZeros(GuestCall call)
     {
