@@ -41,7 +41,9 @@ public static class MeshCli
         {
             foreach (var error in parsed.Errors)
             {
-                await context.Error.WriteLineAsync($"mesh: usage: {error.Message}");
+                // One line: System.CommandLine lists allowed values on lines of their own.
+                var message = string.Join(' ', error.Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+                await context.Error.WriteLineAsync($"mesh: usage: {message}");
             }
 
             await context.Error.WriteLineAsync("Run 'mesh --help' (or 'mesh COMMAND --help') for usage.");

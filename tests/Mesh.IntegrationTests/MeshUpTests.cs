@@ -27,6 +27,9 @@ public sealed partial class MeshUpTests(NatsServerFixture nats)
         Assert.Contains("hello('Mesh') -> Hello, Mesh!", output);
         Assert.Contains("counter('ada') -> 1", output);
         Assert.Contains("reverse('stressed') -> desserts", output);
+        Assert.Contains("hello-rust('Ferris') -> Hello from Rust, Ferris!", output);
+        Assert.Contains("counter-rust('ada') -> 1", output);
+        Assert.Contains("hello-c('Dennis') -> Hello from C, Dennis!", output);
         Assert.Contains("shout('mesh') -> Hello, MESH!", output);
         Assert.Contains("split('mesh') -> {\"loud-only\":\"MESH\",\"hello\":\"Hello, mesh!\"}", output);
         Assert.DoesNotContain("FAILED", output);
@@ -67,6 +70,43 @@ public sealed partial class MeshUpTests(NatsServerFixture nats)
         {
             directory.Delete(recursive: true);
         }
+    }
+
+    [Theory]
+    [InlineData("rust")]
+    [InlineData("c")]
+    public async Task MeshNew_InRustOrC_BuildsOfflineAndRuns(string language)
+    {
+        var directory = Directory.CreateTempSubdirectory("mesh-new-");
+        try
+        {
+            var (newExit, made, newError) = await CliAsync("new", "greeter", "--dir", directory.FullName, "--lang", language);
+            Assert.True(newExit == 0, newError);
+            Assert.Contains("sh build.sh", newError);
+
+            // mesh up runs the manifest's build (sh build.sh: cargo offline, or clang with wasi-libc).
+            var (exit, output, error) = await CliAsync("up", "-f", Path.Combine(made.Trim(), "mesh.yaml"), "--nodes", "1", "--once");
+
+            Assert.True(exit == 0, output + error);
+            Assert.Contains("greeter('world') -> Hello from greeter, world!", output);
+            Assert.True(File.Exists(Path.Combine(made.Trim(), "build", "greeter.wasm")));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task MeshNew_WithALanguageItDoesNotKnow_SaysWhichItKnows()
+    {
+        var (exit, _, error) = await CliAsync("new", "greeter", "--dir", Path.GetTempPath(), "--lang", "cobol");
+
+        Assert.Equal(2, exit);
+        var first = error.Split('\n')[0];
+        Assert.StartsWith("mesh: usage: ", first);
+        Assert.Contains("'cobol'", first);
+        Assert.Contains("'rust'", first);
     }
 
     [Fact]
