@@ -102,7 +102,7 @@ public sealed class WasiPreview1(LogCapability log, NodeStats stats, TimeProvide
     private HostCall Path(string name, string[] parameters, int pathAt) => Call(name, parameters, call =>
     {
         var target = call.TryMemory((uint)call.I32(pathAt), (uint)call.I32(pathAt + 1), out var path)
-            ? Encoding.UTF8.GetString(path[..Math.Min(path.Length, 256)])
+            ? PrintableText.Clean(Encoding.UTF8.GetString(path[..Math.Min(path.Length, 256)]), 256)
             : "(out of bounds)";
         Refusal.Record(call.Context, stats, logger, "file", target, $"{name}: no file system is granted to functions");
         return WasiErrno.NotCapable;
@@ -247,8 +247,7 @@ public sealed class WasiPreview1(LogCapability log, NodeStats stats, TimeProvide
             }
             else
             {
-                context.StandardError ??= new GuestLines(context.Limits.LogLineBytes, line => log.Write(context, (int)GuestLogLevel.Info, line));
-                context.StandardError.Write(buffer);
+                (context.StandardError ??= StandardError(context)).Write(buffer);
             }
 
             total += buffer.Length;
@@ -256,6 +255,10 @@ public sealed class WasiPreview1(LogCapability log, NodeStats stats, TimeProvide
 
         return WriteCount(call, 3, (int)Math.Min(total, int.MaxValue));
     }
+
+    // Its own method: a lambda capturing the context in Write would cost every write an allocation.
+    private GuestLines StandardError(InvocationContext context) =>
+        new(context.Limits.LogLineBytes, line => log.Write(context, (int)GuestLogLevel.Info, line));
 
     // The iovec array at argument 1, its count at 2: each entry is a (pointer, length) pair of u32.
     private static bool TryVectors(GuestCall call, out Span<byte> vectors, out int count)

@@ -55,6 +55,7 @@ internal static unsafe partial class WasmtimeApi
     [LibraryImport(Library)] public static partial void wasmtime_pooling_allocation_config_total_gc_heaps_set(IntPtr pool, uint count);
     [LibraryImport(Library)] public static partial void wasmtime_pooling_allocation_config_max_memory_size_set(IntPtr pool, nuint bytes);
     [LibraryImport(Library)] public static partial void wasmtime_pooling_allocation_config_linear_memory_keep_resident_set(IntPtr pool, nuint bytes);
+    [LibraryImport(Library)] public static partial void wasmtime_pooling_allocation_config_table_keep_resident_set(IntPtr pool, nuint bytes);
     [LibraryImport(Library)] public static partial IntPtr wasm_engine_new_with_config(IntPtr config);
     [LibraryImport(Library)] public static partial void wasm_engine_delete(IntPtr engine);
     [LibraryImport(Library)] public static partial void wasmtime_engine_increment_epoch(IntPtr engine);
