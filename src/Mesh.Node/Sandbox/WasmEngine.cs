@@ -44,8 +44,8 @@ public sealed class WasmEngine : IDisposable
         // the kernel with madvise beyond it. Each madvise flushes the TLB on every core, which costs
         // hundreds of µs in a VM (profiled: 31% of a Rust echo's time). 4 MiB covers what a Rust or
         // C program touches (its 1 MiB stack, data and a small heap) and a 64 KiB table covers
-        // their function tables: a Rust echo went from 140 µs to 30 µs, a C echo from 23 µs to
-        // 5 µs (docs/benchmarks.md, WASI). At most instances × 4 MiB stays resident.
+        // their function tables: a Rust echo went from 151 µs to 14 µs, a C echo from 23 µs to
+        // 4.3 µs (docs/benchmarks.md, WASI). At most instances × 4 MiB stays resident.
         wasmtime_pooling_allocation_config_linear_memory_keep_resident_set(pool, 4 * 1024 * 1024);
         wasmtime_pooling_allocation_config_table_keep_resident_set(pool, 64 * 1024);
         var config = wasm_config_new();

@@ -12,7 +12,9 @@ internal sealed class GuestLines(int maxLineBytes, GuestLines.LineWriter write) 
 {
     public delegate void LineWriter(ReadOnlySpan<byte> line);
 
-    private byte[] _line = ArrayPool<byte>.Shared.Rent(Math.Max(maxLineBytes + 1, 16));
+    // One byte over the log's limit, so the log cuts the line and says so.
+    private readonly int _capacity = maxLineBytes + 1;
+    private byte[] _line = ArrayPool<byte>.Shared.Rent(maxLineBytes + 1);
     private int _length;
     private bool _dropping;
 
@@ -24,7 +26,7 @@ internal sealed class GuestLines(int maxLineBytes, GuestLines.LineWriter write) 
             var piece = newline < 0 ? bytes : bytes[..newline];
             if (!_dropping)
             {
-                var taken = Math.Min(_line.Length - _length, piece.Length);
+                var taken = Math.Min(_capacity - _length, piece.Length);
                 piece[..taken].CopyTo(_line.AsSpan(_length));
                 _length += taken;
                 if (taken < piece.Length)
