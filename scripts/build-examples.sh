@@ -51,7 +51,7 @@ done
 
 # Debian's toolchain first: a rustup on PATH has no wasm32-wasi standard library of the same version.
 export PATH="/usr/bin:$PATH" RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc
-for example in hello-rust counter-rust; do
+for example in hello-rust counter-rust payments-rust; do
   out="examples/$example/build/$example.wasm"
   if [ -f "$out" ] && [ -z "$(find "examples/$example/src" "examples/$example/Cargo.toml" sdk/rust/src -newer "$out" -print -quit)" ]; then
     continue

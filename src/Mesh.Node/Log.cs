@@ -176,6 +176,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 37, Level = LogLevel.Information, Message = "secrets service: sealing key {PublicKey}; releasing on {Subject}")]
     public static partial void SecretsServing(ILogger logger, string publicKey, string subject);
 
+    [LoggerMessage(EventId = 41, Level = LogLevel.Warning, Message = "secrets service: the revocation bucket was not read within {Seconds} s; releases are refused (node.revocation_unknown) until it is")]
+    public static partial void SecretsRevocationsUnread(ILogger logger, int seconds);
+
     [LoggerMessage(EventId = 38, Level = LogLevel.Information, Message = "secret {Secret} released for {Function}, token {TokenId}")]
     public static partial void SecretReleased(ILogger logger, string secret, string function, string tokenId);
 

@@ -80,6 +80,26 @@ public sealed class WasiExampleTests(NatsServerFixture nats)
     }
 
     [Fact]
+    public async Task PaymentsRust_ReachesOnlyTheProviderItsTokenNames_ThroughTheSdksHttp()
+    {
+        using var provider = new LoopbackHttpServer();
+        var mesh = await nats.SharedMeshAsync();
+        var digest = await mesh.DeployAsync(await ExampleAsync("payments-rust"));
+        Assert.True(RuleText.TryParseHttp($"POST http://127.0.0.1:{provider.Port}/v1/charges", out var rule, out _));
+        var token = mesh.Grant("payments-rust", digest, CapabilitySet.None with { Http = [rule!] });
+
+        var charged = await mesh.CallAsync("payments-rust", token, $"http://127.0.0.1:{provider.Port} 1999");
+        var elsewhere = await mesh.CallAsync("payments-rust", token, "http://evil.example 1999");
+
+        // The SDK's MessagePack request went through the node's strict reader, and its response back.
+        Assert.True(charged.IsOk, charged.ToString());
+        Assert.Equal("charged 1999: POST /v1/charges from loopback", charged.Output);
+        Assert.Equal(1, provider.Requests);
+        Assert.Equal(ErrorCode.FunctionError, elsewhere.Code);
+        Assert.Equal("the token does not allow this provider", elsewhere.Message);
+    }
+
+    [Fact]
     public async Task HelloC_AMainWithWasiLibc_IsAFunction_AndUsesMeshH()
     {
         var mesh = await nats.SharedMeshAsync();

@@ -20,6 +20,33 @@ public sealed class RevocationFreshnessTests
     }
 
     [Fact]
+    public async Task AServiceStartingUp_WaitsForTheFirstRead_AndAsksForIt()
+    {
+        var wanted = 0;
+        var freshness = new RevocationFreshness(_clock, Grace, () => wanted++);
+
+        var waiting = freshness.WaitFirstAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
+        Assert.False(waiting.IsCompleted);
+        Assert.Equal(1, wanted);
+
+        freshness.Renew(_clock.GetTimestamp());
+        Assert.True(await waiting);
+    }
+
+    [Fact]
+    public async Task AServiceStartingUp_GivesUpAfterItsLimit_WhenNothingIsRead()
+    {
+        var freshness = new RevocationFreshness(_clock, Grace);
+
+        var waiting = freshness.WaitFirstAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
+        _clock.Advance(TimeSpan.FromSeconds(29));
+        Assert.False(waiting.IsCompleted);
+        _clock.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.False(await waiting);
+    }
+
+    [Fact]
     public void WithinTheBound_CallsStart_AndPastIt_TheyDoNot()
     {
         var freshness = new RevocationFreshness(_clock, Grace);

@@ -46,6 +46,41 @@ public sealed class RevocationFreshness(TimeProvider time, TimeSpan grace, Actio
     }
 
     /// <summary>
+    /// For a service starting up: true once the copy is fresh, false after <paramref name="limit"/>.
+    /// Unlike <see cref="WaitAsync"/>, a copy never confirmed is waited for, not refused at once.
+    /// </summary>
+    public async Task<bool> WaitFirstAsync(TimeSpan limit, CancellationToken cancellationToken)
+    {
+        wanted?.Invoke();
+        var started = time.GetTimestamp();
+        while (!IsFresh)
+        {
+            var renewed = Volatile.Read(ref _renewed).Task;
+            var left = limit - time.GetElapsedTime(started);
+            if (IsFresh)
+            {
+                break;
+            }
+
+            if (left <= TimeSpan.Zero)
+            {
+                return false;
+            }
+
+            try
+            {
+                await renewed.WaitAsync(left, time, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                return IsFresh;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
     /// True once fresh; false when the grace period runs out first (or already has), or
     /// <paramref name="within"/> does (a caller's remaining budget: no use waiting past it).
     /// </summary>

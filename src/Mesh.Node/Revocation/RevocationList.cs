@@ -75,6 +75,9 @@ public sealed class RevocationList : BackgroundService
     public ValueTask<MeshError?> CheckAsync(VerifiedToken token, TimeSpan? within, CancellationToken cancellationToken) =>
         _freshness.IsFresh ? ValueTask.FromResult(Listed(token)) : WaitThenCheckAsync(token, within, cancellationToken);
 
+    /// <summary>For a service starting up: true once the copy has been read and is fresh, false after <paramref name="limit"/>.</summary>
+    public Task<bool> WaitFirstReadAsync(TimeSpan limit, CancellationToken cancellationToken) => _freshness.WaitFirstAsync(limit, cancellationToken);
+
     // A method of its own, not a local function: one capturing the parameters would allocate its
     // closure on every call, the fresh path too (56 B, measured).
     private async ValueTask<MeshError?> WaitThenCheckAsync(VerifiedToken token, TimeSpan? within, CancellationToken cancellationToken) =>

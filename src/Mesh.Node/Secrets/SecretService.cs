@@ -33,13 +33,20 @@ public sealed class SecretService(
 
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Completes once the service is subscribed.</summary>
+    /// <summary>Completes once the service is subscribed and has read the revocation bucket (or its grace period ran out).</summary>
     public Task Ready => _ready.Task;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var kv = new NatsKVContext(new NatsJSContext(nats));
         await using var subscription = await nats.SubscribeCoreAsync<byte[]>(SecretRelease.Subject, queueGroup: options.Value.Secrets.QueueGroup, cancellationToken: stoppingToken);
+        // Requests that come while the revocations are first read wait in the subscription rather
+        // than being refused (node.revocation_unknown) by a service that has just started.
+        if (!await revocations.WaitFirstReadAsync(TimeSpan.FromSeconds(30), stoppingToken))
+        {
+            Log.SecretsRevocationsUnread(logger, 30);
+        }
+
         Log.SecretsServing(logger, key.PublicKeyText, SecretRelease.Subject);
         _ready.TrySetResult();
         try
