@@ -34,6 +34,27 @@ public sealed class FunctionLogTextTests
     }
 
     [Fact]
+    public void AnOutcome_ShowsWhatItsTokenRefusedIt_WithControlCharactersEscaped()
+    {
+        var outcome = new FunctionLogLine
+        {
+            Time = ErrorLine.Time,
+            Kind = FunctionLogLine.Kinds.Outcome,
+            Function = "reader",
+            Status = "ok",
+            Micros = 90,
+            Step = 1,
+            Invocation = "i-1",
+            Token = "t1",
+            Denied = ["file:/etc/passwd", "http:GET http://evil.example/\u001b[2J"],
+        };
+
+        Assert.Equal(
+            "06:02:11.418 reader ok 90µs step 1 invocation i-1 token t1 denied file:/etc/passwd, http:GET http://evil.example/\\x1b[2J",
+            FunctionLogText.Format(outcome, colour: false));
+    }
+
+    [Fact]
     public void AnOutcome_ShowsStatusMicrosStepInvocationAndToken()
     {
         var outcome = new FunctionLogLine

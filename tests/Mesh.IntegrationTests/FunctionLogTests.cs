@@ -76,6 +76,22 @@ public sealed class FunctionLogTests(NatsServerFixture nats) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WhatATokenRefused_IsInTheOutcome_AsTextAndJson()
+    {
+        var function = "peeker-" + Guid.NewGuid().ToString("N")[..8];
+        var token = _mesh.Grant(function, await _mesh.DeployAsync(MeshCluster.Wat("wasi-open-passwd")));
+        Assert.Equal(ErrorCode.FunctionTrap.ToWire(), (await _mesh.CallAsync(function, token)).Status);
+
+        var output = "";
+        await Eventually.HoldsAsync(async () => (output = (await Cli.RunAsync("logs", function, "--nats", _mesh.Url)).Out).Contains(" function.trap ", StringComparison.Ordinal), "the outcome is in mesh logs");
+        Assert.EndsWith(" denied file:/etc/passwd", output.TrimEnd('\n'), StringComparison.Ordinal);
+
+        var (_, json, _) = await Cli.RunAsync("logs", function, "-o", "json", "--nats", _mesh.Url);
+        var entry = JsonDocument.Parse(json.Split('\n', StringSplitOptions.RemoveEmptyEntries)[0]).RootElement;
+        Assert.Equal("file:/etc/passwd", Assert.Single(entry.GetProperty("denied").EnumerateArray()).GetString());
+    }
+
+    [Fact]
     public async Task ControlCharactersAGuestLogs_NeverReachTheTerminal()
     {
         // Clears the screen, moves the cursor, and forges a second line that looks like an outcome.

@@ -47,7 +47,8 @@ public static class FunctionLogText
         {
             FunctionLogLine.Kinds.Outcome =>
                 $"{time} {function} {Clean(entry.Status, 64)} {entry.Micros.ToString("N0", CultureInfo.InvariantCulture)}µs step {entry.Step} invocation {Clean(entry.Invocation, 64)} token {Clean(entry.Token, 64)}"
-                + (entry.Message is null ? "" : $": {Clean(entry.Message, 1024)}"),
+                + (entry.Message is null ? "" : $": {Clean(entry.Message, 1024)}")
+                + (entry.Denied is { Count: > 0 } denied ? $" denied {string.Join(", ", denied.Take(16).Select(d => Clean(d, 256)))}" : ""),
             FunctionLogLine.Kinds.Dropped => $"{time} {function} dropped {Clean(entry.Message, 1024)}",
             _ => $"{time} {function} {Clean(entry.Level, 8)} {Clean(entry.Message, 8192)}",
         };

@@ -65,6 +65,15 @@ public sealed record FunctionLogLine
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public long DroppedCount { get; init; }
 
+    /// <summary>
+    /// For an outcome: what the invocation asked for and its token refused, as <c>capability:target</c>
+    /// (<c>http:GET https://evil.example/</c>, <c>kv:users/admin</c>, <c>file:/etc/passwd</c>), the
+    /// first 16 distinct, as the reply's <c>Mesh-Denied</c> lists them.
+    /// </summary>
+    [JsonPropertyName("denied")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Denied { get; init; }
+
     /// <summary>The node that wrote it (its NATS connection name).</summary>
     [JsonPropertyName("node")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

@@ -64,8 +64,8 @@ public sealed class FunctionLogPublisher : BackgroundService
         }
     }
 
-    /// <summary>How an invocation ended: ok, or its code and message.</summary>
-    public void Outcome(string function, string tokenId, string invocationId, int step, MeshError error, long micros)
+    /// <summary>How an invocation ended: ok, or its code and message; and what its token refused it.</summary>
+    public void Outcome(string function, string tokenId, string invocationId, int step, MeshError error, long micros, IReadOnlyList<string>? denied = null)
     {
         if (Admit(function, out var now))
         {
@@ -80,6 +80,8 @@ public sealed class FunctionLogPublisher : BackgroundService
                 Status = error.Code == ErrorCode.None ? "ok" : ErrorCodes.ToWire(error.Code),
                 Message = error.Code == ErrorCode.None ? null : PrintableText.Clean(error.Message, 1024),
                 Micros = Math.Max(1, micros),
+                // A copy: the invocation's list goes with its context. Already cleaned and bounded (InvocationContext.Deny).
+                Denied = denied is { Count: > 0 } ? [.. denied] : null,
                 Node = _node,
             });
         }

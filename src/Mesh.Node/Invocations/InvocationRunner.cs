@@ -42,7 +42,7 @@ public sealed class InvocationRunner(InvocationPipeline pipeline, NextSteps next
             NodeTelemetry.Complete(activity, outcome);
             if (published.Enabled)
             {
-                published.Outcome(outcome.Function, outcome.TokenId, outcome.InvocationId, outcome.Step, outcome.Error, (long)Stopwatch.GetElapsedTime(arrived).TotalMicroseconds);
+                published.Outcome(outcome.Function, outcome.TokenId, outcome.InvocationId, outcome.Step, outcome.Error, (long)Stopwatch.GetElapsedTime(arrived).TotalMicroseconds, outcome.Context?.Denied);
             }
 
             return new Invocation(outcome, activity);
