@@ -45,6 +45,11 @@ else
   missing+=(libclang-rt-dev-wasm32)
 fi
 
+# Debian's chromium, for the dashboard's tests (Playwright drives it by its path; it downloads no browser).
+if [ ! -x /usr/bin/chromium ]; then
+  missing+=(chromium)
+fi
+
 # docker-compose (Debian's, v1), only so the tests can validate docker-compose.yml with
 # `docker-compose config`, which needs no Docker engine.
 if ! command -v docker-compose >/dev/null 2>&1; then

@@ -16,6 +16,7 @@ public static class MeshCli
         PublishCommand.Build(context),
         NodeCommand.Build(context),
         GatewayCommand.Build(context),
+        DashboardCommand.Build(context),
         SchedulesCommand.Build(context),
         SecretsCommand.Service(context),
         SecretsCommand.Secret(context),

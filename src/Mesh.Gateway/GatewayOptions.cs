@@ -42,25 +42,7 @@ public sealed record GatewayOptions
     public TimeSpan RoutesResync { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>The address and port <see cref="Listen"/> names, or null with <paramref name="problem"/>.</summary>
-    public static IPEndPoint? ParseListen(string text, out string problem)
-    {
-        problem = "";
-        var colon = text.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > 65535)
-        {
-            problem = $"Mesh:Gateway:Listen '{text}' must be HOST:PORT (127.0.0.1:8080, 0.0.0.0:8080, [::1]:8080)";
-            return null;
-        }
-
-        var host = text[..colon].Trim('[', ']');
-        var address = host == "localhost" ? IPAddress.Loopback : IPAddress.TryParse(host, out var parsed) ? parsed : null;
-        if (address is null)
-        {
-            problem = $"Mesh:Gateway:Listen '{text}': '{host}' is not an IP address (or localhost)";
-        }
-
-        return address is null ? null : new IPEndPoint(address, port);
-    }
+    public static IPEndPoint? ParseListen(string text, out string problem) => Mesh.Client.ListenAddress.Parse("Mesh:Gateway:Listen", text, out problem);
 
     public string? Validate(string natsUrl)
     {

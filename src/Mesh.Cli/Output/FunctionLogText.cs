@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using Mesh.Contracts.Wire;
 
 namespace Mesh.Cli.Output;
@@ -14,30 +13,7 @@ public static class FunctionLogText
     private const string Reset = "\u001b[0m";
 
     /// <summary>The entries in one published message (JSON lines); lines that are not entries are skipped.</summary>
-    public static IEnumerable<FunctionLogLine> Parse(ReadOnlyMemory<byte> data)
-    {
-        var rest = data;
-        while (!rest.IsEmpty)
-        {
-            var end = rest.Span.IndexOf((byte)'\n');
-            var line = end < 0 ? rest : rest[..end];
-            rest = end < 0 ? default : rest[(end + 1)..];
-            FunctionLogLine? entry = null;
-            try
-            {
-                entry = line.IsEmpty ? null : JsonSerializer.Deserialize<FunctionLogLine>(line.Span);
-            }
-            catch (JsonException)
-            {
-                // Not an entry (anyone allowed to publish on mesh.log.> could send anything): skipped.
-            }
-
-            if (entry is not null)
-            {
-                yield return entry;
-            }
-        }
-    }
+    public static IEnumerable<FunctionLogLine> Parse(ReadOnlyMemory<byte> data) => FunctionLogLine.ParseLines(data);
 
     public static string Format(FunctionLogLine entry, bool colour)
     {

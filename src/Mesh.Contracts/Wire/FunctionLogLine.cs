@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Mesh.Contracts.Wire;
@@ -78,4 +79,30 @@ public sealed record FunctionLogLine
     [JsonPropertyName("node")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Node { get; init; }
+
+    /// <summary>The entries in one published message (JSON lines); lines that are not entries are skipped.</summary>
+    public static IEnumerable<FunctionLogLine> ParseLines(ReadOnlyMemory<byte> data)
+    {
+        var rest = data;
+        while (!rest.IsEmpty)
+        {
+            var end = rest.Span.IndexOf((byte)'\n');
+            var line = end < 0 ? rest : rest[..end];
+            rest = end < 0 ? default : rest[(end + 1)..];
+            FunctionLogLine? entry = null;
+            try
+            {
+                entry = line.IsEmpty ? null : JsonSerializer.Deserialize<FunctionLogLine>(line.Span);
+            }
+            catch (JsonException)
+            {
+                // Not an entry (anyone allowed to publish on mesh.log.> could send anything): skipped.
+            }
+
+            if (entry is not null)
+            {
+                yield return entry;
+            }
+        }
+    }
 }

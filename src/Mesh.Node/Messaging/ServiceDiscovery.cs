@@ -25,7 +25,7 @@ public sealed class ServiceDiscovery(
     TimeProvider time,
     ILogger<ServiceDiscovery> logger) : BackgroundService
 {
-    public const string ServiceName = "mesh-node";
+    public const string ServiceName = Mesh.Client.NodeReport.ServiceName;
     public const string Version = "0.1.0";
     public const string EndpointName = "functions";
     private const string Description = "Mesh node: runs WebAssembly functions with exactly the authority of each message's token";

@@ -1,0 +1,45 @@
+using Mesh.Client;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using NATS.Client.Core;
+
+namespace Mesh.Dashboard;
+
+/// <summary>
+/// Asks every node for its stats every <see cref="DashboardOptions.NodesInterval"/> and keeps the
+/// last answers: the pages read them, so an open page costs the nodes nothing.
+/// </summary>
+public sealed class NodesFeed(INatsConnection nats, IOptions<DashboardOptions> options, TimeProvider time) : BackgroundService
+{
+    private volatile IReadOnlyList<NodeReport> _nodes = [];
+
+    public IReadOnlyList<NodeReport> Nodes => _nodes;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                _nodes = await NodeReport.GatherAsync(nats, stoppingToken);
+            }
+            catch (NatsException)
+            {
+                // NATS away: the page keeps the last answers until it is back.
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+
+            try
+            {
+                await Task.Delay(options.Value.NodesInterval, time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+}

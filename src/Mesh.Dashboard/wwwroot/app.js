@@ -1,0 +1,117 @@
+// The dashboard's page: one server-sent event stream (/events) pushes a snapshot every second;
+// this renders it. Everything shown is set as text (never HTML): function names, refused targets
+// and messages come from guests and callers.
+"use strict";
+
+const palette = ["#3358d4", "#1a7f4b", "#b42318", "#b54708", "#6941c6", "#0e7090", "#c11574", "#4e5ba6"];
+let chart = null;
+let chartFunctions = "";
+let latest = null;
+
+function cell(row, text, className) {
+  const td = document.createElement("td");
+  td.textContent = text;
+  if (className) td.className = className;
+  row.appendChild(td);
+  return td;
+}
+
+function counts(map) {
+  const entries = Object.entries(map || {});
+  return entries.length === 0 ? "-" : entries.map(([k, v]) => `${k}=${v}`).join(", ");
+}
+
+function number(n) {
+  return Number(n).toLocaleString("en-US", { maximumFractionDigits: 1 });
+}
+
+function renderNodes(nodes) {
+  const body = document.getElementById("node-rows");
+  body.replaceChildren();
+  for (const node of nodes) {
+    const row = document.createElement("tr");
+    row.dataset.node = node.id;
+    cell(row, node.id);
+    cell(row, node.ready ? "yes" : "no", node.ready ? "yes" : "no");
+    cell(row, number(node.inFlight), "num");
+    cell(row, number(node.calls), "num");
+    cell(row, number(node.errors), "num");
+    cell(row, number(node.averageMicros), "num");
+    cell(row, counts(node.errorsByCode), "wrap");
+    cell(row, counts(node.deniedByCapability), "wrap");
+    body.appendChild(row);
+  }
+  document.getElementById("node-count").textContent = `${nodes.length} answering`;
+}
+
+function renderFunctions(functions, time) {
+  const body = document.getElementById("function-rows");
+  body.replaceChildren();
+  for (const f of functions) {
+    const row = document.createElement("tr");
+    row.dataset.function = f.name;
+    cell(row, f.name);
+    cell(row, number(f.callsPerSecond), "num");
+    cell(row, number(f.callsLastMinute), "num");
+    cell(row, number(f.p50Micros), "num");
+    cell(row, number(f.p99Micros), "num");
+    cell(row, counts(f.errorsByCode), "wrap");
+    body.appendChild(row);
+  }
+  renderChart(functions, time);
+}
+
+function renderChart(functions, time) {
+  const container = document.getElementById("chart");
+  const now = Math.floor(Date.parse(time) / 1000);
+  const length = functions.length ? functions[0].callsPerSecondSeries.length : 300;
+  const xs = Array.from({ length }, (_, i) => now - length + 1 + i);
+  const data = [xs, ...functions.map(f => f.callsPerSecondSeries)];
+  const names = functions.map(f => f.name).join("\n");
+  if (chart === null || names !== chartFunctions) {
+    chart?.destroy();
+    chartFunctions = names;
+    chart = new uPlot({
+      width: Math.max(container.clientWidth, 320),
+      height: 220,
+      series: [{}, ...functions.map((f, i) => ({ label: f.name, stroke: palette[i % palette.length], width: 2 }))],
+      axes: [{}, { label: "calls/s" }],
+      scales: { x: { time: true } },
+    }, data, container);
+  } else {
+    chart.setData(data);
+  }
+}
+
+function renderRefusals(refusals) {
+  const filter = document.getElementById("refusal-filter").value.trim().toLowerCase();
+  const shown = refusals.filter(r => !filter || [r.function, r.capability, r.target, r.tokenId || ""].some(t => t.toLowerCase().includes(filter)));
+  const body = document.getElementById("refusal-rows");
+  body.replaceChildren();
+  for (const r of shown) {
+    const row = document.createElement("tr");
+    row.dataset.capability = r.capability;
+    cell(row, new Date(r.time).toISOString().substring(11, 23));
+    cell(row, r.function);
+    cell(row, r.capability);
+    cell(row, r.target || "-", "wrap");
+    cell(row, r.tokenId || "-");
+    cell(row, r.node || "-");
+    body.appendChild(row);
+  }
+  document.getElementById("refusal-count").textContent = filter ? `${shown.length} of ${refusals.length}` : `${refusals.length} recent`;
+}
+
+function render(snapshot) {
+  latest = snapshot;
+  renderNodes(snapshot.nodes);
+  renderFunctions(snapshot.functions, snapshot.time);
+  renderRefusals(snapshot.refusals);
+}
+
+const status = document.getElementById("status");
+const events = new EventSource("events");
+events.onopen = () => { status.textContent = "live"; status.className = "status live"; };
+events.onerror = () => { status.textContent = "reconnecting…"; status.className = "status down"; };
+events.onmessage = message => render(JSON.parse(message.data));
+document.getElementById("refusal-filter").addEventListener("input", () => latest && renderRefusals(latest.refusals));

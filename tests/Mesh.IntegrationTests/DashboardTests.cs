@@ -1,0 +1,135 @@
+using Mesh.Cli.Local;
+using Mesh.Contracts.Tokens;
+using Mesh.Dashboard;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Playwright;
+
+namespace Mesh.IntegrationTests;
+
+/// <summary>
+/// The dashboard in a real browser: Debian's chromium driven by Playwright, against a dashboard
+/// over a mesh of two nodes on a nats-server of its own (so no other test's nodes show). A
+/// screenshot of each view is kept in TestResults/dashboard/.
+/// </summary>
+public sealed class DashboardTests : IAsyncLifetime
+{
+    private const string Chromium = "/usr/bin/chromium";
+    private NatsServerProcess _server = null!;
+    private MeshCluster _mesh = null!;
+    private WebApplication _dashboard = null!;
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+    private IPage _page = null!;
+
+    public async Task InitializeAsync()
+    {
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: scripts/install-prerequisites.sh installs Debian's chromium");
+        _server = await NatsServerProcess.StartAsync();
+        _mesh = await MeshCluster.StartAsync(_server.Url, nodes: 2);
+        _dashboard = DashboardHost.Build([], [new("Mesh:Nats:Url", _server.Url), new("Mesh:Dashboard:Listen", "127.0.0.1:0"), new("Mesh:Dashboard:NodesInterval", "00:00:00.500")], embedded: true);
+        await _dashboard.StartAsync();
+        _playwright = await Playwright.CreateAsync();
+        // Headless, and none of the background connections this closed network refuses.
+        _browser = await _playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+        _page = await _browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 } });
+        await _page.GotoAsync(DashboardHost.Addresses(_dashboard)[0]);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+        await _dashboard.StopAsync();
+        await _dashboard.DisposeAsync();
+        await _mesh.DisposeAsync();
+        _server.Dispose();
+    }
+
+    private async Task ScreenshotAsync(string view)
+    {
+        var directory = Path.Combine(MeshCluster.RepositoryRoot(), "TestResults", "dashboard");
+        Directory.CreateDirectory(directory);
+        await _page.Locator($"#{view}").ScreenshotAsync(new() { Path = Path.Combine(directory, $"{view}.png") });
+    }
+
+    [Fact]
+    public async Task ThePage_ShowsBothNodes_Live()
+    {
+        await _page.WaitForFunctionAsync("() => document.querySelectorAll('#node-rows tr').length === 2", null, new() { Timeout = 15_000 });
+
+        var ready = await _page.Locator("#node-rows tr td:nth-child(2)").AllTextContentsAsync();
+        Assert.Equal(["yes", "yes"], ready);
+        Assert.Equal("live", await _page.Locator("#status").TextContentAsync());
+        await ScreenshotAsync("nodes");
+    }
+
+    [Fact]
+    public async Task CallsMadeNow_AppearInTheChartAndTable_WithinTwoSeconds()
+    {
+        var function = "echo-" + Guid.NewGuid().ToString("N")[..6];
+        var token = _mesh.Grant(function, await _mesh.DeployAsync(MeshCluster.Wat("echo")));
+        await _page.WaitForSelectorAsync("#status.live");
+
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.True((await _mesh.CallAsync(function, token, "hi")).IsOk);
+        }
+
+        // Published by the nodes within 100 ms, pushed to the page every second.
+        var row = _page.Locator($"#function-rows tr[data-function='{function}']");
+        await row.WaitForAsync(new() { Timeout = 2_000 });
+        Assert.Equal("20", await row.Locator("td:nth-child(3)").TextContentAsync());
+        await _page.Locator(".u-legend").GetByText(function).WaitForAsync(new() { Timeout = 2_000 });
+        await ScreenshotAsync("functions");
+    }
+
+    [Fact]
+    public async Task ARefusalMadeNow_AppearsWithItsCapability_AndTheFilterFindsIt()
+    {
+        var function = "peeker-" + Guid.NewGuid().ToString("N")[..6];
+        var token = _mesh.Grant(function, await _mesh.DeployAsync(MeshCluster.Wat("wasi-open-passwd")));
+        await _page.WaitForSelectorAsync("#status.live");
+
+        await _mesh.CallAsync(function, token);
+
+        var refusal = _page.Locator("#refusal-rows tr[data-capability='file']");
+        await refusal.WaitForAsync(new() { Timeout = 2_000 });
+        Assert.Equal([function, "file", "/etc/passwd"], (await refusal.Locator("td").AllTextContentsAsync()).Skip(1).Take(3));
+
+        await _page.FillAsync("#refusal-filter", "no-such-thing");
+        await _page.WaitForFunctionAsync("() => document.querySelectorAll('#refusal-rows tr').length === 0", null, new() { Timeout = 2_000 });
+        await _page.FillAsync("#refusal-filter", "passwd");
+        await refusal.WaitForAsync(new() { Timeout = 2_000 });
+        await ScreenshotAsync("refusals");
+    }
+
+    [Fact]
+    public async Task GuestText_IsShownAsText_NeverAsMarkup()
+    {
+        // A path a guest chose, with markup in it, reaches the page as characters.
+        var module = Wasmtime.Module.ConvertText("""
+            (module
+              (import "wasi_snapshot_preview1" "path_open" (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+              (memory (export "memory") 1)
+              (data (i32.const 100) "<img src=x onerror=document.title='owned'>")
+              (func (export "_start")
+                (drop (call $path_open (i32.const 3) (i32.const 0) (i32.const 100) (i32.const 42) (i32.const 0) (i64.const -1) (i64.const -1) (i32.const 0) (i32.const 300)))))
+            """);
+        var function = "marker-" + Guid.NewGuid().ToString("N")[..6];
+        var token = _mesh.Grant(function, await _mesh.DeployAsync(module));
+        await _page.WaitForSelectorAsync("#status.live");
+
+        await _mesh.CallAsync(function, token);
+
+        var refusal = _page.Locator($"#refusal-rows tr:has(td:text-is('{function}'))");
+        await refusal.WaitForAsync(new() { Timeout = 2_000 });
+        Assert.Equal("<img src=x onerror=document.title='owned'>", await refusal.Locator("td:nth-child(4)").TextContentAsync());
+        Assert.Equal(0, await _page.Locator("#refusal-rows img").CountAsync());
+        Assert.Equal("Mesh dashboard", await _page.TitleAsync());
+    }
+}
