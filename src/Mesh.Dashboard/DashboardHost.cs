@@ -110,6 +110,7 @@ public static class DashboardHost
         app.MapGet("/healthz", (INatsConnection nats) =>
             nats.ConnectionState == NatsConnectionState.Open ? Results.Text("ok\n") : Results.Text("NATS is not connected\n", statusCode: 503));
         app.MapGet("/events", StreamAsync);
+        app.MapPost("/inspect", InspectAsync);
         app.MapGet("/", () => Asset("index.html"));
         app.MapGet("/{*path}", (string path) => Asset(path));
     }
@@ -147,6 +148,33 @@ public static class DashboardHost
         {
             streams.Leave();
         }
+    }
+
+    /// <summary>Most of a token a page may send for inspection; tokens are a few KiB.</summary>
+    public const int MaxInspectedBytes = 64 * 1024;
+
+    // The token inspector: what mesh token inspect prints. The token is read, reported on and
+    // dropped: never logged, stored or sent on.
+    private static async Task<IResult> InspectAsync(HttpContext http, IConfiguration configuration, TimeProvider time)
+    {
+        if (http.Request.ContentLength > MaxInspectedBytes)
+        {
+            return Results.Json(new { verification = new { ok = false, code = ErrorCode.TokenTooLarge.ToWire(), message = $"a token is at most {MaxInspectedBytes} bytes" } }, Json, statusCode: 413);
+        }
+
+        using var reader = new StreamReader(http.Request.Body, System.Text.Encoding.UTF8);
+        var buffer = new char[MaxInspectedBytes + 1];
+        var read = await reader.ReadBlockAsync(buffer, http.RequestAborted);
+        var text = new string(buffer, 0, read).Trim();
+        var bytes = Contracts.Tokens.TokenCodec.FromText(text, MaxInspectedBytes);
+        if (!bytes.IsOk)
+        {
+            return Results.Json(new { verification = new { ok = false, code = bytes.Error.Code.ToWire(), message = bytes.Error.Message } }, Json);
+        }
+
+        var roots = configuration.GetSection("Mesh:Tokens:TrustedRoots").Get<string[]>() ?? [];
+        var report = TokenReport.Build(bytes.Value, roots, function: null, module: null, time);
+        return Results.Text(report.Json, "application/json; charset=utf-8");
     }
 
     private static IResult Asset(string path)

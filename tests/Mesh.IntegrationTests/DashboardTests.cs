@@ -26,7 +26,7 @@ public sealed class DashboardTests : IAsyncLifetime
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: scripts/install-prerequisites.sh installs Debian's chromium");
         _server = await NatsServerProcess.StartAsync();
         _mesh = await MeshCluster.StartAsync(_server.Url, nodes: 2);
-        _dashboard = DashboardHost.Build([], [new("Mesh:Nats:Url", _server.Url), new("Mesh:Dashboard:Listen", "127.0.0.1:0"), new("Mesh:Dashboard:NodesInterval", "00:00:00.500")], embedded: true);
+        _dashboard = DashboardHost.Build([], [new("Mesh:Nats:Url", _server.Url), new("Mesh:Dashboard:Listen", "127.0.0.1:0"), new("Mesh:Dashboard:NodesInterval", "00:00:00.500"), new("Mesh:Tokens:TrustedRoots:0", _mesh.Issuer.PublicKeyText)], embedded: true);
         await _dashboard.StartAsync();
         _playwright = await Playwright.CreateAsync();
         // Headless, and none of the background connections this closed network refuses.
@@ -131,5 +131,31 @@ public sealed class DashboardTests : IAsyncLifetime
         Assert.Equal("<img src=x onerror=document.title='owned'>", await refusal.Locator("td:nth-child(4)").TextContentAsync());
         Assert.Equal(0, await _page.Locator("#refusal-rows img").CountAsync());
         Assert.Equal("Mesh dashboard", await _page.TitleAsync());
+    }
+
+    [Fact]
+    public async Task TheInspector_ShowsAPastedTokensGrant_AndItsVerdict()
+    {
+        Assert.True(Mesh.Contracts.Tokens.Rules.RuleText.TryParseHttp("POST https://api.stripe.com/v1/", out var rule, out _));
+        var token = _mesh.Grant("payments", await _mesh.DeployAsync(MeshCluster.Wat("echo")), CapabilitySet.None with { Http = [rule!], Log = true });
+
+        await _page.FillAsync("#token-text", token);
+        await _page.ClickAsync("#inspect");
+
+        var row = _page.Locator("#blocks tr[data-function='payments']");
+        await row.WaitForAsync(new() { Timeout = 5_000 });
+        Assert.Equal(["payments", "yes", "POST https://api.stripe.com/v1/"], (await row.Locator("td").AllTextContentsAsync()).Take(3));
+        Assert.StartsWith("verifies (against 1 trusted root key(s)", await _page.Locator("#verdict").TextContentAsync());
+        // The whole token is nowhere on the page any more.
+        Assert.DoesNotContain(token, await _page.ContentAsync());
+        Assert.Equal("", await _page.InputValueAsync("#token-text"));
+        await ScreenshotAsync("inspector");
+
+        // One character changed in the signed part: the verdict says why.
+        var tampered = token[..40] + (token[40] == 'A' ? 'B' : 'A') + token[41..];
+        await _page.FillAsync("#token-text", tampered);
+        await _page.ClickAsync("#inspect");
+        await _page.Locator("#verdict.bad").WaitForAsync(new() { Timeout = 5_000 });
+        Assert.StartsWith("token.", await _page.Locator("#verdict").TextContentAsync());
     }
 }

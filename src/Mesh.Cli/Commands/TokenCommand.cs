@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Mesh.Cli.Output;
+using Mesh.Client;
 using Mesh.Cli.Parsing;
 using Mesh.Contracts.Keys;
 using Mesh.Contracts.Tokens;

@@ -115,3 +115,57 @@ events.onopen = () => { status.textContent = "live"; status.className = "status 
 events.onerror = () => { status.textContent = "reconnecting…"; status.className = "status down"; };
 events.onmessage = message => render(JSON.parse(message.data));
 document.getElementById("refusal-filter").addEventListener("input", () => latest && renderRefusals(latest.refusals));
+
+// The token inspector: the server verifies it as mesh token inspect does and answers its report;
+// the page shows each block's grant as a table (an action needs every block to allow it).
+function list(values) {
+  return values && values.length ? values.join(", ") : "-";
+}
+
+function renderReport(report) {
+  const verdict = document.getElementById("verdict");
+  const v = report.verification || {};
+  verdict.textContent = v.ok ? `verifies (${v.checked})` : `${v.code}: ${v.message || ""}`;
+  verdict.className = v.ok ? "ok" : "bad";
+  const blocks = document.getElementById("blocks");
+  blocks.replaceChildren();
+  for (const block of report.blocks || []) {
+    const div = document.createElement("div");
+    div.className = "block";
+    const title = document.createElement("h3");
+    title.textContent = `block ${block.index} · token id ${block.tokenId} · until ${block.expires}`;
+    div.appendChild(title);
+    const table = document.createElement("table");
+    const head = document.createElement("tr");
+    for (const name of ["function", "log", "http", "key-value", "publish", "request", "then", "limits"]) {
+      const th = document.createElement("th");
+      th.textContent = name;
+      head.appendChild(th);
+    }
+    table.appendChild(head);
+    for (const f of block.functions || []) {
+      const row = document.createElement("tr");
+      row.dataset.function = f.function;
+      cell(row, f.function);
+      cell(row, f.log ? "yes" : "no");
+      cell(row, list(f.http), "wrap");
+      cell(row, list(f.kv), "wrap");
+      cell(row, list(f.publish), "wrap");
+      cell(row, list(f.request), "wrap");
+      cell(row, list(f.then), "wrap");
+      cell(row, counts(f.limits), "wrap");
+      table.appendChild(row);
+    }
+    div.appendChild(table);
+    blocks.appendChild(div);
+  }
+}
+
+document.getElementById("inspect").addEventListener("click", async () => {
+  const text = document.getElementById("token-text");
+  const token = text.value;
+  // The page keeps no whole token either: the report names it by its id.
+  text.value = "";
+  const response = await fetch("inspect", { method: "POST", body: token, headers: { "Content-Type": "text/plain" } });
+  renderReport(await response.json());
+});

@@ -5,7 +5,7 @@ using Mesh.Contracts.Tokens;
 using Mesh.Contracts.Tokens.Rules;
 using Mesh.Contracts.Wire;
 
-namespace Mesh.Cli.Output;
+namespace Mesh.Client;
 
 /// <summary>
 /// What <c>mesh token inspect</c> prints: every block as it was signed, the effective window and
