@@ -81,6 +81,8 @@ public static class DashboardHost
         builder.Services.AddSingleton<NodesFeed>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NodesFeed>());
         builder.Services.AddHostedService<LogFeed>();
+        builder.Services.AddSingleton<DeadLettersFeed>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<DeadLettersFeed>());
         builder.Services.AddSingleton<StreamCount>();
         if (embedded)
         {
@@ -116,7 +118,7 @@ public static class DashboardHost
     }
 
     // One page's feed: a whole snapshot every Refresh, as server-sent events, until it goes away.
-    private static async Task StreamAsync(HttpContext http, StreamCount streams, MeshActivity activity, NodesFeed nodes, IOptions<DashboardOptions> options, TimeProvider time)
+    private static async Task StreamAsync(HttpContext http, StreamCount streams, MeshActivity activity, NodesFeed nodes, DeadLettersFeed dead, IOptions<DashboardOptions> options, TimeProvider time)
     {
         if (!streams.TryEnter())
         {
@@ -132,7 +134,7 @@ public static class DashboardHost
             while (!ct.IsCancellationRequested)
             {
                 var (functions, refusals) = activity.Snapshot();
-                var snapshot = new { time = time.GetUtcNow(), nodes = nodes.Nodes, functions, refusals = refusals.Take(200) };
+                var snapshot = new { time = time.GetUtcNow(), nodes = nodes.Nodes, functions, refusals = refusals.Take(200), deadLetters = dead.Letters };
                 await http.Response.WriteAsync("data: ", ct);
                 await JsonSerializer.SerializeAsync(http.Response.Body, snapshot, Json, ct);
                 await http.Response.WriteAsync("\n\n", ct);

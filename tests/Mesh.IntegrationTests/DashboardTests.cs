@@ -1,6 +1,8 @@
 using Mesh.Cli.Local;
 using Mesh.Contracts.Tokens;
+using Mesh.Contracts.Wire;
 using Mesh.Dashboard;
+using NATS.Client.JetStream;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Playwright;
 
@@ -157,5 +159,24 @@ public sealed class DashboardTests : IAsyncLifetime
         await _page.ClickAsync("#inspect");
         await _page.Locator("#verdict.bad").WaitForAsync(new() { Timeout = 5_000 });
         Assert.StartsWith("token.", await _page.Locator("#verdict").TextContentAsync());
+    }
+
+    [Fact]
+    public async Task ADeadLetter_ShowsItsCodeAndDeliveries_NotItsInput()
+    {
+        var function = "doomed-" + Guid.NewGuid().ToString("N")[..6];
+        var digest = await _mesh.DeployAsync(MeshCluster.Wat("echo"));
+        // A job whose token grants another function: it can never run, so it is a dead letter at once.
+        var headers = new NATS.Client.Core.NatsHeaders { [MeshHeaders.Token] = _mesh.Grant("someone-else", digest) };
+        (await new NatsJSContext(_mesh.Client).PublishAsync(JobSubjects.JobPrefix + function, "secret input"u8.ToArray(), headers: headers)).EnsureSuccess();
+
+        var row = _page.Locator($"#dead-rows tr[data-function='{function}']");
+        await row.WaitForAsync(new() { Timeout = 15_000 });
+        var cells = await row.Locator("td").AllTextContentsAsync();
+        Assert.Equal("token.wrong_subject", cells[2]);
+        Assert.Equal("1", cells[3]);
+        Assert.Equal("12 bytes", cells[6]);
+        Assert.DoesNotContain("secret input", await _page.ContentAsync());
+        await ScreenshotAsync("dead-letters");
     }
 }

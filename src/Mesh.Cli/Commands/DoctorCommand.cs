@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Text.Json;
 using Mesh.Cli.Output;
 using Mesh.Contracts.Wire;
-using Mesh.Node.Jobs;
 using Mesh.Node.Messaging;
 using Mesh.Node.Revocation;
 using NATS.Client.Core;

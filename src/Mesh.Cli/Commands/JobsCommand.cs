@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text;
+using Mesh.Client;
 using Mesh.Contracts.Wire;
-using Mesh.Node.Jobs;
 using NATS.Client.JetStream;
 
 namespace Mesh.Cli.Commands;
@@ -29,56 +29,22 @@ public static class JobsCommand
             }
 
             await using var connection = await nats.ConnectAsync(result, cancellationToken);
-            var js = new NatsJSContext(connection);
-            try
+            var letters = await DeadLetter.ReadAsync(connection, result.GetValue(limit), TimeSpan.FromSeconds(10), cancellationToken)
+                ?? throw new CliException("nats.no_response", $"the dead letters could not be read within 10 s (may this NATS user read {JobSubjects.DeadStream}?)");
+            if (output.IsJson(result))
             {
-                // Asked first, so a stream that is not there, or not readable, answers at once.
-                await js.GetStreamAsync(JobSubjects.DeadStream, cancellationToken: cancellationToken);
+                await output.WriteRecordAsync(result, context.Out, letters, []);
             }
-            catch (NatsJSApiException e) when (e.Error.Code == 404)
+            else
             {
-                return 0;
-            }
-
-            // An ordered consumer retries its creation for as long as it is refused: bounded here.
-            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            bounded.CancelAfter(TimeSpan.FromSeconds(10));
-            try
-            {
-                var consumer = await js.CreateOrderedConsumerAsync(JobSubjects.DeadStream, cancellationToken: bounded.Token);
-                var letters = new List<DeadLetter>();
-                await foreach (var msg in consumer.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = result.GetValue(limit) }, cancellationToken: bounded.Token))
+                foreach (var letter in letters)
                 {
-                    string Header(string name) => msg.Headers?.TryGetValue(name, out var value) == true ? value.ToString() : "-";
-                    letters.Add(new DeadLetter(
-                        msg.Metadata?.Sequence.Stream ?? 0,
-                        msg.Subject[JobSubjects.DeadPrefix.Length..],
-                        Header(MeshHeaders.Status),
-                        int.TryParse(Header(JobSubjects.DeliveriesHeader), System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : 0,
-                        Header(MeshHeaders.Message),
-                        Header(JobSubjects.TokenIdHeader),
-                        Encoding.UTF8.GetString(msg.Data ?? [])));
+                    // Each field cleaned on its own: a caller's input or a guest's message cannot
+                    // move the cursor or forge a column.
+                    string C(string text) => PrintableText.Clean(text, 4096);
+                    await context.Out.WriteLineAsync(
+                        $"seq={letter.Seq}\t{C(letter.Function)}\t{C(letter.Status)}\tdeliveries={letter.Deliveries}\t{C(letter.Message)}\tinput={C(letter.Input)}");
                 }
-
-                if (output.IsJson(result))
-                {
-                    await output.WriteRecordAsync(result, context.Out, letters, []);
-                }
-                else
-                {
-                    foreach (var letter in letters)
-                    {
-                        // Each field cleaned on its own: a caller's input or a guest's message cannot
-                        // move the cursor or forge a column.
-                        string C(string text) => PrintableText.Clean(text, 4096);
-                        await context.Out.WriteLineAsync(
-                            $"seq={letter.Seq}\t{C(letter.Function)}\t{C(letter.Status)}\tdeliveries={letter.Deliveries}\t{C(letter.Message)}\tinput={C(letter.Input)}");
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new CliException("nats.no_response", $"the dead letters could not be read within 10 s (may this NATS user read {JobSubjects.DeadStream}?)");
             }
 
             return 0;
@@ -155,8 +121,6 @@ public static class JobsCommand
         });
         return command;
     }
-
-    private sealed record DeadLetter(ulong Seq, string Function, string Status, int Deliveries, string Message, string TokenId, string Input);
 
     // A function's dead letters (or one of them), read within 10 s.
     private static async Task<List<(ulong Sequence, byte[] Input)>> DeadLettersAsync(NatsJSContext js, string function, ulong? only, CancellationToken cancellationToken)

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using Mesh.Cli.Output;
 using Mesh.Contracts.Wire;
-using Mesh.Node.Jobs;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
 using NATS.Client.KeyValueStore;

@@ -1,5 +1,5 @@
+using Mesh.Contracts.Wire;
 using System.CommandLine;
-using Mesh.Node.Jobs;
 using NATS.Client.JetStream;
 
 namespace Mesh.Cli.Commands;

@@ -1,3 +1,4 @@
+using Mesh.Contracts.Wire;
 using Mesh.Node;
 using Mesh.Node.Jobs;
 using Mesh.Node.Revocation;

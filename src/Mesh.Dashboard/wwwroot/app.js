@@ -102,8 +102,27 @@ function renderRefusals(refusals) {
   document.getElementById("refusal-count").textContent = filter ? `${shown.length} of ${refusals.length}` : `${refusals.length} recent`;
 }
 
+function renderDeadLetters(letters) {
+  const body = document.getElementById("dead-rows");
+  body.replaceChildren();
+  for (const d of letters) {
+    const row = document.createElement("tr");
+    row.dataset.function = d.function;
+    cell(row, String(d.seq), "num");
+    cell(row, d.function);
+    cell(row, d.status);
+    cell(row, number(d.deliveries), "num");
+    cell(row, d.message, "wrap");
+    cell(row, d.tokenId);
+    cell(row, `${number(d.inputBytes)} bytes`, "num");
+    body.appendChild(row);
+  }
+  document.getElementById("dead-count").textContent = `${letters.length} (oldest first)`;
+}
+
 function render(snapshot) {
   latest = snapshot;
+  renderDeadLetters(snapshot.deadLetters || []);
   renderNodes(snapshot.nodes);
   renderFunctions(snapshot.functions, snapshot.time);
   renderRefusals(snapshot.refusals);

@@ -1,3 +1,4 @@
+using Mesh.Contracts.Wire;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
 

@@ -4,7 +4,6 @@ using System.Text;
 using Mesh.Client.Declarations;
 using Mesh.Contracts.Triggers;
 using Mesh.Contracts.Wire;
-using Mesh.Node.Jobs;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Mesh.Cli.Local;
 using Mesh.Client;
 using Mesh.Contracts.Wire;
-using Mesh.Node.Jobs;
 using Mesh.Node.Revocation;
 using NATS.Client.Core;
 using NATS.Client.JetStream;

@@ -2,7 +2,6 @@ using Mesh.Cli.Local;
 using Mesh.Contracts.HostCalls;
 using Mesh.Contracts.Tokens;
 using Mesh.Contracts.Wire;
-using Mesh.Node.Jobs;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 

@@ -1,4 +1,4 @@
-namespace Mesh.Node.Jobs;
+namespace Mesh.Contracts.Wire;
 
 /// <summary>
 /// Durable triggers: a job for function NAME is a JetStream message on <c>mesh.job.NAME</c> (stream
