@@ -12,6 +12,21 @@ RUN dotnet publish src/Mesh.Node/Mesh.Node.csproj -c Release -a ${TARGETARCH:-am
     -p:PublishReadyToRun=true -o /app --nologo
 RUN dotnet publish src/Mesh.Gateway/Mesh.Gateway.csproj -c Release -a ${TARGETARCH:-amd64} --os linux --self-contained false \
     -p:PublishReadyToRun=true -o /gateway --nologo
+# The dashboard embeds its chart library from npm (src/Mesh.Dashboard/client/package-lock.json).
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null \
+    && dotnet publish src/Mesh.Dashboard/Mesh.Dashboard.csproj -c Release -a ${TARGETARCH:-amd64} --os linux --self-contained false \
+    -o /dashboard --nologo
+
+# The dashboard (docker build --target dashboard): read-only, no key; reads everything from NATS.
+# Publish its port only where operators reach it: it shows function names, refusals and token ids.
+FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS dashboard
+WORKDIR /app
+COPY --from=build /dashboard .
+ENV Mesh__Nats__Url=nats://nats:4222 \
+    Mesh__Dashboard__Listen=0.0.0.0:8090
+EXPOSE 8090
+USER app
+ENTRYPOINT ["dotnet", "Mesh.Dashboard.dll"]
 
 # The HTTP gateway (docker build --target gateway): no key, no state; reads routes from NATS.
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS gateway

@@ -46,6 +46,10 @@ public sealed partial class ContainerTests
         Assert.DoesNotContain("container_name", node);
         Assert.DoesNotContain("ports:", node.Split("volumes:")[0]);
         Assert.Contains("- -js", output);
+        // The dashboard is published on the host's loopback only.
+        var dashboard = output[output.IndexOf("  dashboard:", StringComparison.Ordinal)..output.IndexOf("  gateway:", StringComparison.Ordinal)];
+        Assert.Contains("- 127.0.0.1:8090:8090/tcp", dashboard);
+        Assert.Contains("target: dashboard", dashboard);
     }
 
     [Fact]

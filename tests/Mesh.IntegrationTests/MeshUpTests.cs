@@ -137,6 +137,13 @@ public sealed partial class MeshUpTests(NatsServerFixture nats)
         var output = string.Join('\n', lines);
         var url = NatsLine().Match(output).Groups[1].Value;
         var tokens = TokensLine().Match(output).Groups[1].Value;
+        // The dashboard mesh up started answers, with its page.
+        var dashboard = DashboardLine().Match(output).Groups[1].Value;
+        using (var http = new HttpClient())
+        {
+            Assert.Contains("<title>Mesh dashboard</title>", await http.GetStringAsync(dashboard, timeout.Token));
+        }
+
         Assert.True(Directory.Exists(tokens), output);
         await using (var client = new NatsConnection(new NatsOpts { Url = url }))
         {
@@ -305,4 +312,7 @@ public sealed partial class MeshUpTests(NatsServerFixture nats)
 
     [GeneratedRegex(@"nats-server on (\S+) ")]
     private static partial Regex NatsLine();
+
+    [GeneratedRegex(@"dashboard on (http://\S+) ")]
+    private static partial Regex DashboardLine();
 }

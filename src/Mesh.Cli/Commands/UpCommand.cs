@@ -34,7 +34,8 @@ public static class UpCommand
         var once = new Option<bool>("--once") { Description = "Call the examples, then stop (exit 1 if any failed)" };
         var watch = new Option<bool>("--watch") { Description = "Rebuild and redeploy when the application's sources change (tokens are rewritten in place)" };
         var gateway = new Option<string>("--gateway") { Description = "HOST:PORT of the HTTP gateway it starts (a free port when 8080 is taken)", DefaultValueFactory = _ => "127.0.0.1:8080" };
-        var command = new Command("up", "Run a local mesh: nats-server, nodes, an HTTP gateway, the example functions; Ctrl-C stops it all") { manifest, nodes, nats, once, watch, gateway };
+        var dashboard = new Option<string>("--dashboard") { Description = "HOST:PORT of the dashboard it starts (a free port when 8090 is taken)", DefaultValueFactory = _ => "127.0.0.1:8090" };
+        var command = new Command("up", "Run a local mesh: nats-server, nodes, an HTTP gateway, a dashboard, the example functions; Ctrl-C stops it all") { manifest, nodes, nats, once, watch, gateway, dashboard };
         command.SetAction(async (result, cancellationToken) =>
         {
             if (result.GetValue(nodes) is < 1 or > 16)
@@ -57,6 +58,11 @@ public static class UpCommand
                 throw CliException.Usage($"--gateway: {listenProblem}");
             }
 
+            if (Mesh.Client.ListenAddress.Parse("--dashboard", result.GetValue(dashboard)!, out var dashboardProblem) is null)
+            {
+                throw CliException.Usage(dashboardProblem);
+            }
+
             var app = ManifestReader.Read(result.GetValue(manifest)!);
 
             // Ctrl-C and SIGTERM end the wait; the cleanup below still runs.
@@ -72,7 +78,7 @@ public static class UpCommand
             await using var mesh = new LocalMesh(context);
             try
             {
-                return await mesh.RunAsync(app, result.GetValue(nodes), result.GetValue(nats), result.GetValue(once), result.GetValue(watch), result.GetValue(gateway)!, stop.Token) ? 0 : 1;
+                return await mesh.RunAsync(app, result.GetValue(nodes), result.GetValue(nats), result.GetValue(once), result.GetValue(watch), result.GetValue(gateway)!, result.GetValue(dashboard)!, stop.Token) ? 0 : 1;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -92,9 +98,10 @@ public static class UpCommand
         private NatsServerProcess? _server;
         private NatsConnection? _client;
         private Microsoft.AspNetCore.Builder.WebApplication? _gateway;
+        private Microsoft.AspNetCore.Builder.WebApplication? _dashboard;
         private IHost? _secrets;
 
-        public async Task<bool> RunAsync(AppManifest app, int nodeCount, string? url, bool once, bool watch, string listen, CancellationToken cancellationToken)
+        public async Task<bool> RunAsync(AppManifest app, int nodeCount, string? url, bool once, bool watch, string listen, string dashboardListen, CancellationToken cancellationToken)
         {
             if (url is null)
             {
@@ -129,6 +136,7 @@ public static class UpCommand
             await _secrets.StartAsync(cancellationToken);
             await Say($"secrets service with a throw-away sealing key: {PasteableCommand.Line(context, "secret", "put", "NAME", "--from-file", "FILE", "--to", sealing.PublicKeyText, "--nats", NatsUrl.Redact(url))}");
             await Say($"HTTP gateway on {http}: POST /fn/NAME with a bearer token{(app.Functions.Any(f => f.Route is not null) ? ", and the manifest's routes" : "")}");
+            await Say($"dashboard on {await StartDashboardAsync(url, dashboardListen, issuer.PublicKeyText, cancellationToken)} (read-only: nodes, functions, refusals, dead letters, a token inspector)");
             var tokens = Directory.CreateDirectory(Path.Combine(_directory.FullName, "tokens")).FullName;
             foreach (var function in deployed)
             {
@@ -288,28 +296,47 @@ public static class UpCommand
         // The gateway on the address asked for, or on a free port when that one is taken.
         private async Task<string> StartGatewayAsync(string url, string listen, CancellationToken cancellationToken)
         {
+            (_gateway, var address) = await StartWebAsync("gateway", listen, at => Mesh.Gateway.GatewayHost.Build([], new Dictionary<string, string?>
+            {
+                ["Mesh:Nats:Url"] = url,
+                ["Mesh:Gateway:Listen"] = at,
+                ["Logging:LogLevel:Default"] = "Warning",
+            }, embedded: true), Mesh.Gateway.GatewayHost.Addresses, cancellationToken);
+            return address;
+        }
+
+        // The dashboard likewise, its inspector trusting the throw-away issuer.
+        private async Task<string> StartDashboardAsync(string url, string listen, string issuer, CancellationToken cancellationToken)
+        {
+            (_dashboard, var address) = await StartWebAsync("dashboard", listen, at => Mesh.Dashboard.DashboardHost.Build([], new Dictionary<string, string?>
+            {
+                ["Mesh:Nats:Url"] = url,
+                ["Mesh:Dashboard:Listen"] = at,
+                ["Mesh:Tokens:TrustedRoots:0"] = issuer,
+                ["Logging:LogLevel:Default"] = "Warning",
+            }, embedded: true), Mesh.Dashboard.DashboardHost.Addresses, cancellationToken);
+            return address;
+        }
+
+        private async Task<(Microsoft.AspNetCore.Builder.WebApplication App, string Address)> StartWebAsync(
+            string what, string listen, Func<string, Microsoft.AspNetCore.Builder.WebApplication> build, Func<Microsoft.AspNetCore.Builder.WebApplication, IReadOnlyList<string>> addresses, CancellationToken cancellationToken)
+        {
             foreach (var address in new[] { listen, "127.0.0.1:0" }.Distinct())
             {
-                var gateway = Mesh.Gateway.GatewayHost.Build([], new Dictionary<string, string?>
-                {
-                    ["Mesh:Nats:Url"] = url,
-                    ["Mesh:Gateway:Listen"] = address,
-                    ["Logging:LogLevel:Default"] = "Warning",
-                }, embedded: true);
+                var app = build(address);
                 try
                 {
-                    await gateway.StartAsync(cancellationToken);
-                    _gateway = gateway;
-                    return Mesh.Gateway.GatewayHost.Addresses(gateway)[0];
+                    await app.StartAsync(cancellationToken);
+                    return (app, addresses(app)[0]);
                 }
                 catch (IOException e)
                 {
-                    await gateway.DisposeAsync();
-                    await Say($"cannot listen on {address} ({e.Message}); taking a free port");
+                    await app.DisposeAsync();
+                    await Say($"cannot listen on {address} for the {what} ({e.Message}); taking a free port");
                 }
             }
 
-            throw new CliException("gateway", "cannot listen on any port");
+            throw new CliException(what, "cannot listen on any port");
         }
 
         public async ValueTask DisposeAsync()
@@ -326,11 +353,14 @@ public static class UpCommand
                 _secrets.Dispose();
             }
 
-            if (_gateway is not null)
+            foreach (var web in new[] { _gateway, _dashboard })
             {
-                using var stopGateway = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                await _gateway.StopAsync(stopGateway.Token);
-                await _gateway.DisposeAsync();
+                if (web is not null)
+                {
+                    using var stopWeb = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                    await web.StopAsync(stopWeb.Token);
+                    await web.DisposeAsync();
+                }
             }
 
             foreach (var node in _nodes)
