@@ -133,8 +133,8 @@ public static class DashboardHost
             var ct = http.RequestAborted;
             while (!ct.IsCancellationRequested)
             {
-                var (functions, refusals) = activity.Snapshot();
-                var snapshot = new { time = time.GetUtcNow(), nodes = nodes.Nodes, functions, refusals = refusals.Take(200), deadLetters = dead.Letters };
+                var (functions, refusals, chains) = activity.Snapshot();
+                var snapshot = new { time = time.GetUtcNow(), nodes = nodes.Nodes, functions, refusals = refusals.Take(200), chains, deadLetters = dead.Letters };
                 await http.Response.WriteAsync("data: ", ct);
                 await JsonSerializer.SerializeAsync(http.Response.Body, snapshot, Json, ct);
                 await http.Response.WriteAsync("\n\n", ct);

@@ -179,4 +179,24 @@ public sealed class DashboardTests : IAsyncLifetime
         Assert.DoesNotContain("secret input", await _page.ContentAsync());
         await ScreenshotAsync("dead-letters");
     }
+
+    [Fact]
+    public async Task AChainCalledNow_ShowsItsStepsInOrder_WithTiming()
+    {
+        var echo = await _mesh.DeployAsync(MeshCluster.Wat("echo"));
+        var (first, second) = ("first-" + Guid.NewGuid().ToString("N")[..6], "second-" + Guid.NewGuid().ToString("N")[..6]);
+        var token = _mesh.GrantAll([new FunctionGrant(first, [echo], CapabilitySet.None, Limits.None) { Then = [second] }, new FunctionGrant(second, [echo], CapabilitySet.None, Limits.None)]);
+        await _page.WaitForSelectorAsync("#status.live");
+
+        Assert.True((await _mesh.CallAsync(first, token, "hop")).IsOk);
+
+        var chain = _page.Locator($"#chain-rows tr:has(span:text-matches('^1 {first} ok'))");
+        await chain.WaitForAsync(new() { Timeout = 2_000 });
+        var steps = await chain.Locator("span.step").AllTextContentsAsync();
+        Assert.Equal(2, steps.Count);
+        Assert.Matches($@"^1 {first} ok [\d,]+ µs$", steps[0]);
+        Assert.Matches($@"^ → 2 {second} ok [\d,]+ µs$", steps[1]);
+        Assert.Matches("^[0-9a-f]{32}$", await chain.Locator("td").First.TextContentAsync());
+        await ScreenshotAsync("chains");
+    }
 }

@@ -9,7 +9,7 @@ public sealed class MeshActivityTests
 {
     private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero));
 
-    private FunctionLogLine Outcome(string function, string status = "ok", long micros = 100, string[]? denied = null, int secondsAgo = 0) => new()
+    private FunctionLogLine Outcome(string function, string status = "ok", long micros = 100, string[]? denied = null, int secondsAgo = 0, string? trace = null, int step = 1) => new()
     {
         Time = _clock.GetUtcNow().AddSeconds(-secondsAgo),
         Kind = FunctionLogLine.Kinds.Outcome,
@@ -19,7 +19,26 @@ public sealed class MeshActivityTests
         Token = "t1",
         Node = "node-a",
         Denied = denied,
+        Trace = trace,
+        Step = step,
     };
+
+    [Fact]
+    public void Chains_AreStepsSharingATrace_InStepOrder_NewestFirst_SingleStepsLeftOut()
+    {
+        var activity = new MeshActivity(_clock);
+        activity.Record(Outcome("loud", trace: "aaaa", step: 2, secondsAgo: 5));
+        activity.Record(Outcome("shout", trace: "aaaa", step: 1, secondsAgo: 6));
+        activity.Record(Outcome("alone", trace: "bbbb"));
+        activity.Record(Outcome("first", trace: "cccc", step: 1, secondsAgo: 1));
+        activity.Record(Outcome("second", "function.trap", trace: "cccc", step: 2));
+
+        var chains = activity.Snapshot().Chains;
+
+        Assert.Equal(["cccc", "aaaa"], chains.Select(c => c.Trace));
+        Assert.Equal(["shout", "loud"], chains[1].Steps.Select(s => s.Function));
+        Assert.Equal("function.trap", chains[0].Steps[1].Status);
+    }
 
     [Fact]
     public void CallsPerSecond_AndTheSeries_CountEachSecond_OldestFirst()
@@ -105,7 +124,7 @@ public sealed class MeshActivityTests
             activity.Record(Outcome($"f{i}", denied: ["kv:users/admin"]));
         }
 
-        var (functions, refusals) = activity.Snapshot();
+        var (functions, refusals, _) = activity.Snapshot();
 
         Assert.Equal(MeshActivity.MaxFunctions, functions.Count);
         Assert.DoesNotContain(functions, f => f.Name == "oldest");

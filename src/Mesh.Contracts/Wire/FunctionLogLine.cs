@@ -75,6 +75,11 @@ public sealed record FunctionLogLine
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<string>? Denied { get; init; }
 
+    /// <summary>For an outcome: the chain's trace id (W3C, 32 hex digits); every step of a chain has the same.</summary>
+    [JsonPropertyName("trace")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Trace { get; init; }
+
     /// <summary>The node that wrote it (its NATS connection name).</summary>
     [JsonPropertyName("node")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

@@ -14,9 +14,16 @@ public sealed class MeshActivity(TimeProvider time)
     public const int MaxFunctions = 1000;
     public const int MaxRefusals = 500;
 
+    /// <summary>Steps kept to find chains in; a chain shows while its steps are among them.</summary>
+    public const int MaxSteps = 2000;
+
+    /// <summary>Chains shown: the most recent that took more than one step.</summary>
+    public const int ChainsShown = 20;
+
     private readonly Lock _lock = new();
     private readonly Dictionary<string, FunctionActivity> _functions = new(StringComparer.Ordinal);
     private readonly Queue<RefusalEvent> _refusals = new();
+    private readonly Queue<(string Trace, ChainStep Step)> _steps = new();
 
     public void Record(FunctionLogLine entry)
     {
@@ -33,6 +40,16 @@ public sealed class MeshActivity(TimeProvider time)
                 Refused(new RefusalEvent(entry.Time, entry.Function, status, "", entry.Token, entry.Node));
             }
 
+            if (entry.Trace is { Length: > 0 and <= 64 } trace)
+            {
+                if (_steps.Count >= MaxSteps)
+                {
+                    _steps.Dequeue();
+                }
+
+                _steps.Enqueue((trace, new ChainStep(entry.Time, entry.Step, entry.Function, status, entry.Micros, entry.Node)));
+            }
+
             foreach (var denied in entry.Denied ?? [])
             {
                 var colon = denied.IndexOf(':', StringComparison.Ordinal);
@@ -43,17 +60,28 @@ public sealed class MeshActivity(TimeProvider time)
         }
     }
 
-    /// <summary>Every function seen, by name, and the refusals, newest first.</summary>
-    public (IReadOnlyList<FunctionSnapshot> Functions, IReadOnlyList<RefusalEvent> Refusals) Snapshot()
+    /// <summary>Every function seen, by name; the refusals, newest first; and the recent chains, newest first.</summary>
+    public (IReadOnlyList<FunctionSnapshot> Functions, IReadOnlyList<RefusalEvent> Refusals, IReadOnlyList<ChainSnapshot> Chains) Snapshot()
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         lock (_lock)
         {
             return (
                 [.. _functions.Values.OrderBy(f => f.Name, StringComparer.Ordinal).Select(f => f.Snapshot(now))],
-                [.. _refusals.Reverse()]);
+                [.. _refusals.Reverse()],
+                Chains());
         }
     }
+
+    // Steps grouped by trace: chains of more than one step, the one that ended last first.
+    private List<ChainSnapshot> Chains() =>
+    [
+        .. _steps.GroupBy(s => s.Trace, StringComparer.Ordinal)
+            .Where(g => g.Count() > 1)
+            .Select(g => new ChainSnapshot(g.Key, g.Min(s => s.Step.Time), [.. g.Select(s => s.Step).OrderBy(s => s.Step).ThenBy(s => s.Time)]))
+            .OrderByDescending(c => c.Steps[^1].Time)
+            .Take(ChainsShown),
+    ];
 
     private FunctionActivity Function(string name)
     {

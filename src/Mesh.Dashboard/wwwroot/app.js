@@ -102,6 +102,26 @@ function renderRefusals(refusals) {
   document.getElementById("refusal-count").textContent = filter ? `${shown.length} of ${refusals.length}` : `${refusals.length} recent`;
 }
 
+function renderChains(chains) {
+  const body = document.getElementById("chain-rows");
+  body.replaceChildren();
+  for (const c of chains) {
+    const row = document.createElement("tr");
+    row.dataset.trace = c.trace;
+    cell(row, c.trace);
+    cell(row, new Date(c.time).toISOString().substring(11, 23));
+    const steps = cell(row, "", "wrap");
+    c.steps.forEach((s, i) => {
+      const step = document.createElement("span");
+      step.className = "step " + (s.status === "ok" ? "yes" : "no");
+      step.dataset.step = String(s.step);
+      step.textContent = `${i ? " → " : ""}${s.step} ${s.function} ${s.status} ${number(s.micros)} µs`;
+      steps.appendChild(step);
+    });
+    body.appendChild(row);
+  }
+}
+
 function renderDeadLetters(letters) {
   const body = document.getElementById("dead-rows");
   body.replaceChildren();
@@ -123,6 +143,7 @@ function renderDeadLetters(letters) {
 function render(snapshot) {
   latest = snapshot;
   renderDeadLetters(snapshot.deadLetters || []);
+  renderChains(snapshot.chains || []);
   renderNodes(snapshot.nodes);
   renderFunctions(snapshot.functions, snapshot.time);
   renderRefusals(snapshot.refusals);

@@ -45,6 +45,17 @@ public sealed class ChainPosition
 
     public string? TraceState { get; }
 
+    private string? _traceId;
+
+    /// <summary>
+    /// The chain's trace id: the one its trace context carries or, for a call that came with none,
+    /// one made here on first use and carried by its hops, so every chain can be followed in
+    /// <c>mesh logs</c> and the dashboard whether or not spans are exported.
+    /// </summary>
+    public string TraceId => _traceId ??= TraceParent is { Length: >= 35 } parent && parent[2] == '-' && parent[35] == '-'
+        ? parent[3..35]
+        : System.Security.Cryptography.RandomNumberGenerator.GetHexString(32, lowercase: true);
+
     public bool HasBudget => _deadline is not null;
 
     /// <summary>What is left of the budget; null when the caller set none.</summary>
@@ -135,7 +146,9 @@ public sealed class ChainPosition
         }
 
         var activity = Activity.Current;
-        var traceParent = activity is { IdFormat: ActivityIdFormat.W3C } ? activity.Id : TraceParent;
+        // Untraced everywhere so far: the hop carries the chain's trace id, not sampled (flags 00).
+        var traceParent = activity is { IdFormat: ActivityIdFormat.W3C } ? activity.Id
+            : TraceParent ?? $"00-{TraceId}-{System.Security.Cryptography.RandomNumberGenerator.GetHexString(16, lowercase: true)}-00";
         if (traceParent is not null)
         {
             headers[MeshHeaders.TraceParent] = traceParent;

@@ -65,7 +65,7 @@ public sealed class FunctionLogPublisher : BackgroundService
     }
 
     /// <summary>How an invocation ended: ok, or its code and message; and what its token refused it.</summary>
-    public void Outcome(string function, string tokenId, string invocationId, int step, MeshError error, long micros, IReadOnlyList<string>? denied = null)
+    public void Outcome(string function, string tokenId, string invocationId, int step, MeshError error, long micros, IReadOnlyList<string>? denied = null, string? trace = null)
     {
         if (Admit(function, out var now))
         {
@@ -82,6 +82,7 @@ public sealed class FunctionLogPublisher : BackgroundService
                 Micros = Math.Max(1, micros),
                 // A copy: the invocation's list goes with its context. Already cleaned and bounded (InvocationContext.Deny).
                 Denied = denied is { Count: > 0 } ? [.. denied] : null,
+                Trace = trace,
                 Node = _node,
             });
         }
