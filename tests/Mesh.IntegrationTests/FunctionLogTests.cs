@@ -92,6 +92,24 @@ public sealed class FunctionLogTests(NatsServerFixture nats) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EachUntracedCall_HasATraceIdOfItsOwn_InItsOutcome()
+    {
+        Assert.Equal("logged", (await _mesh.CallAsync(_function, _token, "one")).Output);
+        Assert.Equal("logged", (await _mesh.CallAsync(_function, _token, "two")).Output);
+
+        string[] traces = [];
+        await Eventually.HoldsAsync(async () =>
+        {
+            var (_, json, _) = await Cli.RunAsync("logs", _function, "-o", "json", "--nats", _mesh.Url);
+            traces = [.. json.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)
+                .Where(e => e.GetProperty("kind").GetString() == "outcome").Select(e => e.GetProperty("trace").GetString()!)];
+            return traces.Length == 2;
+        }, "both outcomes are in mesh logs");
+        Assert.All(traces, t => Assert.Matches("^[0-9a-f]{32}$", t));
+        Assert.NotEqual(traces[0], traces[1]);
+    }
+
+    [Fact]
     public async Task ControlCharactersAGuestLogs_NeverReachTheTerminal()
     {
         // Clears the screen, moves the cursor, and forges a second line that looks like an outcome.

@@ -29,8 +29,11 @@ public sealed class ChainPosition
         TraceState = traceState;
     }
 
-    /// <summary>A call from outside any chain, with no budget.</summary>
-    public static ChainPosition Start { get; } = new([], null, null, null, null);
+    /// <summary>
+    /// A call from outside any chain, with no budget. A new one each time, not a shared instance: an untraced call makes
+    /// its own trace id (<see cref="TraceId"/>) and keeps it here.
+    /// </summary>
+    public static ChainPosition Start => new([], null, null, null, null);
 
     /// <summary>How many invocations the call said it may cause, itself included; null when it said nothing.</summary>
     public int? Invocations { get; }
