@@ -17,7 +17,9 @@ public sealed record NodeReport(
     long AverageMicros,
     DateTimeOffset? Started,
     IReadOnlyDictionary<string, long> ErrorsByCode,
-    IReadOnlyDictionary<string, long> DeniedByCapability)
+    IReadOnlyDictionary<string, long> DeniedByCapability,
+    double? TokenCacheHitRate = null,
+    double? ModuleCacheHitRate = null)
 {
     /// <summary>The service name nodes answer the micro-service protocol under.</summary>
     public const string ServiceName = "mesh-node";
@@ -60,12 +62,26 @@ public sealed record NodeReport(
                 stats.GetProperty("average_invocation_us").GetInt64(),
                 root.TryGetProperty("started", out var started) && started.TryGetDateTimeOffset(out var at) ? at : null,
                 Counts(stats, "errors"),
-                Counts(stats, "denied"));
+                Counts(stats, "denied"),
+                HitRate(stats, "token_cache"),
+                HitRate(stats, "module_cache"));
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or IndexOutOfRangeException or FormatException)
         {
             return null;
         }
+    }
+
+    // Hits over lookups, 0 to 1; null before the first lookup (or from a node that does not say).
+    private static double? HitRate(JsonElement stats, string name)
+    {
+        if (!stats.TryGetProperty(name, out var cache) || !cache.TryGetProperty("hits", out var hits) || !cache.TryGetProperty("misses", out var misses))
+        {
+            return null;
+        }
+
+        var lookups = hits.GetInt64() + misses.GetInt64();
+        return lookups == 0 ? null : (double)hits.GetInt64() / lookups;
     }
 
     private static Dictionary<string, long> Counts(JsonElement stats, string name) =>

@@ -67,6 +67,17 @@ public sealed class DashboardTests : IAsyncLifetime
         var ready = await _page.Locator("#node-rows tr td:nth-child(2)").AllTextContentsAsync();
         Assert.Equal(["yes", "yes"], ready);
         Assert.Equal("live", await _page.Locator("#status").TextContentAsync());
+
+        // After calls, each node that served one says how often its token and module caches hit.
+        var function = "warm-" + Guid.NewGuid().ToString("N")[..6];
+        var token = _mesh.Grant(function, await _mesh.DeployAsync(MeshCluster.Wat("echo")));
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.True((await _mesh.CallAsync(function, token, "hi")).IsOk);
+        }
+
+        await _page.Locator("#node-rows td:nth-child(7):text-matches('% hits$')").First.WaitForAsync(new() { Timeout = 5_000 });
+        await _page.Locator("#node-rows td:nth-child(8):text-matches('% hits$')").First.WaitForAsync(new() { Timeout = 5_000 });
         await ScreenshotAsync("nodes");
     }
 

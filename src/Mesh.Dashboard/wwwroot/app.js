@@ -21,6 +21,10 @@ function counts(map) {
   return entries.length === 0 ? "-" : entries.map(([k, v]) => `${k}=${v}`).join(", ");
 }
 
+function percent(rate) {
+  return rate === null || rate === undefined ? "-" : `${(rate * 100).toFixed(1)}% hits`;
+}
+
 function number(n) {
   return Number(n).toLocaleString("en-US", { maximumFractionDigits: 1 });
 }
@@ -37,6 +41,8 @@ function renderNodes(nodes) {
     cell(row, number(node.calls), "num");
     cell(row, number(node.errors), "num");
     cell(row, number(node.averageMicros), "num");
+    cell(row, percent(node.tokenCacheHitRate), "num");
+    cell(row, percent(node.moduleCacheHitRate), "num");
     cell(row, counts(node.errorsByCode), "wrap");
     cell(row, counts(node.deniedByCapability), "wrap");
     body.appendChild(row);

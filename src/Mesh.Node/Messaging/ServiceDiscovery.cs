@@ -23,6 +23,8 @@ public sealed class ServiceDiscovery(
     NodeStats stats,
     ReplySubjects replies,
     TimeProvider time,
+    Tokens.VerifiedTokenCache tokens,
+    Modules.ModuleCache modules,
     ILogger<ServiceDiscovery> logger) : BackgroundService
 {
     public const string ServiceName = Mesh.Client.NodeReport.ServiceName;
@@ -120,6 +122,9 @@ public sealed class ServiceDiscovery(
         data["ready"] = functions.IsReady;
         // The node's clock, for mesh doctor: tokens' times are checked against it.
         data["time"] = time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", CultureInfo.InvariantCulture);
+        // How often a token was already verified here, and a module already compiled.
+        data["token_cache"] = new JsonObject { ["hits"] = tokens.Lookups.Hits, ["misses"] = tokens.Lookups.Misses };
+        data["module_cache"] = new JsonObject { ["hits"] = modules.Lookups.Hits, ["misses"] = modules.Lookups.Misses };
         var answer = Common("stats");
         answer["started"] = _started;
         answer["endpoints"] = new JsonArray(new JsonObject
