@@ -11,9 +11,10 @@ namespace Mesh.Dashboard;
 /// </summary>
 public sealed class NodesFeed(INatsConnection nats, IOptions<DashboardOptions> options, TimeProvider time) : BackgroundService
 {
-    private volatile IReadOnlyList<NodeReport> _nodes = [];
+    private readonly NodeRates _rates = new();
+    private volatile IReadOnlyList<NodeView> _nodes = [];
 
-    public IReadOnlyList<NodeReport> Nodes => _nodes;
+    public IReadOnlyList<NodeView> Nodes => _nodes;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -21,7 +22,8 @@ public sealed class NodesFeed(INatsConnection nats, IOptions<DashboardOptions> o
         {
             try
             {
-                _nodes = await NodeReport.GatherAsync(nats, stoppingToken);
+                var nodes = await NodeReport.GatherAsync(nats, stoppingToken);
+                _nodes = _rates.Next(nodes, time.GetTimestamp(), time);
             }
             catch (NatsException)
             {

@@ -76,8 +76,9 @@ public sealed class DashboardTests : IAsyncLifetime
             Assert.True((await _mesh.CallAsync(function, token, "hi")).IsOk);
         }
 
-        await _page.Locator("#node-rows td:nth-child(7):text-matches('% hits$')").First.WaitForAsync(new() { Timeout = 5_000 });
         await _page.Locator("#node-rows td:nth-child(8):text-matches('% hits$')").First.WaitForAsync(new() { Timeout = 5_000 });
+        await _page.Locator("#node-rows td:nth-child(9):text-matches('% hits$')").First.WaitForAsync(new() { Timeout = 5_000 });
+        await _page.Locator("#node-rows td:nth-child(4):text-matches('^[0-9.,]+$')").First.WaitForAsync(new() { Timeout = 5_000 });
         await ScreenshotAsync("nodes");
     }
 
@@ -97,7 +98,8 @@ public sealed class DashboardTests : IAsyncLifetime
         var row = _page.Locator($"#function-rows tr[data-function='{function}']");
         await row.WaitForAsync(new() { Timeout = 2_000 });
         Assert.Equal("20", await row.Locator("td:nth-child(3)").TextContentAsync());
-        await _page.Locator(".u-legend").GetByText(function).WaitForAsync(new() { Timeout = 2_000 });
+        await _page.Locator("#chart .u-legend").GetByText(function).WaitForAsync(new() { Timeout = 2_000 });
+        await _page.Locator("#errors-chart .u-legend").GetByText(function).WaitForAsync(new() { Timeout = 2_000 });
         await ScreenshotAsync("functions");
     }
 

@@ -97,6 +97,9 @@ public sealed class MeshActivityTests
         Assert.Equal(2, echo.ErrorsByCode["function.trap"]);
         Assert.Equal(1, echo.ErrorsByCode["function.timeout"]);
         Assert.Equal(2, echo.ErrorsByCode.Count);
+        Assert.Equal(2, echo.ErrorsPerSecondSeries[^1]);
+        Assert.Equal(1, echo.ErrorsPerSecondSeries[^31]);
+        Assert.Equal(3, echo.ErrorsPerSecondSeries.Sum());
     }
 
     [Fact]

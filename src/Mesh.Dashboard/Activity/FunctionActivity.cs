@@ -69,6 +69,7 @@ public sealed class FunctionActivity(string name)
     public FunctionSnapshot Snapshot(long nowSecond)
     {
         var series = new int[SeriesSeconds];
+        var failed = new int[SeriesSeconds];
         var errors = new Dictionary<string, long>(StringComparer.Ordinal);
         for (var i = 0; i < SeriesSeconds; i++)
         {
@@ -80,6 +81,7 @@ public sealed class FunctionActivity(string name)
                 foreach (var (code, count) in _errors[at] ?? [])
                 {
                     errors[code] = errors.GetValueOrDefault(code) + count;
+                    failed[i] += count;
                 }
             }
         }
@@ -102,7 +104,7 @@ public sealed class FunctionActivity(string name)
             sum += calls;
         }
 
-        return new FunctionSnapshot(Name, sum / 10.0, recent.Percentile(0.5), recent.Percentile(0.99), recent.Count, errors, series);
+        return new FunctionSnapshot(Name, sum / 10.0, recent.Percentile(0.5), recent.Percentile(0.99), recent.Count, errors, series, failed);
     }
 
     private static int Slot(long second, int length) => (int)(((second % length) + length) % length);

@@ -4,8 +4,7 @@
 "use strict";
 
 const palette = ["#3358d4", "#1a7f4b", "#b42318", "#b54708", "#6941c6", "#0e7090", "#c11574", "#4e5ba6"];
-let chart = null;
-let chartFunctions = "";
+const charts = {};
 let latest = null;
 
 function cell(row, text, className) {
@@ -38,6 +37,7 @@ function renderNodes(nodes) {
     cell(row, node.id);
     cell(row, node.ready ? "yes" : "no", node.ready ? "yes" : "no");
     cell(row, number(node.inFlight), "num");
+    cell(row, node.callsPerSecond === null || node.callsPerSecond === undefined ? "-" : number(node.callsPerSecond), "num");
     cell(row, number(node.calls), "num");
     cell(row, number(node.errors), "num");
     cell(row, number(node.averageMicros), "num");
@@ -64,28 +64,34 @@ function renderFunctions(functions, time) {
     cell(row, counts(f.errorsByCode), "wrap");
     body.appendChild(row);
   }
-  renderChart(functions, time);
+  renderChart("chart", "calls/s", functions, f => f.callsPerSecondSeries, time);
+  renderChart("errors-chart", "errors/s", functions, f => f.errorsPerSecondSeries, time);
 }
 
-function renderChart(functions, time) {
-  const container = document.getElementById("chart");
+// One chart per series kind (calls, errors), a line per function; made again when the set of
+// functions changes, else only given new data.
+function renderChart(id, label, functions, series, time) {
+  const container = document.getElementById(id);
   const now = Math.floor(Date.parse(time) / 1000);
-  const length = functions.length ? functions[0].callsPerSecondSeries.length : 300;
+  const length = functions.length ? series(functions[0]).length : 300;
   const xs = Array.from({ length }, (_, i) => now - length + 1 + i);
-  const data = [xs, ...functions.map(f => f.callsPerSecondSeries)];
+  const data = [xs, ...functions.map(series)];
   const names = functions.map(f => f.name).join("\n");
-  if (chart === null || names !== chartFunctions) {
-    chart?.destroy();
-    chartFunctions = names;
-    chart = new uPlot({
-      width: Math.max(container.clientWidth, 320),
-      height: 220,
-      series: [{}, ...functions.map((f, i) => ({ label: f.name, stroke: palette[i % palette.length], width: 2 }))],
-      axes: [{}, { label: "calls/s" }],
-      scales: { x: { time: true } },
-    }, data, container);
+  const existing = charts[id];
+  if (!existing || existing.names !== names) {
+    existing?.chart.destroy();
+    charts[id] = {
+      names,
+      chart: new uPlot({
+        width: Math.max(container.clientWidth, 320),
+        height: 160,
+        series: [{}, ...functions.map((f, i) => ({ label: f.name, stroke: palette[i % palette.length], width: 2 }))],
+        axes: [{}, { label }],
+        scales: { x: { time: true } },
+      }, data, container),
+    };
   } else {
-    chart.setData(data);
+    existing.chart.setData(data);
   }
 }
 
