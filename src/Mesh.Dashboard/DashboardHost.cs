@@ -64,19 +64,8 @@ public static class DashboardHost
             kestrel.Listen(ListenAddress.Parse("Mesh:Dashboard:Listen", options.Listen, out _)!);
         });
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<INatsConnection>(sp =>
-        {
-            var url = NatsUrl.Parse(NatsUrlOf(builder.Configuration));
-            return new NatsConnection(new NatsOpts
-            {
-                Url = url.Servers,
-                AuthOpts = new NatsAuthOpts { Username = url.User, Password = url.Password, Token = url.Token },
-                Name = "mesh-dashboard",
-                InboxPrefix = builder.Configuration["Mesh:Nats:InboxPrefix"] ?? "_INBOX",
-                LoggerFactory = new OneLineLoggerFactory(sp.GetRequiredService<ILoggerFactory>()),
-                RetryOnInitialConnect = true,
-            });
-        });
+        builder.Services.AddSingleton<INatsConnection>(sp => new NatsConnection(HostNatsOpts.For(
+            NatsUrlOf(builder.Configuration), "mesh-dashboard", builder.Configuration["Mesh:Nats:InboxPrefix"] ?? "_INBOX", sp.GetRequiredService<ILoggerFactory>())));
         builder.Services.AddSingleton<MeshActivity>();
         builder.Services.AddSingleton<NodesFeed>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NodesFeed>());

@@ -62,21 +62,8 @@ public static class GatewayHost
             kestrel.Limits.RequestHeadersTimeout = options.RequestHeadersTimeout;
         });
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<INatsConnection>(sp =>
-        {
-            var url = NatsUrl.Parse(NatsUrlOf(builder.Configuration));
-            return new NatsConnection(new NatsOpts
-            {
-                Url = url.Servers,
-                AuthOpts = new NatsAuthOpts { Username = url.User, Password = url.Password, Token = url.Token },
-                Name = "mesh-gateway",
-                InboxPrefix = builder.Configuration["Mesh:Nats:InboxPrefix"] ?? "_INBOX",
-                // One line per failed connection attempt, not a stack trace each second NATS is down.
-                LoggerFactory = new OneLineLoggerFactory(sp.GetRequiredService<ILoggerFactory>()),
-                RetryOnInitialConnect = true,
-                PublishTimeoutOnDisconnected = true,
-            });
-        });
+        builder.Services.AddSingleton<INatsConnection>(sp => new NatsConnection(HostNatsOpts.For(
+            NatsUrlOf(builder.Configuration), "mesh-gateway", builder.Configuration["Mesh:Nats:InboxPrefix"] ?? "_INBOX", sp.GetRequiredService<ILoggerFactory>())));
         builder.Services.AddSingleton(sp => new MeshClient(sp.GetRequiredService<INatsConnection>()));
         builder.Services.AddSingleton<GatewayLimits>();
         builder.Services.AddSingleton(new ForwardedHeaders(options.EffectiveForwardHeaders));

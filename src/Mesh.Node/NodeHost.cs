@@ -78,21 +78,10 @@ public static class NodeHost
         services.AddSingleton<INatsConnection>(sp =>
         {
             var node = sp.GetRequiredService<IOptions<NodeOptions>>().Value;
-            // Credentials go to the client as credentials: a URL holding them would be logged.
-            var url = NatsUrl.Parse(node.Nats.Url);
-            return new NatsConnection(new NatsOpts
+            return new NatsConnection(Mesh.Client.HostNatsOpts.For(node.Nats.Url, node.Nats.Name, node.Nats.InboxPrefix, sp.GetRequiredService<ILoggerFactory>()) with
             {
-                Url = url.Servers,
-                AuthOpts = new NatsAuthOpts { Username = url.User, Password = url.Password, Token = url.Token },
-                Name = node.Nats.Name,
-                InboxPrefix = node.Nats.InboxPrefix,
-                LoggerFactory = new Mesh.Client.OneLineLoggerFactory(sp.GetRequiredService<ILoggerFactory>()),
-                RetryOnInitialConnect = true,
                 ReconnectWaitMin = node.Nats.ReconnectWait,
                 ReconnectWaitMax = node.Nats.ReconnectWaitMax,
-                // During an outage a publish fails after the command timeout instead of waiting for
-                // the reconnection: nothing the node sends waits without a bound.
-                PublishTimeoutOnDisconnected = true,
             });
         });
         services.AddSingleton(sp => new TokenVerifier(sp.GetRequiredService<IOptions<NodeOptions>>().Value.Tokens, sp.GetRequiredService<TimeProvider>()));
