@@ -9,48 +9,78 @@ using Microsoft.Playwright;
 namespace Mesh.IntegrationTests;
 
 /// <summary>
-/// The dashboard in a real browser: Debian's chromium driven by Playwright, against a dashboard
-/// over a mesh of two nodes on a nats-server of its own (so no other test's nodes show). A
-/// screenshot of each view is kept in TestResults/dashboard/.
+/// What the dashboard tests share, made once: a nats-server of their own (so no other test's
+/// nodes show), two nodes, a dashboard and Debian's chromium driven by Playwright. Each test opens
+/// a page of its own.
 /// </summary>
-public sealed class DashboardTests : IAsyncLifetime
+public sealed class DashboardInBrowser : IAsyncLifetime
 {
-    private const string Chromium = "/usr/bin/chromium";
+    public const string Chromium = "/usr/bin/chromium";
     private NatsServerProcess _server = null!;
-    private MeshCluster _mesh = null!;
-    private WebApplication _dashboard = null!;
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
-    private IPage _page = null!;
+
+    public MeshCluster Mesh { get; private set; } = null!;
+
+    public WebApplication Dashboard { get; private set; } = null!;
+
+    public IPlaywright Playwright { get; private set; } = null!;
+
+    public IBrowser Browser { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: scripts/install-prerequisites.sh installs Debian's chromium");
         _server = await NatsServerProcess.StartAsync();
-        _mesh = await MeshCluster.StartAsync(_server.Url, nodes: 2);
-        _dashboard = DashboardHost.Build([], [new("Mesh:Nats:Url", _server.Url), new("Mesh:Dashboard:Listen", "127.0.0.1:0"), new("Mesh:Dashboard:NodesInterval", "00:00:00.500"), new("Mesh:Tokens:TrustedRoots:0", _mesh.Issuer.PublicKeyText)], embedded: true);
-        await _dashboard.StartAsync();
-        _playwright = await Playwright.CreateAsync();
+        Mesh = await MeshCluster.StartAsync(_server.Url, nodes: 2);
+        Dashboard = DashboardHost.Build([], [new("Mesh:Nats:Url", _server.Url), new("Mesh:Dashboard:Listen", "127.0.0.1:0"), new("Mesh:Dashboard:NodesInterval", "00:00:00.500"), new("Mesh:Tokens:TrustedRoots:0", Mesh.Issuer.PublicKeyText)], embedded: true);
+        await Dashboard.StartAsync();
+        Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
         // Headless, and none of the background connections this closed network refuses.
-        _browser = await _playwright.Chromium.LaunchAsync(new()
+        Browser = await Playwright.Chromium.LaunchAsync(new()
         {
             ExecutablePath = Chromium,
             Headless = true,
             Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
         });
-        _page = await _browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 } });
-        await _page.GotoAsync(DashboardHost.Addresses(_dashboard)[0]);
     }
 
     public async Task DisposeAsync()
     {
-        await _browser.DisposeAsync();
-        _playwright.Dispose();
-        await _dashboard.StopAsync();
-        await _dashboard.DisposeAsync();
-        await _mesh.DisposeAsync();
+        await Browser.DisposeAsync();
+        Playwright.Dispose();
+        await Dashboard.StopAsync();
+        await Dashboard.DisposeAsync();
+        await Mesh.DisposeAsync();
         _server.Dispose();
     }
+}
+
+/// <summary>
+/// Browser tests run alone, after the rest: a browser beside the whole suite on two cores slows
+/// the tests that bound failover by time.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class DashboardAlone : ICollectionFixture<DashboardInBrowser>
+{
+    public const string Name = "Dashboard in a browser, alone";
+}
+
+/// <summary>
+/// The dashboard in a real browser: Debian's chromium driven by Playwright, against a dashboard
+/// over a mesh of two nodes. A screenshot of each view is kept in TestResults/dashboard/.
+/// </summary>
+[Collection(DashboardAlone.Name)]
+public sealed class DashboardTests(DashboardInBrowser browser) : IAsyncLifetime
+{
+    private readonly MeshCluster _mesh = browser.Mesh;
+    private IPage _page = null!;
+
+    public async Task InitializeAsync()
+    {
+        _page = await browser.Browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 } });
+        await _page.GotoAsync(DashboardHost.Addresses(browser.Dashboard)[0]);
+    }
+
+    public async Task DisposeAsync() => await _page.CloseAsync();
 
     private async Task ScreenshotAsync(string view)
     {
@@ -112,7 +142,7 @@ public sealed class DashboardTests : IAsyncLifetime
 
         await _mesh.CallAsync(function, token);
 
-        var refusal = _page.Locator("#refusal-rows tr[data-capability='file']");
+        var refusal = _page.Locator($"#refusal-rows tr[data-capability='file']:has(td:text-is('{function}'))");
         await refusal.WaitForAsync(new() { Timeout = 2_000 });
         Assert.Equal([function, "file", "/etc/passwd"], (await refusal.Locator("td").AllTextContentsAsync()).Skip(1).Take(3));
 
