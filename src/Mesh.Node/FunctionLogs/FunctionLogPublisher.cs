@@ -65,7 +65,9 @@ public sealed class FunctionLogPublisher : BackgroundService
     }
 
     /// <summary>How an invocation ended: ok, or its code and message; and what its token refused it.</summary>
-    public void Outcome(string function, string tokenId, string invocationId, int step, MeshError error, long micros, IReadOnlyList<string>? denied = null, string? trace = null)
+    /// <param name="chain">Where the call stands, for its trace id: made only for an entry admitted, not for one over the rate.</param>
+    /// <param name="span">The invocation's span, whose trace id wins when spans are exported.</param>
+    public void Outcome(string function, string tokenId, string invocationId, int step, MeshError error, long micros, IReadOnlyList<string>? denied = null, Chaining.ChainPosition? chain = null, System.Diagnostics.Activity? span = null)
     {
         if (Admit(function, out var now))
         {
@@ -82,7 +84,7 @@ public sealed class FunctionLogPublisher : BackgroundService
                 Micros = Math.Max(1, micros),
                 // A copy: the invocation's list goes with its context. Already cleaned and bounded (InvocationContext.Deny).
                 Denied = denied is { Count: > 0 } ? [.. denied] : null,
-                Trace = trace,
+                Trace = span is { IdFormat: System.Diagnostics.ActivityIdFormat.W3C } ? span.TraceId.ToHexString() : chain?.TraceId,
                 Node = _node,
             });
         }

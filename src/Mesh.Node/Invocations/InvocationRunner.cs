@@ -42,8 +42,7 @@ public sealed class InvocationRunner(InvocationPipeline pipeline, NextSteps next
             NodeTelemetry.Complete(activity, outcome);
             if (published.Enabled)
             {
-                published.Outcome(outcome.Function, outcome.TokenId, outcome.InvocationId, outcome.Step, outcome.Error, (long)Stopwatch.GetElapsedTime(arrived).TotalMicroseconds, outcome.Context?.Denied,
-                    activity is { IdFormat: ActivityIdFormat.W3C } ? activity.TraceId.ToHexString() : position.Value.TraceId);
+                published.Outcome(outcome.Function, outcome.TokenId, outcome.InvocationId, outcome.Step, outcome.Error, (long)Stopwatch.GetElapsedTime(arrived).TotalMicroseconds, outcome.Context?.Denied, position.Value, activity);
             }
 
             return new Invocation(outcome, activity);
