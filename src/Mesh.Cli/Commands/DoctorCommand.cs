@@ -74,6 +74,7 @@ public static class DoctorCommand
                 ("OBJ_" + Mesh.Node.ModuleOptions.DefaultBucket, "modules (object store)"),
                 ("KV_" + RevocationKeys.DefaultBucket, "revocations (key-value)"),
                 (JobSubjects.JobStream, "durable jobs"),
+                (JobSubjects.TickStream, "schedule ticks"),
                 (JobSubjects.DeadStream, "dead letters"),
                 (Subjects.LogStream, "function logs"),
             })

@@ -120,7 +120,7 @@ public static class ListCommand
     private static async Task<List<JobStreamRow>> JobsAsync(NatsJSContext js, CancellationToken cancellationToken)
     {
         var rows = new List<JobStreamRow>();
-        foreach (var (stream, what) in new[] { (JobSubjects.JobStream, "waiting"), (JobSubjects.DeadStream, "dead letters") })
+        foreach (var (stream, what) in new[] { (JobSubjects.JobStream, "waiting"), (JobSubjects.TickStream, "schedule ticks waiting"), (JobSubjects.DeadStream, "dead letters") })
         {
             try
             {

@@ -48,7 +48,7 @@ public static class PublishCommand
             }
             catch (NatsJSPublishNoResponseException)
             {
-                throw new CliException("node.unavailable", $"no {JobSubjects.JobStream} stream: start a node once on this NATS (it declares the stream)");
+                throw new CliException("node.unavailable", $"no {JobSubjects.JobStream} stream: run mesh deploy once on this NATS (it declares the stream)");
             }
             if (ack.Duplicate)
             {

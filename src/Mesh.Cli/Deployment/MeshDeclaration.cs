@@ -23,7 +23,9 @@ public static class MeshDeclaration
         await RevocationBucketAsync(js, RevocationKeys.DefaultBucket, buckets.Replicas, notes, cancellationToken);
         var jobs = await StreamReplicas.ResolveAsync(js, JobSubjects.JobStream, buckets.Replicas, cancellationToken);
         var dead = await StreamReplicas.ResolveAsync(js, JobSubjects.DeadStream, buckets.Replicas, cancellationToken);
-        await JobStreams.DeclareAsync(js, new JobOptions(), TimeSpan.FromMilliseconds(new CeilingOptions().WallTimeMs), jobs, dead, cancellationToken);
+        // A mesh deployed before ticks had their own stream gets it with the job stream's copies.
+        var ticks = buckets.Replicas ?? await StreamReplicas.ExistingAsync(js, JobSubjects.TickStream, cancellationToken) ?? jobs;
+        await JobStreams.DeclareAsync(js, new JobOptions(), TimeSpan.FromMilliseconds(new CeilingOptions().WallTimeMs), jobs, dead, cancellationToken, ticks);
         // Function logs are best effort: one replica whatever --replicas says, so a busy mesh's logs
         // never compete with revocations and jobs for the cluster's replication.
         await js.CreateOrUpdateStreamAsync(Mesh.Node.FunctionLogs.FunctionLogRetention.Config(), cancellationToken);

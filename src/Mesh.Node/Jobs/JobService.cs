@@ -16,7 +16,8 @@ using NATS.Client.JetStream.Models;
 namespace Mesh.Node.Jobs;
 
 /// <summary>
-/// Durable triggers: jobs from the <c>MESH_JOBS</c> stream, run by the same <see cref="InvocationRunner"/> as calls,
+/// Durable triggers: jobs from the <c>MESH_JOBS</c> stream and schedule ticks from <c>MESH_TICKS</c>,
+/// run by the same <see cref="InvocationRunner"/> as calls,
 /// acknowledged only after the invocation. A job that failed for a reason that may pass (the
 /// function failed or ran out of time, a node-side problem) is delivered again after a backoff;
 /// one that cannot succeed (token, request, module or capability errors) is terminated at once.
@@ -74,7 +75,9 @@ public sealed class JobService(
         {
             await nats.ConnectAsync().AsTask().WaitAsync(taking.Token);
             await revocations.Synced.WaitAsync(taking.Token);
-            await TakeAsync(new NatsJSContext(nats), taking.Token);
+            // One taking loop per stream, sharing the node's job slots.
+            var js = new NatsJSContext(nats);
+            await Task.WhenAll(JobStreams.Taken.Select(stream => TakeAsync(js, stream, taking.Token)));
         }
         catch (OperationCanceledException) when (taking.IsCancellationRequested)
         {
@@ -90,7 +93,7 @@ public sealed class JobService(
         }
     }
 
-    private async Task TakeAsync(NatsJSContext js, CancellationToken taking)
+    private async Task TakeAsync(NatsJSContext js, string stream, CancellationToken taking)
     {
         var slots = _slots;
         INatsJSConsumer? consumer = null;
@@ -102,12 +105,12 @@ public sealed class JobService(
             {
                 if (consumer is null)
                 {
-                    consumer = await JobStreams.OpenAsync(js, taking);
+                    consumer = await JobStreams.OpenAsync(js, stream, taking);
                     FollowConsumer(consumer.Info.Config);
                     if (!announced)
                     {
                         announced = true;
-                        Log.JobsServing(logger, JobSubjects.JobStream, _options.Concurrency);
+                        Log.JobsServing(logger, stream, _options.Concurrency);
                     }
                 }
 
@@ -161,7 +164,7 @@ public sealed class JobService(
                 if (!saidMissing)
                 {
                     saidMissing = true;
-                    Log.JobsNotDeclared(logger, JobSubjects.JobStream, JobSubjects.Consumer);
+                    Log.JobsNotDeclared(logger, stream, JobSubjects.Consumer);
                 }
 
                 await Task.Delay(TimeSpan.FromSeconds(1), taking);

@@ -15,8 +15,11 @@ namespace Mesh.Node.Schedules;
 
 /// <summary>
 /// Runs the schedules manifests declared, on every node at once, each tick once. At a tick every
-/// node proposes the same durable job, with the message id <c>schedule:APP.FUNCTION:TICK</c>:
-/// JetStream's duplicate window keeps one, and the job stream gives it to one node. The last tick
+/// node proposes the same tick on <c>mesh.tick.FUNCTION</c>, with the message id
+/// <c>schedule:APP.FUNCTION:TICK</c>: JetStream's duplicate window keeps one, and the tick stream
+/// gives it to one node. Ticks have a stream of their own, on a subject only nodes may publish,
+/// because message ids are de-duplicated per stream: a caller who could publish under a tick's
+/// (predictable) id would make the node's own tick the duplicate and stop the schedule. The last tick
 /// handed on is recorded (compare-and-set) in <see cref="TriggerBuckets.Ticks"/>, so a node that
 /// starts, or NATS that comes back, proposes only what is due and not yet handed on: the latest
 /// missed tick runs once, earlier ones are skipped. A node holds no schedule of its own; it reads
@@ -140,7 +143,7 @@ public sealed class ScheduleService(INatsConnection nats, IOptions<NodeOptions> 
 
             var headers = new NatsHeaders { [MeshHeaders.Token] = schedule.Token };
             var ack = await js.PublishAsync(
-                JobSubjects.JobPrefix + schedule.Function,
+                JobSubjects.TickPrefix + schedule.Function,
                 Encoding.UTF8.GetBytes(schedule.Input),
                 headers: headers,
                 opts: new NatsJSPubOpts { MsgId = ScheduleDeclaration.MessageId(schedule.App, schedule.Function, tick) },

@@ -17,7 +17,7 @@ namespace Mesh.IntegrationTests.Faults;
 [Collection(LeaderFailover.Name)]
 public sealed class ClusterReplicaTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private static readonly string[] Streams = ["KV_" + RevocationKeys.DefaultBucket, JobSubjects.JobStream, JobSubjects.DeadStream, "OBJ_mesh-modules"];
+    private static readonly string[] Streams = ["KV_" + RevocationKeys.DefaultBucket, JobSubjects.JobStream, JobSubjects.TickStream, JobSubjects.DeadStream, "OBJ_mesh-modules"];
     private static readonly string[] Watched = [.. Streams, "KV_counters"];
     private readonly List<NatsServerProcess> _servers = [];
     private MeshCluster _mesh = null!;
