@@ -14,9 +14,13 @@ namespace Mesh.Client;
 /// <c>node.overloaded</c>, <c>node.draining</c>, <c>node.revocation_unknown</c>) always, and calls
 /// that may have run (timeouts) only when the caller says the call is idempotent. Never token,
 /// request, module, capability or function errors: trying again would fail the same way.
+/// A token whose reply binding excludes this connection's inbox is refused before it is sent
+/// (<c>token.wrong_reply</c>): nodes would neither run nor answer it.
 /// </summary>
 public sealed class MeshClient(INatsConnection nats)
 {
+    private readonly ReplyBinding _binding = new();
+
     private static readonly ErrorCode[] NotAdmitted = [ErrorCode.NodeUnavailable, ErrorCode.NodeOverloaded, ErrorCode.NodeDraining, ErrorCode.NodeRevocationUnknown];
 
     // One pipeline per retry policy, built once: a call should not build its own.
@@ -25,6 +29,11 @@ public sealed class MeshClient(INatsConnection nats)
     public async Task<MeshReply> CallAsync(string function, string token, ReadOnlyMemory<byte> input, CallOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new CallOptions();
+        if (_binding.Problem(token, nats.Opts.InboxPrefix) is { } unanswerable)
+        {
+            return new MeshReply(ErrorCode.TokenWrongReply, ErrorCode.TokenWrongReply.ToWire(), unanswerable, default);
+        }
+
         var subject = Subjects.ForFunction(function);
         var attempts = 0;
         var retry = _pipelines.GetOrAdd((options.Retries, options.Backoff, options.Idempotent), Pipeline);

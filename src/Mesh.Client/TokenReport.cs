@@ -143,6 +143,11 @@ public sealed record TokenReport(string Json, bool Verified, MeshError Error)
             json.WriteString("audience", audience);
         }
 
+        if (claims.ReplyPrefix is { } replyPrefix)
+        {
+            json.WriteString("replyPrefix", replyPrefix);
+        }
+
         if (claims.Functions is { } functions)
         {
             json.WriteStartArray("functions");
@@ -183,6 +188,11 @@ public sealed record TokenReport(string Json, bool Verified, MeshError Error)
         if (chain.Audience is { } audience)
         {
             json.WriteString("audience", audience);
+        }
+
+        if (chain.ReplyPrefix is { } replyPrefix)
+        {
+            json.WriteString("replyPrefix", replyPrefix);
         }
 
         WriteStrings(json, "functions", chain.Functions.Select(f => f.Function));

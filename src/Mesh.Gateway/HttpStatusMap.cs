@@ -17,7 +17,7 @@ public static class HttpStatusMap
             or ErrorCode.TokenSignature or ErrorCode.TokenUntrustedIssuer or ErrorCode.TokenExpired
             or ErrorCode.TokenNotYetValid or ErrorCode.TokenRevoked => 401,
         ErrorCode.TokenWrongSubject or ErrorCode.TokenWrongModule or ErrorCode.TokenDepth or ErrorCode.TokenWidened
-            or ErrorCode.TokenSealed or ErrorCode.CapabilityDenied => 403,
+            or ErrorCode.TokenSealed or ErrorCode.TokenWrongReply or ErrorCode.CapabilityDenied => 403,
         ErrorCode.FunctionNotFound => 404,
         ErrorCode.RequestMalformed => 400,
         ErrorCode.RequestTooLarge => 413,

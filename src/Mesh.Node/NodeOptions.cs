@@ -123,8 +123,13 @@ public sealed record NatsOptions
 
     public TimeSpan ReconnectWaitMax { get; init; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>Where answers to the node's own requests arrive (fan-out branches, guests' requests, JetStream): under <see cref="ReplyPrefix"/>.</summary>
-    public string InboxPrefix { get; init; } = "_INBOX";
+    /// <summary>
+    /// Where answers to the node's own requests arrive (fan-out branches, guests' requests,
+    /// JetStream): under <see cref="ReplyPrefix"/>. Nodes' own, apart from callers' inboxes: a token
+    /// that binds replies to its caller's prefix may still be answered here, where fan-outs and
+    /// functions' own requests wait, and nowhere else.
+    /// </summary>
+    public string InboxPrefix { get; init; } = "_INBOX.nodes";
 }
 
 public sealed record ExecutionOptions

@@ -23,6 +23,8 @@ public sealed class AttenuationProperties : IDisposable
     private static readonly string[] ProbeKeys = ["t1.a", "t1.ab", "t1.b", "t2.x", "x"];
     private static readonly string[] Patterns = [">", "a.>", "a.*", "a.b", "a.*.c", "a.b.c", "b.>"];
     private static readonly string[] ProbeSubjects = ["a.b", "a.b.c", "a.x", "a.x.c", "b.c", "c"];
+    private static readonly string?[] ReplyPrefixes = [null, "_INBOX", "_INBOX.a", "_INBOX.a.x", "_INBOX.b"];
+    private static readonly string[] ProbeReplies = ["_INBOX.a.1", "_INBOX.a.x.1", "_INBOX.ab.1", "_INBOX.b.1", "_INBOX.c"];
     private static readonly long?[] LimitValues = [null, 10, 100, 1000];
     private static readonly HttpMethods[] SingleMethods = [HttpMethods.Get, HttpMethods.Post, HttpMethods.Delete];
     private static readonly KvOperations[] SingleOperations = [KvOperations.Get, KvOperations.Put, KvOperations.List];
@@ -86,6 +88,7 @@ public sealed class AttenuationProperties : IDisposable
         from notBeforeIn in Gen.Elements<long?>(null, -10, 100)
         from depth in Gen.Elements<int?>(null, 1, 3, 9)
         from audience in Gen.Elements<string?>(null, "f", "g")
+        from replyPrefix in Gen.Elements(ReplyPrefixes)
         from functions in Gen.Elements(true, false).SelectMany(restrict => restrict
             ? FunctionsGen.Select(f => (ImmutableArray<FunctionGrant>?)f)
             : Gen.Constant<ImmutableArray<FunctionGrant>?>(null))
@@ -95,6 +98,7 @@ public sealed class AttenuationProperties : IDisposable
             NotBefore = TokenFixture.Start.ToUnixTimeSeconds() + notBeforeIn,
             MaxDepth = depth,
             Audience = audience,
+            ReplyPrefix = replyPrefix,
             Functions = functions,
         };
 
@@ -105,6 +109,9 @@ public sealed class AttenuationProperties : IDisposable
 
     private sealed record Probe(string Function, Sha256Digest Module, int Seconds, Func<Grant, bool> Allows, string What)
     {
+        /// <summary>Where the call's answer would go, held to the token's reply binding; null for none.</summary>
+        public string? ReplyTo { get; init; }
+
         public override string ToString() => $"{Function} {Module} +{Seconds}s {What}";
     }
 
@@ -131,7 +138,8 @@ public sealed class AttenuationProperties : IDisposable
             select ((Func<Grant, bool>)(g => g.AllowsRequest(subject)), $"request {subject}"),
             from next in Gen.Elements(Functions)
             select ((Func<Grant, bool>)(g => g.Then.Contains(next)), $"then {next}"))
-        select new Probe(function, module, seconds, check.Item1, check.Item2);
+        from reply in Gen.Elements<string?>([null, .. ProbeReplies])
+        select new Probe(function, module, seconds, check.Item1, check.Item2) { ReplyTo = reply };
 
     private bool Allowed(byte[] token, Probe probe)
     {
@@ -143,7 +151,7 @@ public sealed class AttenuationProperties : IDisposable
         }
 
         var grant = verified.Value.Authorize(probe.Function, probe.Module, now, TimeSpan.Zero);
-        return grant.IsOk && probe.Allows(grant.Value);
+        return grant.IsOk && probe.Allows(grant.Value) && verified.Value.AllowsReply(probe.ReplyTo);
     }
 
     // What a token allows, or allows after one hop: its audience function handing it to the probed
@@ -158,13 +166,14 @@ public sealed class AttenuationProperties : IDisposable
         var accepted = 0;
         var cases =
             from functions in FunctionsGen
+            from replyPrefix in Gen.Elements(ReplyPrefixes)
             from chain in ChainGen
             from probes in Gen.ArrayOf(ProbeGen, 40)
-            select (functions, chain, probes);
+            select (functions, replyPrefix, chain, probes);
 
         Check.One(Config.QuickThrowOnFailure.WithMaxTest(300), Prop.ForAll(cases.ToArbitrary(), c =>
         {
-            var token = _f.Issue(_f.RootClaims([.. c.functions]) with { Expires = TokenFixture.Start.ToUnixTimeSeconds() + 4000 });
+            var token = _f.Issue(_f.RootClaims([.. c.functions]) with { Expires = TokenFixture.Start.ToUnixTimeSeconds() + 4000, ReplyPrefix = c.replyPrefix });
             foreach (var block in c.chain)
             {
                 var next = TokenFixture.AppendUnchecked(token, block);

@@ -25,10 +25,11 @@ public static class GrantCommand
             Description = "A further function of the chain, with no capabilities: 'NAME=MODULE' or 'NAME=MODULE>NEXT[,NEXT...]'. Repeatable",
         };
         var capabilities = new CapabilityOptions();
+        var replyPrefix = new ReplyPrefixOption();
 
         var command = new Command("grant", "Issue a token that lets a function run a module with the given capabilities; prints the token")
         {
-            key.Option, function, modules, ttl, maxDepth, seal, then, steps,
+            key.Option, function, modules, ttl, maxDepth, seal, then, steps, replyPrefix.Option, replyPrefix.None,
         };
         capabilities.AddTo(command);
         command.SetAction(result =>
@@ -43,6 +44,7 @@ public static class GrantCommand
                 NotBefore = now,
                 Expires = now + (long)Units.Duration(result.GetValue(ttl)!, "--ttl").TotalSeconds,
                 MaxDepth = result.GetValue(maxDepth),
+                ReplyPrefix = replyPrefix.ForGrant(result, context),
                 Functions =
                 [
                     new FunctionGrant(

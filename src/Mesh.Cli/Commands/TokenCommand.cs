@@ -32,10 +32,11 @@ public static class TokenCommand
         var noPublish = new Option<bool>("--no-publish") { Description = "Drop every publish rule" };
         var noRequest = new Option<bool>("--no-request") { Description = "Drop every request rule" };
         var capabilities = new CapabilityOptions();
+        var replyPrefix = new ReplyPrefixOption();
 
         var command = new Command("attenuate", "Append a block that narrows the token; prints the narrower token. Options not given stay as they are")
         {
-            token, function, audience, modules, ttl, maxDepth, seal, noLog, noHttp, noKv, noPublish, noRequest,
+            token, function, audience, modules, ttl, maxDepth, seal, noLog, noHttp, noKv, noPublish, noRequest, replyPrefix.Option,
         };
         capabilities.AddTo(command);
         command.SetAction(result =>
@@ -84,6 +85,7 @@ public static class TokenCommand
                 Expires = result.GetValue(ttl) is { } t ? context.Time.GetUtcNow().Add(Units.Duration(t, "--ttl")).ToUnixTimeSeconds() : null,
                 MaxDepth = result.GetValue(maxDepth),
                 Audience = result.GetValue(audience),
+                ReplyPrefix = replyPrefix.Given(result),
                 Functions = name is null ? null : [Narrow(functions, name, chosenModules, values)],
             };
 

@@ -29,5 +29,11 @@ public sealed record BlockClaims
 
     public ImmutableArray<FunctionGrant>? Functions { get; init; }
 
+    /// <summary>
+    /// Where answers to calls made with this token may go: reply subjects under this prefix only
+    /// (see <see cref="Rules.ReplyPrefix"/>). Null says nothing; a later block may only lengthen it.
+    /// </summary>
+    public string? ReplyPrefix { get; init; }
+
     public bool IsRoot => !TokenId.IsDefault;
 }

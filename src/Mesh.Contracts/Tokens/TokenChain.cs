@@ -10,7 +10,7 @@ namespace Mesh.Contracts.Tokens;
 /// </summary>
 public sealed class TokenChain
 {
-    private TokenChain(ImmutableArray<BlockClaims> blocks, long notBefore, long expires, int maxDepth, string? audience, ImmutableArray<FunctionGrant> functions)
+    private TokenChain(ImmutableArray<BlockClaims> blocks, long notBefore, long expires, int maxDepth, string? audience, ImmutableArray<FunctionGrant> functions, string? replyPrefix)
     {
         Blocks = blocks;
         NotBefore = notBefore;
@@ -18,6 +18,7 @@ public sealed class TokenChain
         MaxDepth = maxDepth;
         Audience = audience;
         Functions = functions;
+        ReplyPrefix = replyPrefix;
     }
 
     public ImmutableArray<BlockClaims> Blocks { get; }
@@ -37,6 +38,9 @@ public sealed class TokenChain
 
     /// <summary>The functions of the last block that lists them (every earlier list covers it).</summary>
     public ImmutableArray<FunctionGrant> Functions { get; }
+
+    /// <summary>The reply binding of the last block that states one (every earlier one covers it), or null: answers may go to any inbox.</summary>
+    public string? ReplyPrefix { get; }
 
     public static Result<TokenChain> FromRoot(BlockClaims root)
     {
@@ -71,7 +75,7 @@ public sealed class TokenChain
             return error;
         }
 
-        return Result<TokenChain>.Ok(new TokenChain([root], notBefore, root.Expires.Value, root.MaxDepth.Value, root.Audience, root.Functions.Value));
+        return Result<TokenChain>.Ok(new TokenChain([root], notBefore, root.Expires.Value, root.MaxDepth.Value, root.Audience, root.Functions.Value, root.ReplyPrefix));
     }
 
     /// <summary>The chain with <paramref name="next"/> appended, or why it may not be.</summary>
@@ -105,6 +109,11 @@ public sealed class TokenChain
         if (next.Audience is not null && Audience is not null && next.Audience != Audience && !MayHandOn(Audience, next.Audience))
         {
             return Widened($"block {Blocks.Length} moves the audience from '{Audience}' to '{next.Audience}', which '{Audience}' may not call");
+        }
+
+        if (next.ReplyPrefix is { } replyPrefix && ReplyPrefix is { } bound && !Rules.ReplyPrefix.Covers(bound, replyPrefix))
+        {
+            return Widened($"block {Blocks.Length} binds replies to '{replyPrefix}', which is not under '{bound}' (a reply prefix may only be lengthened)");
         }
 
         if (next.Audience is not null && next.Audience != Audience && Blocks.Any(b => b.Audience == next.Audience))
@@ -141,7 +150,8 @@ public sealed class TokenChain
             Math.Min(Expires, next.Expires ?? Expires),
             maxDepth,
             next.Audience ?? Audience,
-            next.Functions ?? Functions));
+            next.Functions ?? Functions,
+            next.ReplyPrefix ?? ReplyPrefix));
     }
 
     // A hop: the audience moves from one function to the next only where every block declares the
@@ -161,6 +171,11 @@ public sealed class TokenChain
         if (block.Audience is { } audience && !FunctionName.IsValid(audience))
         {
             return new MeshError(ErrorCode.TokenMalformed, $"audience '{audience}' is not a valid function name");
+        }
+
+        if (block.ReplyPrefix is { } replyPrefix && !Rules.ReplyPrefix.IsValid(replyPrefix))
+        {
+            return new MeshError(ErrorCode.TokenMalformed, $"reply prefix '{PrintableText.Clean(replyPrefix, 64)}' is not a literal subject (tokens separated by dots, no wildcards or white space)");
         }
 
         if (block.Functions is not { } functions)

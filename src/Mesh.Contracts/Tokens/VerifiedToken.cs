@@ -46,6 +46,31 @@ public sealed class VerifiedToken
 
     public long Expires => Chain.Expires;
 
+    /// <summary>Where answers to calls made with this token may go; null: any inbox.</summary>
+    public string? ReplyPrefix => Chain.ReplyPrefix;
+
+    /// <summary>
+    /// Whether an answer may go to <paramref name="replyTo"/> (null asks for none: always fine).
+    /// Like every action, it must be allowed by every block that binds replies, not only the last.
+    /// </summary>
+    public bool AllowsReply(string? replyTo)
+    {
+        if (replyTo is null || Chain.ReplyPrefix is null)
+        {
+            return true;
+        }
+
+        foreach (var block in Chain.Blocks)
+        {
+            if (block.ReplyPrefix is { } prefix && !Rules.ReplyPrefix.Covers(prefix, replyTo))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>
     /// Whether the token may be used now on <paramref name="function"/>'s subject, optionally with a
     /// requested module. Valid from <c>NotBefore - skew</c> up to, not including, <c>Expires + skew</c>.

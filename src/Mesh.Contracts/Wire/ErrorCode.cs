@@ -23,6 +23,13 @@ public enum ErrorCode
     TokenSealed = 112,
     TokenRevoked = 113,
 
+    /// <summary>
+    /// The token binds replies to a prefix the call's reply subject is not under. Such a call is
+    /// neither run nor answered (an answer would land where the token forbids); the code shows in
+    /// the node's log, its stats and a client that checks before sending.
+    /// </summary>
+    TokenWrongReply = 114,
+
     RequestTooLarge = 200,
     RequestMalformed = 201,
     RequestTimeout = 202,

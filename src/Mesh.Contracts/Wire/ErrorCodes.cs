@@ -22,6 +22,7 @@ public static class ErrorCodes
         ErrorCode.TokenWidened => "token.widened",
         ErrorCode.TokenSealed => "token.sealed",
         ErrorCode.TokenRevoked => "token.revoked",
+        ErrorCode.TokenWrongReply => "token.wrong_reply",
         ErrorCode.RequestTooLarge => "request.too_large",
         ErrorCode.RequestMalformed => "request.malformed",
         ErrorCode.RequestTimeout => "request.timeout",

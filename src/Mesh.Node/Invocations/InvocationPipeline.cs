@@ -26,6 +26,7 @@ public sealed class InvocationPipeline(
     HostCallTable hostCalls,
     InvocationSlots slots,
     PayloadLimit payload,
+    ReplySubjects replies,
     NodeStats stats,
     NodeMetrics metrics,
     IOptions<NodeOptions> options,
@@ -44,13 +45,14 @@ public sealed class InvocationPipeline(
 
     /// <summary>One message whose token was already looked up (<see cref="TokenLook"/>): unknown tokens are verified here.</summary>
     /// <param name="httpRequest">For a call that came over HTTP: what <c>http_info</c> reads, already checked.</param>
+    /// <param name="replyTo">Where the answer will go (a call's reply subject), held to the token's reply binding; null for none.</param>
     public async ValueTask<InvocationOutcome> RunAsync(
-        string subject, TokenLook token, string? moduleText, ReadOnlyMemory<byte> input, ChainPosition position, CancellationToken cancellationToken, byte[]? httpRequest = null)
+        string subject, TokenLook token, string? moduleText, ReadOnlyMemory<byte> input, ChainPosition position, CancellationToken cancellationToken, byte[]? httpRequest = null, string? replyTo = null)
     {
         var invocationId = $"{_node}-{Interlocked.Increment(ref _sequence):x}";
         var started = Stopwatch.GetTimestamp();
         stats.Started();
-        var outcome = await RunCoreAsync(invocationId, subject, token, moduleText, input, position, httpRequest, cancellationToken);
+        var outcome = await RunCoreAsync(invocationId, subject, token, moduleText, input, position, httpRequest, replyTo, cancellationToken);
         var elapsed = Stopwatch.GetElapsedTime(started);
         var microseconds = (long)elapsed.TotalMicroseconds;
         stats.Completed(outcome.Error.Code, microseconds);
@@ -73,7 +75,7 @@ public sealed class InvocationPipeline(
     }
 
     private async ValueTask<InvocationOutcome> RunCoreAsync(
-        string invocationId, string subject, TokenLook token, string? moduleText, ReadOnlyMemory<byte> input, ChainPosition position, byte[]? httpRequest, CancellationToken cancellationToken)
+        string invocationId, string subject, TokenLook token, string? moduleText, ReadOnlyMemory<byte> input, ChainPosition position, byte[]? httpRequest, string? replyTo, CancellationToken cancellationToken)
     {
         var function = Subjects.FunctionOf(subject);
         InvocationOutcome Fail(ErrorCode code, string message, string tokenId = "-") =>
@@ -126,6 +128,13 @@ public sealed class InvocationPipeline(
         if (!verified.IsOk)
         {
             return Fail(verified.Error.Code, verified.Error.Message);
+        }
+
+        // Before anything could answer: a token bound to its caller's inbox is answered nowhere
+        // else, not even with an error (the endpoint sends nothing for this code).
+        if (!replies.IsAllowedFor(verified.Value, replyTo))
+        {
+            return Fail(ErrorCode.TokenWrongReply, $"the token binds replies to '{verified.Value.ReplyPrefix}'; the call named a reply subject outside it", verified.Value.TokenId);
         }
 
         if (await revocations.CheckAsync(verified.Value, position.Remaining, cancellationToken) is { } revoked)

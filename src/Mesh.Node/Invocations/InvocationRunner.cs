@@ -17,7 +17,8 @@ namespace Mesh.Node.Invocations;
 public sealed class InvocationRunner(InvocationPipeline pipeline, NextSteps nextSteps, NodeTelemetry telemetry, NodeDrain drain, FunctionLogs.FunctionLogPublisher published)
 {
     /// <param name="arrived">When the message arrived (a <see cref="Stopwatch"/> timestamp): a chain's budget counts the wait.</param>
-    public async ValueTask<Invocation> RunAsync(string subject, NatsHeaders? headers, TokenLook token, ReadOnlyMemory<byte> input, long arrived)
+    /// <param name="replyTo">A call's reply subject (held to the token's reply binding); null for a job.</param>
+    public async ValueTask<Invocation> RunAsync(string subject, NatsHeaders? headers, TokenLook token, ReadOnlyMemory<byte> input, long arrived, string? replyTo)
     {
         var position = ChainPosition.Read(headers, arrived);
         if (!position.IsOk)
@@ -38,7 +39,7 @@ public sealed class InvocationRunner(InvocationPipeline pipeline, NextSteps next
         var activity = telemetry.StartInvocation(subject, position.Value);
         try
         {
-            var outcome = await pipeline.RunAsync(subject, token, Header(headers, MeshHeaders.Module), input, position.Value, drain.Ended, http);
+            var outcome = await pipeline.RunAsync(subject, token, Header(headers, MeshHeaders.Module), input, position.Value, drain.Ended, http, replyTo);
             NodeTelemetry.Complete(activity, outcome);
             if (published.Enabled)
             {

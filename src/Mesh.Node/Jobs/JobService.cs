@@ -41,7 +41,7 @@ public sealed class JobService(
     [
         ErrorCode.TokenMissing, ErrorCode.TokenMalformed, ErrorCode.TokenTooLarge, ErrorCode.TokenVersion, ErrorCode.TokenSignature,
         ErrorCode.TokenUntrustedIssuer, ErrorCode.TokenExpired, ErrorCode.TokenWrongSubject, ErrorCode.TokenWrongModule,
-        ErrorCode.TokenDepth, ErrorCode.TokenWidened, ErrorCode.TokenSealed, ErrorCode.TokenRevoked,
+        ErrorCode.TokenDepth, ErrorCode.TokenWidened, ErrorCode.TokenSealed, ErrorCode.TokenRevoked, ErrorCode.TokenWrongReply,
         ErrorCode.RequestTooLarge, ErrorCode.RequestMalformed, ErrorCode.ModuleDigestMismatch, ErrorCode.ModuleInvalid,
         ErrorCode.CapabilityDenied, ErrorCode.ChainLoop, ErrorCode.ChainInvocationLimit,
     ];
@@ -260,7 +260,7 @@ public sealed class JobService(
         {
             // A job is a span like a call, current while its output is handed on.
             var token = TokenLook.Of(InvocationRunner.Header(msg.Headers, MeshHeaders.Token), tokens);
-            using var invocation = await runner.RunAsync(Subjects.ForFunction(function), msg.Headers, token, data.Memory, Stopwatch.GetTimestamp());
+            using var invocation = await runner.RunAsync(Subjects.ForFunction(function), msg.Headers, token, data.Memory, Stopwatch.GetTimestamp(), replyTo: null);
             var error = invocation.Error;
             var tokenId = invocation.TokenId;
             if (invocation.HandsOn && await runner.HandOnAsync(invocation, replyTo: null) is { IsOk: false } handOn)

@@ -295,7 +295,7 @@ public sealed class FunctionService(
         {
             using (var data = msg.Data)
             {
-                invocation = await runner.RunAsync(msg.Subject, msg.Headers, token, data.Memory, arrived);
+                invocation = await runner.RunAsync(msg.Subject, msg.Headers, token, data.Memory, arrived, msg.ReplyTo);
             }
 
             if (!invocation.IsOk)
@@ -388,6 +388,14 @@ public sealed class FunctionService(
 
     private async ValueTask ReplyErrorAsync(NatsMsg<NatsMemoryOwner<byte>> msg, ChainAnswer answer)
     {
+        if (answer.Error.Code == ErrorCode.TokenWrongReply)
+        {
+            // The token forbids answering there: the refusal is counted and logged (with the
+            // invocation's outcome), never sent.
+            stats.ReplyRefused();
+            return;
+        }
+
         if (msg.ReplyTo is null || !replies.IsAllowed(msg.ReplyTo))
         {
             if (answer.Step > 1)

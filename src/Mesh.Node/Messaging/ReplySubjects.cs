@@ -1,3 +1,4 @@
+using Mesh.Contracts.Tokens;
 using Mesh.Contracts.Tokens.Rules;
 using Microsoft.Extensions.Options;
 
@@ -10,13 +11,23 @@ namespace Mesh.Node.Messaging;
 /// reply goes out only to a literal subject under the configured inbox prefix
 /// (<c>Mesh:Nats:ReplyPrefix</c>, <c>_INBOX.</c>); a message asking for any other is not run.
 /// Every path that sends to a caller's reply subject asks here: the function endpoint, the hand-on
-/// of a chain, and the micro-service discovery answers.
+/// of a chain, and the micro-service discovery answers. A token may narrow this further to its
+/// caller's own inbox (<see cref="VerifiedToken.ReplyPrefix"/>), see <see cref="IsAllowedFor"/>.
 /// </summary>
 public sealed class ReplySubjects(IOptions<NodeOptions> options)
 {
     private readonly string _prefix = options.Value.Nats.ReplyPrefix;
+    private readonly string _nodes = options.Value.Nats.InboxPrefix;
 
     public string Prefix => _prefix;
+
+    /// <summary>
+    /// Whether the answer to a call made with <paramref name="token"/> may go to <paramref name="replyTo"/>:
+    /// under the token's reply binding, or under the nodes' own inbox prefix, where another node
+    /// waits for a fan-out branch or a function's request (callers cannot read there).
+    /// </summary>
+    public bool IsAllowedFor(VerifiedToken token, string? replyTo) =>
+        token.AllowsReply(replyTo) || (replyTo is not null && ReplyPrefix.Covers(_nodes, replyTo) && replyTo.Length > _nodes.Length);
 
     /// <summary>Whether an answer may go to <paramref name="replyTo"/>; no reply subject asks for none and is fine.</summary>
     public bool IsAllowed(string? replyTo) =>

@@ -7,7 +7,9 @@ namespace Mesh.Contracts.Tokens.Encoding;
 
 /// <summary>
 /// A block's payload:
-/// <c>[tokenId(16)|nil, issuedAt|nil, notBefore|nil, expires|nil, maxDepth|nil, audience|nil, [function...]|nil]</c>
+/// <c>[tokenId(16)|nil, issuedAt|nil, notBefore|nil, expires|nil, maxDepth|nil, audience|nil, [function...]|nil]</c>,
+/// with an eighth element, <c>replyPrefix</c>, only when the block binds one (so blocks that bind
+/// none encode as they always did, and a block has one encoding)
 /// where a function is <c>[name, [sha256(32)...], capabilities, limits, [next function...]]</c>, capabilities
 /// <c>[log, [http...], [kv...], [publish...], [request...]]</c>, http <c>[scheme, host, port, methods, pathPrefix]</c>,
 /// kv <c>[bucket, keyPrefix, operations]</c> and limits <c>[fuel, memory, wallTimeMs, output, hostCalls]</c>, each nil-able.
@@ -19,7 +21,7 @@ internal sealed class BlockClaimsFormatter : IMessagePackFormatter<BlockClaims>
 
     public void Serialize(ref MessagePackWriter writer, BlockClaims value, MessagePackSerializerOptions options)
     {
-        writer.WriteArrayHeader(7);
+        writer.WriteArrayHeader(value.ReplyPrefix is null ? 7 : 8);
         if (value.TokenId.IsDefault)
         {
             writer.WriteNil();
@@ -45,9 +47,20 @@ internal sealed class BlockClaimsFormatter : IMessagePackFormatter<BlockClaims>
         if (value.Functions is not { } functions)
         {
             writer.WriteNil();
-            return;
+        }
+        else
+        {
+            WriteFunctions(ref writer, functions);
         }
 
+        if (value.ReplyPrefix is { } replyPrefix)
+        {
+            writer.Write(replyPrefix);
+        }
+    }
+
+    private static void WriteFunctions(ref MessagePackWriter writer, ImmutableArray<FunctionGrant> functions)
+    {
         writer.WriteArrayHeader(functions.Length);
         var digest = new byte[Sha256Digest.Length];
         foreach (var function in functions)
@@ -70,7 +83,7 @@ internal sealed class BlockClaimsFormatter : IMessagePackFormatter<BlockClaims>
     public BlockClaims Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
     {
         options.Security.DepthStep(ref reader);
-        StrictReader.Array(ref reader, 7, "claims");
+        var arity = StrictReader.ArrayOf(ref reader, 7, 8, "claims");
         var claims = new BlockClaims
         {
             TokenId = reader.TryReadNil() ? default : [.. StrictReader.Bytes(ref reader, BlockClaims.TokenIdLength, "token id")],
@@ -83,6 +96,12 @@ internal sealed class BlockClaimsFormatter : IMessagePackFormatter<BlockClaims>
             Audience = reader.TryReadNil() ? null : StrictReader.String(ref reader, MaxText, "audience"),
             Functions = reader.TryReadNil() ? null : ReadFunctions(ref reader, options),
         };
+        if (arity == 8)
+        {
+            // Present only when set: a nil here would be a second encoding of "no binding".
+            claims = claims with { ReplyPrefix = StrictReader.String(ref reader, MaxText, "reply prefix") };
+        }
+
         reader.Depth--;
         return claims;
     }
