@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs a benchmark suite in Release and rewrites its section of docs/benchmarks.md.
-# Usage: bench/run.sh [tokens|sandbox|wasi|node|gateway|chain|soak]
+# Usage: bench/run.sh [tokens|sandbox|wasi|secrets|node|gateway|chain|soak]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/install-prerequisites.sh

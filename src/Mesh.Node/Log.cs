@@ -187,4 +187,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 40, Level = LogLevel.Warning, Message = "secret {Secret} for {Function} unavailable: {Reason}")]
     public static partial void SecretUnavailable(ILogger logger, string secret, string function, string reason);
+
+    [LoggerMessage(EventId = 42, Level = LogLevel.Information, Message = "secret {Secret} changed (put or removed): released copies dropped")]
+    public static partial void SecretForgotten(ILogger logger, string secret);
 }

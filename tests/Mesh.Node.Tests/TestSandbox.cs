@@ -23,7 +23,10 @@ public sealed class TestSandbox : IDisposable
         var nats = new NATS.Client.Core.NatsConnection();
         var messaging = new MessagingCapability(nats, new Mesh.Node.Chaining.HopTokens(), new Mesh.Node.Messaging.NodeStats(), TimeProvider.System, options, new ListLogger<MessagingCapability>());
         var kv = new KvCapability(nats, new Mesh.Node.Messaging.NodeStats(), options, new ListLogger<KvCapability>());
-        _http = new HttpCapability(new Mesh.Node.Messaging.NodeStats(), new SystemHostResolver(), new Mesh.Node.Secrets.SecretClient(nats, TimeProvider.System, options, new ListLogger<Mesh.Node.Secrets.SecretClient>()), options, new ListLogger<HttpCapability>());
+        var tokens = new Mesh.Node.Tokens.VerifiedTokenCache(new TokenVerifier(new TokenVerifierOptions(), TimeProvider.System), new Mesh.Node.Tokens.VerifiedTokenCacheOptions(), TimeProvider.System);
+        var revocations = new Mesh.Node.Revocation.RevocationList(nats, tokens, TimeProvider.System, options, new ListLogger<Mesh.Node.Revocation.RevocationList>());
+        var secrets = new Mesh.Node.Secrets.SecretClient(nats, TimeProvider.System, revocations, options, new ListLogger<Mesh.Node.Secrets.SecretClient>());
+        _http = new HttpCapability(new Mesh.Node.Messaging.NodeStats(), new SystemHostResolver(), secrets, options, new ListLogger<HttpCapability>());
         var log = new LogCapability(Log, new Mesh.Node.FunctionLogs.FunctionLogPublisher(nats, options, TimeProvider.System, new ListLogger<Mesh.Node.FunctionLogs.FunctionLogPublisher>()));
         HostCalls = new HostCallTable([new InvocationIo(), log, messaging, kv, _http, new WasiPreview1(log, new Mesh.Node.Messaging.NodeStats(), TimeProvider.System, new ListLogger<WasiPreview1>())]);
         Engine = new WasmEngine(options, HostCalls);

@@ -7,6 +7,7 @@ using Mesh.Contracts.Keys;
 using Mesh.Contracts.Secrets;
 using Mesh.Contracts.Tokens.Rules;
 using Mesh.Node;
+using Mesh.Node.Revocation;
 using Mesh.Node.Secrets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -106,7 +107,8 @@ public static class SecretsCommand
             var store = await DeclarationBucket.OpenAsync(kv, SecretRelease.Bucket, cancellationToken)
                 ?? await kv.CreateStoreAsync(new NatsKVConfig(SecretRelease.Bucket) { History = 1 }, cancellationToken);
             var revision = await store.PutAsync(secret, sealedValue, cancellationToken: cancellationToken);
-            await context.Error.WriteLineAsync($"mesh: secret {secret} sealed to {recipient[..8]}... and stored (revision {revision.ToString(CultureInfo.InvariantCulture)})");
+            await ForgetEverywhereAsync(connection, secret, "put", context, cancellationToken);
+            await context.Error.WriteLineAsync($"mesh: secret {secret} sealed to {recipient[..8]}... and stored (revision {revision.ToString(CultureInfo.InvariantCulture)}); no node uses an earlier value from now");
             return 0;
         });
         return command;
@@ -149,7 +151,7 @@ public static class SecretsCommand
     {
         var name = new Argument<string>("NAME") { Description = "The secret to remove" };
         var nats = new NatsOption(context);
-        var command = new Command("rm", "Remove a stored secret: nodes get it no more once their copy (at most 5 minutes) ends") { name };
+        var command = new Command("rm", "Remove a stored secret: when this returns, no node uses it") { name };
         nats.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -162,10 +164,23 @@ public static class SecretsCommand
             }
 
             await store.PurgeAsync(secret, cancellationToken: cancellationToken);
-            await context.Error.WriteLineAsync($"mesh: secret {secret} removed");
+            await ForgetEverywhereAsync(connection, secret, "rm", context, cancellationToken);
+            await context.Error.WriteLineAsync($"mesh: secret {secret} removed; no node uses it from now");
             return 0;
         });
         return command;
+    }
+
+    // After the secret changed (never before: a node that dropped its copy first could fetch the
+    // old value again), secret.NAME in the revocation bucket tells every node to drop what it
+    // keeps. A node uses a kept value only while it knows that bucket up to MaxStaleness ago, so
+    // once that long has passed since the bucket took the entry, no node uses the old value.
+    private static async Task ForgetEverywhereAsync(NATS.Client.Core.INatsConnection connection, string secret, string change, CliContext context, CancellationToken cancellationToken)
+    {
+        var revocations = await MeshDeclaration.RevocationBucketAsync(new NatsJSContext(connection), RevocationKeys.DefaultBucket, replicas: null, context.Error, cancellationToken);
+        var note = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["change"] = change, ["at"] = context.Time.GetUtcNow().ToString("O") });
+        await revocations.PutAsync(RevocationKeys.Secret(secret), note, cancellationToken: cancellationToken);
+        await Task.Delay(RevocationPromise.CommandWait, context.Time, cancellationToken);
     }
 
     private static string Name(string name) =>

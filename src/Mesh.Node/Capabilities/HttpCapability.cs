@@ -4,6 +4,8 @@ using Mesh.Contracts.HostCalls;
 using Mesh.Contracts.Tokens.Rules;
 using Mesh.Node.Messaging;
 using Mesh.Node.Sandbox;
+using Mesh.Node.Secrets;
+using Mesh.Contracts.Wire;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -116,8 +118,11 @@ public sealed class HttpCapability : ICapability, IDisposable
 
         // Secrets the grant binds to this very request are added here, after every check, and
         // only here: a guest header of the same name is refused rather than replaced, so the guest
-        // can tell, and nothing of the value ever comes back to it.
+        // can tell, and nothing of the value ever comes back to it: not in the request, and not in
+        // an answer that echoes it (see SecretEchoes), which is why such a request may not ask
+        // for a compressed answer the node could not search.
         var secrets = grant.SecretsFor(target.Scheme, target.Host, target.Port, method, target.Path);
+        SecretEchoes? echoes = null;
         if (!secrets.IsEmpty)
         {
             if (secrets.Select(b => b.Header.ToLowerInvariant()).Distinct().Count() != secrets.Length)
@@ -130,7 +135,14 @@ public sealed class HttpCapability : ICapability, IDisposable
                 return Refuse(context, $"{request.Method} {request.Url}", $"the header '{taken}' carries a secret the node adds; the function may not set it", HostStatus.Denied);
             }
 
-            request = request with { Headers = request.Headers.AddRange(_secrets.Headers(context, secrets)) };
+            if (request.Headers.FirstOrDefault(h => h.Name.Equals("Accept-Encoding", StringComparison.OrdinalIgnoreCase) && !h.Value.Trim().Equals("identity", StringComparison.OrdinalIgnoreCase)) is { Name: not null } compressed)
+            {
+                return Refuse(context, $"{request.Method} {request.Url}", $"a request that carries a secret may not ask for a compressed answer ('{compressed.Name}: {PrintableText.Clean(compressed.Value, 64)}'): the node searches the answer for the secret", HostStatus.Denied);
+            }
+
+            var (added, scrub) = _secrets.Headers(context, secrets);
+            request = request with { Headers = request.Headers.AddRange(added) };
+            echoes = scrub;
         }
 
         var timeout = context.Remaining < _ceilings.HttpTimeout ? context.Remaining : _ceilings.HttpTimeout;
@@ -141,7 +153,7 @@ public sealed class HttpCapability : ICapability, IDisposable
 
         // Host calls are synchronous (the node runs Wasmtime without its async support): the request is waited on here, within
         // the invocation's remaining wall time.
-        return SendAsync(context, request, method, target, timeout).GetAwaiter().GetResult();
+        return SendAsync(context, request, method, target, timeout, echoes).GetAwaiter().GetResult();
     }
 
     public void Dispose()
@@ -150,7 +162,7 @@ public sealed class HttpCapability : ICapability, IDisposable
         _breakers.Dispose();
     }
 
-    private async Task<int> SendAsync(InvocationContext context, HttpExchange.Request request, HttpMethods method, HttpTarget target, TimeSpan timeout)
+    private async Task<int> SendAsync(InvocationContext context, HttpExchange.Request request, HttpMethods method, HttpTarget target, TimeSpan timeout, SecretEchoes? echoes)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.Deadline);
         deadline.CancelAfter(timeout);
@@ -178,6 +190,26 @@ public sealed class HttpCapability : ICapability, IDisposable
                 .SelectMany(h => h.Value.Select(v => (h.Key, v)))
                 .Take(64)
                 .ToArray();
+            if (echoes is not null)
+            {
+                var encoding = response.Content.Headers.ContentEncoding;
+                if (encoding.Count > 0)
+                {
+                    // Asked for none, sent one anyway: read it as the guest would, or not at all.
+                    body = ResponseDecoding.Decode(body, encoding, _ceilings.HttpResponseBytes, out var problem);
+                    if (body is null)
+                    {
+                        return problem == ResponseDecoding.TooLarge
+                            ? HostStatus.LimitExceeded
+                            : Refuse(context, $"{request.Method} {request.Url}", $"the answer to a request carrying a secret came {problem}, which the node cannot search for the secret", HostStatus.Denied);
+                    }
+
+                    headers = [.. headers.Where(h => !h.Key.Equals("Content-Encoding", StringComparison.OrdinalIgnoreCase) && !h.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))];
+                }
+
+                body = ScrubAnswer(context, target, echoes, headers, body);
+            }
+
             return context.SetResult(HttpExchange.WriteResponse(new HttpExchange.Response((int)response.StatusCode, [.. headers], body)));
         }
         catch (HttpRequestException e) when (e.InnerException is AddressRefusedException refused)
@@ -237,6 +269,25 @@ public sealed class HttpCapability : ICapability, IDisposable
         }
 
         return buffer.ToArray();
+    }
+
+    // Every form of every secret added, out of header names, values and the body; each secret found
+    // is recorded like a refusal (the reply's Mesh-Denied, the node's log, mesh logs, the dashboard).
+    private byte[] ScrubAnswer(InvocationContext context, HttpTarget target, SecretEchoes echoes, (string Key, string Value)[] headers, byte[] body)
+    {
+        var found = new SortedSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < headers.Length; i++)
+        {
+            headers[i] = (echoes.Scrub(headers[i].Key, found), echoes.Scrub(headers[i].Value, found));
+        }
+
+        body = echoes.Scrub(body, found);
+        foreach (var secret in found)
+        {
+            Refusal.Record(context, _stats, _logger, "secret", secret, $"the answer from {target.Host} echoed it; replaced with {SecretEchoes.Marker} before the function read it");
+        }
+
+        return body;
     }
 
     private int Refuse(InvocationContext context, string target, string reason, int status)

@@ -68,6 +68,15 @@ public sealed class RevocationList : BackgroundService
     /// <summary>Whether the node has read the bucket and confirmed it within the grace period: if not, it refuses calls.</summary>
     public bool IsCurrent => _synced.Task.IsCompleted && !_freshness.IsFailingClosed;
 
+    /// <summary>Whether the node holds every change made up to <see cref="RevocationPromise.MaxStaleness"/> ago.</summary>
+    public bool IsFresh => _freshness.IsFresh;
+
+    /// <summary>
+    /// A secret was put or removed (<c>secret.NAME</c> changed, or was read again afresh): whoever
+    /// keeps its value drops it. Raised on the watch's thread; handlers must be quick.
+    /// </summary>
+    public event Action<string>? SecretChanged;
+
     /// <summary>
     /// Null when the token may be used now; else why not. Waits while the node's copy is not fresh,
     /// within the grace period and <paramref name="within"/> (the caller's remaining budget, if any).
@@ -316,6 +325,11 @@ public sealed class RevocationList : BackgroundService
                 _revokedIssuers = [.. _issuers.Values];
                 Log.RevocationLifted(_logger, "issuer", issuer);
             }
+        }
+        else if (key.StartsWith(RevocationKeys.SecretPrefix, StringComparison.Ordinal))
+        {
+            // Put or removed, read live or afresh: either way, copies released before are dropped.
+            SecretChanged?.Invoke(key[RevocationKeys.SecretPrefix.Length..]);
         }
         else
         {

@@ -5,6 +5,7 @@ using Mesh.Contracts.Keys;
 using Mesh.Contracts.Secrets;
 using Mesh.Contracts.Tokens.Rules;
 using Mesh.Contracts.Wire;
+using Mesh.Node.Revocation;
 using Mesh.Node.Sandbox;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -18,41 +19,104 @@ namespace Mesh.Node.Secrets;
 /// request does not open), and keeps the value in memory for that token only, at most
 /// <see cref="SecretsOptions.CacheFor"/> and never past the token's expiry. A secret it cannot have
 /// stops the invocation with <c>secret.unavailable</c>; its value is never logged or returned.
+/// A kept value is dropped the moment <c>mesh secret put</c> or <c>rm</c> changes the secret (they
+/// write <c>secret.NAME</c> to the revocation bucket), and used only while the node's copy of that
+/// bucket is fresh: so once the command returns, no node uses the old value, the promise a token's
+/// revocation keeps (<see cref="RevocationPromise"/>). A value that arrives after its secret
+/// changed mid-request is not kept, and is asked for again.
 /// </summary>
-public sealed class SecretClient(INatsConnection nats, TimeProvider time, IOptions<NodeOptions> options, ILogger<SecretClient> logger)
+public sealed class SecretClient
 {
     /// <summary>Released secrets kept at most (per token, function and name); beyond it each use asks again.</summary>
     public const int MaxKept = 10_000;
 
-    private readonly SecretsOptions _options = options.Value.Secrets;
+    private readonly INatsConnection _nats;
+    private readonly TimeProvider _time;
+    private readonly RevocationList _revocations;
+    private readonly ILogger<SecretClient> _logger;
+    private readonly SecretsOptions _options;
     private readonly ConcurrentDictionary<(string TokenId, string Function, string Secret), (string Value, long Until)> _released = new();
 
-    /// <summary>The headers to add for <paramref name="bindings"/>; throws a guest fault when a secret cannot be had.</summary>
-    public List<(string Name, string Value)> Headers(InvocationContext context, IReadOnlyList<SecretBinding> bindings)
+    // How often each secret has changed since this node started: a release that saw a change while
+    // it was in flight may carry the old value.
+    private readonly ConcurrentDictionary<string, long> _changes = new(StringComparer.Ordinal);
+
+    public SecretClient(INatsConnection nats, TimeProvider time, RevocationList revocations, IOptions<NodeOptions> options, ILogger<SecretClient> logger)
+    {
+        _nats = nats;
+        _time = time;
+        _revocations = revocations;
+        _logger = logger;
+        _options = options.Value.Secrets;
+        revocations.SecretChanged += Forget;
+    }
+
+    // Counted first, then dropped: a release completing in between sees the change and keeps nothing.
+    private void Forget(string secret)
+    {
+        _changes.AddOrUpdate(secret, 1, (_, n) => n + 1);
+        foreach (var key in _released.Keys.Where(k => k.Secret == secret))
+        {
+            _released.TryRemove(key, out _);
+        }
+
+        Log.SecretForgotten(_logger, secret);
+    }
+
+    /// <summary>
+    /// The headers to add for <paramref name="bindings"/>, and what the answer must be scrubbed of
+    /// (<see cref="SecretEchoes"/>); throws a guest fault when a secret cannot be had.
+    /// </summary>
+    public (List<(string Name, string Value)> Headers, SecretEchoes Echoes) Headers(InvocationContext context, IReadOnlyList<SecretBinding> bindings)
     {
         var headers = new List<(string, string)>(bindings.Count);
+        var values = new List<(string, string)>(bindings.Count);
         foreach (var binding in bindings)
         {
             var value = Value(context, binding.Secret);
             headers.Add((binding.Header, binding.Render(value)));
+            values.Add((binding.Secret, value));
         }
 
-        return headers;
+        return (headers, SecretEchoes.For(values));
     }
 
     private string Value(InvocationContext context, string secret)
     {
         var token = context.Token ?? throw new GuestFault(ErrorCode.SecretUnavailable, $"secret '{secret}': the invocation has no token to present");
         var function = context.Grant.Function;
-        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        var now = _time.GetUtcNow().ToUnixTimeSeconds();
         var cacheKey = (token.TokenId, function, secret);
-        if (_released.TryGetValue(cacheKey, out var kept) && kept.Until > now)
+
+        // A kept value only while this node would have heard of a change up to a moment ago.
+        if (_revocations.IsFresh && _released.TryGetValue(cacheKey, out var kept) && kept.Until > now)
         {
             return kept.Value;
         }
 
-        var wait = context.Remaining < _options.ReleaseTimeout ? context.Remaining : _options.ReleaseTimeout;
-        var value = ReleaseAsync(token.Text, function, secret, wait, context.Deadline).GetAwaiter().GetResult();
+        string value;
+        var changes = _changes.GetValueOrDefault(secret);
+        var attempt = 0;
+        while (true)
+        {
+            var wait = context.Remaining < _options.ReleaseTimeout ? context.Remaining : _options.ReleaseTimeout;
+            value = ReleaseAsync(token.Text, function, secret, wait, context.Deadline).GetAwaiter().GetResult();
+            var changedSince = _changes.GetValueOrDefault(secret);
+            if (changedSince == changes)
+            {
+                break;
+            }
+
+            // Changed while the request was out: the service may have read the value before the
+            // change. Ask again once; if it changes again meanwhile, it is not usable yet.
+            if (++attempt > 1)
+            {
+                throw Unavailable(secret, function, "it changed while it was being released; retry");
+            }
+
+            changes = changedSince;
+        }
+
         if (_released.Count >= MaxKept)
         {
             // Swept only when full, so a lookup never walks the cache; past the bound, nothing more is kept.
@@ -78,7 +142,7 @@ public sealed class SecretClient(INatsConnection nats, TimeProvider time, IOptio
         NatsMsg<byte[]> reply;
         try
         {
-            reply = await nats.RequestAsync<byte[], byte[]>(
+            reply = await _nats.RequestAsync<byte[], byte[]>(
                 SecretRelease.Subject, request, new NatsHeaders { [MeshHeaders.Token] = token },
                 replyOpts: new NatsSubOpts { Timeout = wait > TimeSpan.Zero ? wait : TimeSpan.FromMilliseconds(1) },
                 cancellationToken: deadline);
@@ -114,7 +178,7 @@ public sealed class SecretClient(INatsConnection nats, TimeProvider time, IOptio
 
     private GuestFault Unavailable(string secret, string function, string reason)
     {
-        Log.SecretUnavailable(logger, secret, function, reason);
+        Log.SecretUnavailable(_logger, secret, function, reason);
         return new GuestFault(ErrorCode.SecretUnavailable, $"secret '{secret}': {reason}");
     }
 }
