@@ -91,6 +91,9 @@ public static class DashboardHost
 
     private static void Map(WebApplication app)
     {
+        // First: a name the dashboard is not reached by, or another page's request, gets nothing.
+        var hosts = new HostCheck(app.Services.GetRequiredService<IOptions<DashboardOptions>>().Value.AllowedHosts);
+        app.Use(hosts.InvokeAsync);
         app.Use((http, next) =>
         {
             // The page loads nothing from elsewhere and is framed by no one.

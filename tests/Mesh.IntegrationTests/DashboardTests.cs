@@ -242,4 +242,48 @@ public sealed class DashboardTests(DashboardInBrowser browser) : IAsyncLifetime
         Assert.Matches("^[0-9a-f]{32}$", await chain.Locator("td").First.TextContentAsync());
         await ScreenshotAsync("chains");
     }
+
+    [Fact]
+    public async Task APageThatRebindsItsNameToTheDashboard_ReadsNothing()
+    {
+        // Issue 26 §5, in a real browser: attacker.example serves its page, then resolves to the
+        // dashboard's address (the resolver rule stands in for the rebound DNS record). The page's
+        // own-origin requests then reach the dashboard, carrying its own name.
+        var port = new Uri(DashboardHost.Addresses(browser.Dashboard)[0]).Port;
+        await using var rebinding = await browser.Playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = DashboardInBrowser.Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+                "--host-resolver-rules=MAP attacker.example 127.0.0.1",
+                // Chromium's own guard against public pages reaching loopback: off, as in a
+                // browser without it, so that the dashboard's guard is what is tested.
+                "--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessSendPreflights"],
+        });
+        var page = await rebinding.NewPageAsync();
+        var origin = $"http://attacker.example:{port}";
+        await page.RouteAsync(origin + "/innocent.html", route => route.FulfillAsync(new() { ContentType = "text/html", Body = "<!doctype html><title>innocent</title>" }));
+        await page.GotoAsync(origin + "/innocent.html");
+
+        var stolen = await page.EvaluateAsync<string>(
+            @"async () => {
+                const answers = [];
+                for (const path of ['/events', '/', '/app.js']) {
+                  const controller = new AbortController();
+                  const response = await fetch(path, { signal: controller.signal });
+                  const reader = response.body.getReader();
+                  const first = await reader.read();
+                  controller.abort();
+                  answers.push(response.status + ' ' + new TextDecoder().decode(first.value ?? new Uint8Array()));
+                }
+                return answers.join('|');
+              }");
+
+        Assert.All(stolen.Split('|'), answer => Assert.StartsWith("421 ", answer, StringComparison.Ordinal));
+        Assert.DoesNotContain("data:", stolen, StringComparison.Ordinal);
+        Assert.DoesNotContain("functions", stolen, StringComparison.Ordinal);
+
+        // The page as reached by its own address still works.
+        await _page.WaitForSelectorAsync("#status.live");
+    }
 }

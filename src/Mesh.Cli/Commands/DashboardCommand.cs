@@ -11,7 +11,11 @@ public static class DashboardCommand
     {
         var nats = new HostNatsOption(context);
         var listen = new Option<string?>("--listen") { Description = "HOST:PORT to serve the page on (default 127.0.0.1:8090, loopback; also Mesh__Dashboard__Listen)" };
-        var command = new Command("dashboard", "Show nodes, functions, refusals and more, live, in a browser (read-only)") { nats.Option, listen };
+        var allowedHosts = new Option<string[]>("--allowed-host")
+        {
+            Description = "A host name the page is served under besides IP addresses and localhost (repeatable; also Mesh__Dashboard__AllowedHosts__N). Other names are refused",
+        };
+        var command = new Command("dashboard", "Show nodes, functions, refusals and more, live, in a browser (read-only)") { nats.Option, listen, allowedHosts };
         command.SetAction(async (result, cancellationToken) =>
         {
             var overrides = nats.Overrides(result).ToList();
@@ -19,6 +23,8 @@ public static class DashboardCommand
             {
                 overrides.Add(new("Mesh:Dashboard:Listen", address));
             }
+
+            overrides.AddRange((result.GetValue(allowedHosts) ?? []).Select((h, i) => new KeyValuePair<string, string?>($"Mesh:Dashboard:AllowedHosts:{i}", h)));
 
             Microsoft.AspNetCore.Builder.WebApplication app;
             try
