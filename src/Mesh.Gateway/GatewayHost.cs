@@ -60,6 +60,9 @@ public static class GatewayHost
             kestrel.Listen(GatewayOptions.ParseListen(options.Listen, out _)!);
             kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(options.MinBodyBytesPerSecond, options.MinBodyRateGrace);
             kestrel.Limits.RequestHeadersTimeout = options.RequestHeadersTimeout;
+            kestrel.Limits.MaxConcurrentConnections = options.MaxConnections;
+            kestrel.Limits.MaxConcurrentUpgradedConnections = 0;
+            kestrel.Limits.KeepAliveTimeout = options.KeepAliveTimeout;
         });
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<INatsConnection>(sp => new NatsConnection(HostNatsOpts.For(
@@ -88,11 +91,17 @@ public static class GatewayHost
 
     private static void Map(WebApplication app)
     {
+        // Every answer, problems included: a browser takes the type given, never one it guesses.
+        app.Use((http, next) =>
+        {
+            http.Response.Headers.XContentTypeOptions = "nosniff";
+            return next(http);
+        });
         app.MapGet("/healthz", (INatsConnection nats) =>
             nats.ConnectionState == NatsConnectionState.Open ? Results.Text("ok\n") : Results.Text("NATS is not connected\n", statusCode: 503));
         app.MapMethods("/fn/{name}", ["POST"], (HttpContext http, string name, HttpInvocation invocation) =>
             FunctionName.IsValid(name)
-                ? invocation.HandleAsync(http, name, Bearer(http.Request))
+                ? invocation.HandleAsync(http, name, Bearer(http.Request), AnswerPolicy.Call)
                 : ProblemResponse.For(ErrorCode.FunctionNotFound, $"'{name}' is not a function name (letters, digits, - and _)").WriteAsync(http.Response, http.RequestAborted));
         app.MapFallback((HttpContext http, RouteTable routes, HttpInvocation invocation) =>
         {
@@ -100,7 +109,7 @@ public static class GatewayHost
             if (routes.Find(http.Request.Method, path) is { } route)
             {
                 // A public route presents its route token; any other takes the caller's.
-                return invocation.HandleAsync(http, route.Function, route.Public ? route.Token : Bearer(http.Request));
+                return invocation.HandleAsync(http, route.Function, route.Public ? route.Token : Bearer(http.Request), AnswerPolicy.For(route));
             }
 
             if (routes.MethodsOf(path) is { Length: > 0 } methods)

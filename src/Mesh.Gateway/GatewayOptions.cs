@@ -38,6 +38,15 @@ public sealed record GatewayOptions
     /// <summary>How long a client may take to send its request line and headers.</summary>
     public TimeSpan RequestHeadersTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Connections open at once; one more is closed as it arrives. Kestrel's default is no limit,
+    /// so idle connections could pile up until the process ran out of descriptors or memory.
+    /// </summary>
+    public long MaxConnections { get; init; } = 1000;
+
+    /// <summary>How long a connection may sit idle between requests before it is closed (Kestrel's default is 130 s).</summary>
+    public TimeSpan KeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How often the routes bucket is read afresh (besides watching it).</summary>
     public TimeSpan RoutesResync { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -64,6 +73,11 @@ public sealed record GatewayOptions
         if (MinBodyRateGrace <= TimeSpan.FromSeconds(1) || MinBodyBytesPerSecond <= 0)
         {
             return "Mesh:Gateway:MinBodyRateGrace must be more than 1 second and MinBodyBytesPerSecond more than 0 (Kestrel's bounds)";
+        }
+
+        if (MaxConnections < 1 || KeepAliveTimeout <= TimeSpan.Zero || KeepAliveTimeout > TimeSpan.FromMinutes(10))
+        {
+            return "Mesh:Gateway:MaxConnections must be at least 1 and KeepAliveTimeout more than 0 and at most 10 minutes";
         }
 
         if (MaxBodyBytes < 0)

@@ -17,7 +17,7 @@ namespace Mesh.Gateway;
 /// </summary>
 public sealed class HttpInvocation(MeshClient client, GatewayLimits limits, ForwardedHeaders forwarded, ILogger<HttpInvocation> logger)
 {
-    public async Task HandleAsync(HttpContext http, string function, string? token)
+    public async Task HandleAsync(HttpContext http, string function, string? token, AnswerPolicy policy)
     {
         var trace = TraceContext.From(http.Request);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
@@ -70,7 +70,7 @@ public sealed class HttpInvocation(MeshClient client, GatewayLimits limits, Forw
 
             try
             {
-                await AnswerAsync(http, reply, function, trace);
+                await AnswerAsync(http, reply, function, trace, policy);
             }
             catch (Exception e) when (e is OperationCanceledException or IOException && http.RequestAborted.IsCancellationRequested)
             {
@@ -79,7 +79,7 @@ public sealed class HttpInvocation(MeshClient client, GatewayLimits limits, Forw
         }
     }
 
-    private async Task AnswerAsync(HttpContext http, MeshReply reply, string function, TraceContext trace)
+    private async Task AnswerAsync(HttpContext http, MeshReply reply, string function, TraceContext trace, AnswerPolicy policy)
     {
         if (!reply.IsOk)
         {
@@ -102,8 +102,21 @@ public sealed class HttpInvocation(MeshClient client, GatewayLimits limits, Forw
             status = response!.Status;
             foreach (var (name, value) in response.Headers)
             {
-                http.Response.Headers.Append(name, value);
+                if (policy.Passes(name))
+                {
+                    http.Response.Headers.Append(name, value);
+                }
+                else
+                {
+                    Log.ResponseHeaderDropped(logger, function, name);
+                }
             }
+        }
+
+        if (!policy.Active)
+        {
+            // Added to whatever policy the function set: browsers enforce every one they get.
+            http.Response.Headers.Append("Content-Security-Policy", AnswerPolicy.Sandbox);
         }
 
         http.Response.StatusCode = status;

@@ -15,4 +15,7 @@ internal static partial class Log
 
     [LoggerMessage(4, LogLevel.Warning, "The reply of {Function} set HTTP status and headers the gateway refused: {Reason}")]
     public static partial void ResponseRefused(ILogger logger, string function, string reason);
+
+    [LoggerMessage(5, LogLevel.Debug, "{Function} set '{Header}', which its route does not let through (cookies: true): dropped")]
+    public static partial void ResponseHeaderDropped(ILogger logger, string function, string header);
 }

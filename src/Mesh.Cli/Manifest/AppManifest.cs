@@ -77,9 +77,18 @@ public sealed record FunctionSpec(
     public FunctionGrant Grant(Sha256Digest module) => new(Name, [module], Capabilities, Limits) { Then = Then };
 }
 
-/// <summary><c>route: POST /orders</c> (and <c>public: true</c>): where a gateway serves the function.</summary>
+/// <summary>
+/// <c>route: POST /orders</c> (and <c>public: true</c>, <c>cookies: true</c>, <c>active: true</c>):
+/// where a gateway serves the function, and what of its answer the gateway lets through.
+/// </summary>
 public sealed record RouteSpec(string Method, string Path, bool Public)
 {
+    /// <summary>The function may set cookies (<c>Set-Cookie</c> reaches the client).</summary>
+    public bool Cookies { get; init; }
+
+    /// <summary>The function's pages run in the gateway's origin (no <c>Content-Security-Policy: sandbox</c>).</summary>
+    public bool Active { get; init; }
+
     public static bool TryParse(string text, out RouteSpec? route, out string problem)
     {
         route = null;

@@ -18,7 +18,7 @@ namespace Mesh.Cli.Manifest;
 public static class ManifestReader
 {
     private static readonly string[] TopFields = ["name", "functions", "buckets", "tokens"];
-    private static readonly string[] FunctionFields = ["module", "build", "log", "http", "kv", "publish", "request", "limits", "then", "example", "route", "public", "schedule"];
+    private static readonly string[] FunctionFields = ["module", "build", "log", "http", "kv", "publish", "request", "limits", "then", "example", "route", "public", "cookies", "active", "schedule"];
     private static readonly string[] LimitFields = ["fuel", "memory", "wallTime", "output", "hostCalls"];
     private static readonly string[] TokenFields = ["ttl", "maxDepth", "triggerTtl"];
     private static readonly string[] ScheduleFields = ["cron", "input"];
@@ -158,17 +158,27 @@ public static class ManifestReader
                 route = Convert(routeNode, field + ".route", (v, f) => RouteSpec.TryParse(v, out var parsed, out var problem) ? parsed! : throw CliException.Usage($"{f}: {problem}"));
             }
 
-            if (spec.Children.TryGetValue("public", out var publicNode))
+            // Each says something of the route, so each needs one.
+            bool? RouteFlag(string name)
             {
-                var isPublic = Convert(publicNode, field + ".public", (v, f) => v switch
+                if (!spec.Children.TryGetValue(name, out var node))
+                {
+                    return null;
+                }
+
+                var flag = Convert(node, $"{field}.{name}", (v, f) => v switch
                 {
                     "true" => true,
                     "false" => false,
                     _ => throw CliException.Usage($"{f}: '{v}' is not true or false"),
                 });
-                route = route is null
-                    ? throw Error(file, publicNode.Start, field + ".public", "needs a route (route: POST /path)")
-                    : route with { Public = isPublic };
+                return route is null ? throw Error(file, node.Start, $"{field}.{name}", "needs a route (route: POST /path)") : flag;
+            }
+
+            var (isPublic, cookies, active) = (RouteFlag("public"), RouteFlag("cookies"), RouteFlag("active"));
+            if (route is not null)
+            {
+                route = route with { Public = isPublic ?? false, Cookies = cookies ?? false, Active = active ?? false };
             }
 
             var schedule = spec.Children.TryGetValue("schedule", out var scheduleNode) ? Schedule(scheduleNode, field + ".schedule") : null;

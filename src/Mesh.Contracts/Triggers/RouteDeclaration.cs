@@ -27,6 +27,18 @@ public sealed record RouteDeclaration
     [JsonPropertyName("public")]
     public bool Public { get; init; }
 
+    /// <summary>Whether the function's <c>Set-Cookie</c> reaches the client (<c>cookies: true</c>); the gateway drops it otherwise.</summary>
+    [JsonPropertyName("cookies")]
+    public bool Cookies { get; init; }
+
+    /// <summary>
+    /// Whether the function's pages may run in the gateway's origin (<c>active: true</c>); without
+    /// it every answer carries <c>Content-Security-Policy: sandbox</c>, so a page the function
+    /// writes runs, if at all, in an origin of its own and reaches no other function's users.
+    /// </summary>
+    [JsonPropertyName("active")]
+    public bool Active { get; init; }
+
     [JsonPropertyName("token")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Token { get; init; }

@@ -1,0 +1,27 @@
+using Mesh.Contracts.Triggers;
+
+namespace Mesh.Gateway;
+
+/// <summary>
+/// What of a function's answer the gateway lets through. Every function shares the gateway's one
+/// origin, so one function's cookie or page would reach every other function's users: a function
+/// sets cookies only on a route that says <c>cookies: true</c>, and its pages run in the
+/// gateway's origin only on a route that says <c>active: true</c>. Otherwise <c>Set-Cookie</c> is
+/// dropped, and the answer carries <c>Content-Security-Policy: sandbox</c>: a browser renders a
+/// page in an origin of its own, with no script, no form and no access to the gateway's cookies
+/// or storage. Calls on <c>/fn/NAME</c> get neither.
+/// </summary>
+public sealed record AnswerPolicy(bool Cookies, bool Active)
+{
+    /// <summary>The sandbox every answer not on an active route carries.</summary>
+    public const string Sandbox = "sandbox";
+
+    /// <summary><c>POST /fn/NAME</c>: a bearer call, never a page of the gateway's origin.</summary>
+    public static readonly AnswerPolicy Call = new(Cookies: false, Active: false);
+
+    public static AnswerPolicy For(RouteDeclaration route) => new(route.Cookies, route.Active);
+
+    /// <summary>Whether a header the function set goes to the client.</summary>
+    public bool Passes(string header) =>
+        Cookies || !(header.Equals("Set-Cookie", StringComparison.OrdinalIgnoreCase) || header.Equals("Set-Cookie2", StringComparison.OrdinalIgnoreCase));
+}
