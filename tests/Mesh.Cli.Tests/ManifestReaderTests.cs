@@ -85,6 +85,11 @@ public sealed class ManifestReaderTests
                 module: a.wasm
                 route: POST /orders
                 public: true
+              shop:
+                module: a.wasm
+                route: GET /shop
+                cookies: true
+                active: true
               report:
                 module: a.wasm
                 schedule: "*/5 * * * *"
@@ -96,8 +101,9 @@ public sealed class ManifestReaderTests
         Assert.Equal("store", app.Name);
         Assert.Equal(TimeSpan.FromDays(7), app.TriggerTtl);
         Assert.Equal(new RouteSpec("POST", "/orders", true), app.Functions[0].Route);
-        Assert.Equal(new ScheduleSpec("*/5 * * * *", ""), app.Functions[1].Schedule);
-        Assert.Equal(new ScheduleSpec("* * * * * *", "hello"), app.Functions[2].Schedule);
+        Assert.Equal(new RouteSpec("GET", "/shop", false) { Cookies = true, Active = true }, app.Functions[1].Route);
+        Assert.Equal(new ScheduleSpec("*/5 * * * *", ""), app.Functions[2].Schedule);
+        Assert.Equal(new ScheduleSpec("* * * * * *", "hello"), app.Functions[3].Schedule);
         // Without a name, the manifest's directory names the application, as docker compose does.
         Assert.Equal("shop", Parse("functions: { a: { module: a.wasm } }").Name);
     }
@@ -109,6 +115,9 @@ public sealed class ManifestReaderTests
     [InlineData("route: POST /fn/x", "is not a route path")]
     [InlineData("route: POST /a?b=1", "is not a route path")]
     [InlineData("public: true", "needs a route")]
+    [InlineData("cookies: true", "needs a route")]
+    [InlineData("active: true", "needs a route")]
+    [InlineData("route: GET /x\n    active: yes", "is not true or false")]
     [InlineData("schedule: \"* * *\"", "3 fields")]
     [InlineData("schedule: \"61 * * * *\"", "not a cron expression")]
     [InlineData("schedule: { cron: \"* * * * *\", when: now }", "unknown field")]
