@@ -74,6 +74,22 @@ public sealed class InvocationPipeline(
         return outcome;
     }
 
+    /// <summary>
+    /// Whether a refusal made before the pipeline ran (a malformed header) may be answered on
+    /// <paramref name="replyTo"/>: not when the token verifies and binds its replies elsewhere.
+    /// A token that does not verify has no binding to hold.
+    /// </summary>
+    public bool MayAnswer(TokenLook token, string? replyTo)
+    {
+        if (replyTo is null || token.Refusal is not null)
+        {
+            return true;
+        }
+
+        var verified = tokens.Verify(token);
+        return !verified.IsOk || replies.IsAllowedFor(verified.Value, replyTo);
+    }
+
     private async ValueTask<InvocationOutcome> RunCoreAsync(
         string invocationId, string subject, TokenLook token, string? moduleText, ReadOnlyMemory<byte> input, ChainPosition position, byte[]? httpRequest, string? replyTo, CancellationToken cancellationToken)
     {
@@ -84,6 +100,25 @@ public sealed class InvocationPipeline(
         if (function is null)
         {
             return Fail(ErrorCode.RequestMalformed, $"'{subject}' is not a function subject (mesh.fn.<name>)");
+        }
+
+        // The token first: a call it binds to another inbox gets no answer of any kind, so none
+        // of the refusals below may be sent before that is known.
+        if (token.Refusal is { } refusal)
+        {
+            return Fail(refusal.Code, refusal.Message);
+        }
+
+        var verified = tokens.Verify(token);
+        if (!verified.IsOk)
+        {
+            return Fail(verified.Error.Code, verified.Error.Message);
+        }
+
+        // The endpoint sends nothing for this code.
+        if (!replies.IsAllowedFor(verified.Value, replyTo))
+        {
+            return Fail(ErrorCode.TokenWrongReply, $"the token binds replies to '{verified.Value.ReplyPrefix}'; the call named a reply subject outside it", verified.Value.TokenId);
         }
 
         if (position.Path.Contains(function))
@@ -117,24 +152,6 @@ public sealed class InvocationPipeline(
             }
 
             requested = parsed;
-        }
-
-        if (token.Refusal is { } refusal)
-        {
-            return Fail(refusal.Code, refusal.Message);
-        }
-
-        var verified = tokens.Verify(token);
-        if (!verified.IsOk)
-        {
-            return Fail(verified.Error.Code, verified.Error.Message);
-        }
-
-        // Before anything could answer: a token bound to its caller's inbox is answered nowhere
-        // else, not even with an error (the endpoint sends nothing for this code).
-        if (!replies.IsAllowedFor(verified.Value, replyTo))
-        {
-            return Fail(ErrorCode.TokenWrongReply, $"the token binds replies to '{verified.Value.ReplyPrefix}'; the call named a reply subject outside it", verified.Value.TokenId);
         }
 
         if (await revocations.CheckAsync(verified.Value, position.Remaining, cancellationToken) is { } revoked)

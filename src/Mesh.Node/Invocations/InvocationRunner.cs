@@ -23,7 +23,7 @@ public sealed class InvocationRunner(InvocationPipeline pipeline, NextSteps next
         var position = ChainPosition.Read(headers, arrived);
         if (!position.IsOk)
         {
-            return new Invocation(position.Error, Subjects.FunctionOf(subject) ?? subject);
+            return Refused(position.Error, subject, token, replyTo);
         }
 
         byte[]? http = null;
@@ -32,7 +32,7 @@ public sealed class InvocationRunner(InvocationPipeline pipeline, NextSteps next
             http = HttpTrigger.Decode(httpText);
             if (http is null || !HttpTrigger.TryReadRequest(http, out _, out _))
             {
-                return new Invocation(new MeshError(ErrorCode.RequestMalformed, $"{MeshHeaders.HttpRequest} must be base64url MessagePack [method, path, query, [[name, value]...]] of at most {HttpTrigger.MaxEncodedLength} characters"), Subjects.FunctionOf(subject) ?? subject);
+                return Refused(new MeshError(ErrorCode.RequestMalformed, $"{MeshHeaders.HttpRequest} must be base64url MessagePack [method, path, query, [[name, value]...]] of at most {HttpTrigger.MaxEncodedLength} characters"), subject, token, replyTo);
             }
         }
 
@@ -65,6 +65,10 @@ public sealed class InvocationRunner(InvocationPipeline pipeline, NextSteps next
         Activity.Current = invocation.Activity ?? Activity.Current;
         return await nextSteps.HandOnAsync(invocation.Outcome!, replyTo, drain.Ended);
     }
+
+    // A malformed header is refused before the pipeline runs, and answered only where the token lets it be.
+    private Invocation Refused(MeshError error, string subject, TokenLook token, string? replyTo) =>
+        new(pipeline.MayAnswer(token, replyTo) ? error : new MeshError(ErrorCode.TokenWrongReply, "the token binds replies elsewhere"), Subjects.FunctionOf(subject) ?? subject);
 
     public static string? Header(NatsHeaders? headers, string name) =>
         headers is not null && headers.TryGetValue(name, out var value) ? value.ToString() : null;

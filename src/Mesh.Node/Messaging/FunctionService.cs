@@ -176,6 +176,18 @@ public sealed class FunctionService(
             return;
         }
 
+        // A token verified before that binds its replies elsewhere gets no answer of any kind, not
+        // even that this node is draining or full (the pipeline holds the same for the others).
+        var token = TokenLook.Of(Header(msg, MeshHeaders.Token), tokens);
+        if (token.Verified is { } known && !replies.IsAllowedFor(known, msg.ReplyTo))
+        {
+            msg.Data.Dispose();
+            stats.ReplyRefused();
+            stats.Refused(ErrorCode.TokenWrongReply);
+            Log.RefusedAtOnce(logger, msg.Subject, ErrorCode.TokenWrongReply.ToWire(), $"token {known.TokenId} binds replies to '{known.ReplyPrefix}': not answered");
+            return;
+        }
+
         if (_draining)
         {
             msg.Data.Dispose();
@@ -191,7 +203,6 @@ public sealed class FunctionService(
             return;
         }
 
-        var token = TokenLook.Of(Header(msg, MeshHeaders.Token), tokens);
         if (token.Refusal is { } refusal)
         {
             await RefuseAtOnceAsync(msg, refusal);

@@ -59,6 +59,35 @@ public sealed class ReplyBindingAttackTests(PermissionedMesh fixture) : IClassFi
         Assert.Equal("mine", own.Output);
     }
 
+    // Refusals that come before a function runs: each would have been an error answered on Alice's
+    // inbox, a forged answer all the same.
+    [Theory]
+    [InlineData(MeshHeaders.Path, "echo")]
+    [InlineData(MeshHeaders.Path, "a,b,")]
+    [InlineData(MeshHeaders.Budget, "0")]
+    [InlineData(MeshHeaders.Budget, "soon")]
+    [InlineData(MeshHeaders.Invocations, "0")]
+    [InlineData(MeshHeaders.Module, "sha256:nope")]
+    [InlineData(MeshHeaders.HttpRequest, "!!")]
+    public async Task ABoundTokensEarlyRefusals_AreNotAnsweredElsewhereEither(string header, string value)
+    {
+        await using var alice = await fixture.Alice.SubscribeCoreAsync<byte[]>(AlicesInbox);
+        await fixture.Alice.PingAsync();
+        var bound = Bound("_INBOX.bob", new FunctionGrant("echo", [_echo], CapabilitySet.None, Limits.None));
+        var refused = Stats.ReplyRefusedCount;
+
+        // Once with a token this node has not verified yet, once with one it has.
+        await fixture.Bob.PublishAsync("mesh.fn.echo", "x"u8.ToArray(), new NatsHeaders { [MeshHeaders.Token] = bound, [header] = value }, AlicesInbox);
+        Assert.Equal("x", Reply.From(await fixture.Bob.RequestAsync<byte[], byte[]>("mesh.fn.echo", "x"u8.ToArray(), new NatsHeaders { [MeshHeaders.Token] = bound })).Output);
+        await fixture.Bob.PublishAsync("mesh.fn.echo", "x"u8.ToArray(), new NatsHeaders { [MeshHeaders.Token] = bound, [header] = value }, AlicesInbox);
+        await Eventually.HoldsAsync(() => Stats.ReplyRefusedCount == refused + 2, "both refusals are counted, and neither answered");
+
+        // Asked on Bob's own inbox, the same refusal is answered: only the place was wrong.
+        var own = Reply.From(await fixture.Bob.RequestAsync<byte[], byte[]>("mesh.fn.echo", "x"u8.ToArray(), new NatsHeaders { [MeshHeaders.Token] = bound, [header] = value }));
+        Assert.False(own.IsOk, own.ToString());
+        Assert.False(alice.Msgs.TryRead(out _), "Alice's inbox got an answer it never asked for");
+    }
+
     [Fact]
     public async Task AHopOfABoundToken_IsHeldToTheSameBinding()
     {
