@@ -25,8 +25,10 @@ public sealed class HostCheck(IReadOnlyList<string> allowedHosts)
             return http.Response.WriteAsync("this dashboard is not served under that name (Mesh__Dashboard__AllowedHosts)\n");
         }
 
+        // Host and port only, so a dashboard behind a proxy that ends TLS still knows its own page.
         if (http.Request.Headers.Origin is { Count: > 0 } origin
-            && !string.Equals(origin.ToString(), $"{http.Request.Scheme}://{host.Value}", StringComparison.OrdinalIgnoreCase))
+            && !(Uri.TryCreate(origin.ToString(), UriKind.Absolute, out var from) && from.Scheme is "http" or "https"
+                && string.Equals(from.Authority, host.Value, StringComparison.OrdinalIgnoreCase)))
         {
             http.Response.StatusCode = StatusCodes.Status403Forbidden;
             return http.Response.WriteAsync("requests from other pages are refused\n");

@@ -135,9 +135,12 @@ public sealed class HttpCapability : ICapability, IDisposable
                 return Refuse(context, $"{request.Method} {request.Url}", $"the header '{taken}' carries a secret the node adds; the function may not set it", HostStatus.Denied);
             }
 
-            if (request.Headers.FirstOrDefault(h => h.Name.Equals("Accept-Encoding", StringComparison.OrdinalIgnoreCase) && !h.Value.Trim().Equals("identity", StringComparison.OrdinalIgnoreCase)) is { Name: not null } compressed)
+            // An answer the node could not search whole: compressed, or a slice (a range of an
+            // echo could hand the key over a few bytes at a time, none a whole form of it).
+            if (request.Headers.FirstOrDefault(h => (h.Name.Equals("Accept-Encoding", StringComparison.OrdinalIgnoreCase) && !h.Value.Trim().Equals("identity", StringComparison.OrdinalIgnoreCase))
+                || h.Name.Equals("Range", StringComparison.OrdinalIgnoreCase)) is { Name: not null } partial)
             {
-                return Refuse(context, $"{request.Method} {request.Url}", $"a request that carries a secret may not ask for a compressed answer ('{compressed.Name}: {PrintableText.Clean(compressed.Value, 64)}'): the node searches the answer for the secret", HostStatus.Denied);
+                return Refuse(context, $"{request.Method} {request.Url}", $"a request that carries a secret may not ask for a compressed or partial answer ('{partial.Name}: {PrintableText.Clean(partial.Value, 64)}'): the node searches the whole answer for the secret", HostStatus.Denied);
             }
 
             var (added, scrub) = _secrets.Headers(context, secrets);

@@ -101,7 +101,7 @@ public sealed class DashboardAttackTests(PermissionedMesh fixture) : IClassFixtu
     [Fact]
     public async Task ARequestFromAnotherPage_IsRefused_TheEventStreamAndTheInspectorAlike()
     {
-        foreach (var origin in new[] { "http://attacker.example", $"http://attacker.example:{_address.Port}", "null", $"https://127.0.0.1:{_address.Port}" })
+        foreach (var origin in new[] { "http://attacker.example", $"http://attacker.example:{_address.Port}", "null", $"http://127.0.0.1:{_address.Port + 1}", $"http://127.0.0.1:{_address.Port}.attacker.example", "file:///etc" })
         {
             Assert.Equal(HttpStatusCode.Forbidden, (await GetAsync("/events", origin: origin)).Status);
             var (status, body) = await GetAsync("/inspect", origin: origin, method: HttpMethod.Post, content: fixture.Mesh.Grant("echo", Mesh.Contracts.Tokens.Sha256Digest.Of([])));
@@ -109,9 +109,13 @@ public sealed class DashboardAttackTests(PermissionedMesh fixture) : IClassFixtu
             Assert.DoesNotContain("verification", body, StringComparison.Ordinal);
         }
 
-        // The dashboard's own page: its origin is the address it is served at.
-        var own = $"http://127.0.0.1:{_address.Port}";
-        Assert.Equal(HttpStatusCode.OK, (await GetAsync("/inspect", origin: own, method: HttpMethod.Post, content: "x")).Status);
+        // The dashboard's own page: its origin is the address it is served at (over TLS too, when
+        // a proxy in front ends it).
+        foreach (var own in new[] { $"http://127.0.0.1:{_address.Port}", $"https://127.0.0.1:{_address.Port}" })
+        {
+            Assert.Equal(HttpStatusCode.OK, (await GetAsync("/inspect", origin: own, method: HttpMethod.Post, content: "x")).Status);
+        }
+
         await AssertServingAsync();
     }
 

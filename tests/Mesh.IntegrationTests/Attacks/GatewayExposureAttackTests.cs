@@ -24,7 +24,8 @@ public sealed class GatewayExposureAttackTests(PermissionedMesh fixture) : IClas
     private string _token = "";
 
     // What the function asks for: a cookie, and HTML.
-    private static readonly byte[] CookieAndPage = HttpTrigger.Write(new HttpTrigger.Response(200, [("Set-Cookie", "session=stolen; Path=/"), ("Content-Type", "text/html")]));
+    private static readonly byte[] CookieAndPage = HttpTrigger.Write(new HttpTrigger.Response(200,
+        [("Set-Cookie", "session=stolen; Path=/"), ("Clear-Site-Data", "\"cookies\", \"storage\""), ("Service-Worker-Allowed", "/"), ("Content-Type", "text/html")]));
 
     public async Task InitializeAsync()
     {
@@ -96,6 +97,8 @@ public sealed class GatewayExposureAttackTests(PermissionedMesh fixture) : IClas
         using var response = await PostAsync(path, bearer is null ? null : _token);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.False(response.Headers.Contains("Set-Cookie"), "a cookie reached the client");
+        Assert.False(response.Headers.Contains("Clear-Site-Data"), "the function could wipe the origin's cookies");
+        Assert.False(response.Headers.Contains("Service-Worker-Allowed"), "the function could scope a worker over the origin");
         Assert.Contains("sandbox", response.Headers.GetValues("Content-Security-Policy"));
         Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
         Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
@@ -106,6 +109,8 @@ public sealed class GatewayExposureAttackTests(PermissionedMesh fixture) : IClas
     {
         using var response = await PostAsync("/app");
         Assert.Equal("session=stolen; Path=/", response.Headers.GetValues("Set-Cookie").Single());
+        Assert.True(response.Headers.Contains("Clear-Site-Data"));
+        Assert.Equal("/", response.Headers.GetValues("Service-Worker-Allowed").Single());
         Assert.False(response.Headers.Contains("Content-Security-Policy"));
         Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
     }
