@@ -98,6 +98,20 @@ public sealed class VerifiedTokenCacheTests : IDisposable
     }
 
     [Fact]
+    public void AnExpiredToken_IsRefusedOnSightAfterItsFirstVerification()
+    {
+        var cache = Cache();
+        var token = Token(ttlSeconds: 60);
+        _clock.Advance(TimeSpan.FromSeconds(60 + 30));
+
+        // Its signatures are checked once; from then on a look finds it refused as expired.
+        Assert.True(cache.Look(token).IsUnknown);
+        Assert.Equal(ErrorCode.TokenExpired, cache.Authorize(token, "echo", Module).Error.Code);
+        Assert.Equal(ErrorCode.TokenExpired, cache.Look(token).Refusal?.Code);
+        Assert.Equal(0, cache.Count);
+    }
+
+    [Fact]
     public void CachedToken_IsStillAuthorizedPerMessage()
     {
         var cache = Cache();

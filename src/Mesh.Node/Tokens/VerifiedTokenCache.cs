@@ -10,7 +10,8 @@ namespace Mesh.Node.Tokens;
 /// unsigned proof, so a token altered anywhere is a miss and is verified afresh. Entries leave at
 /// expiry and the count never exceeds the capacity. Refusals are remembered too, for a short while
 /// and in a bounded number, so a flood of one bad token costs a lookup per message rather than a
-/// verification; a token that is not valid yet is never remembered as refused (it will be).
+/// verification; a token that is not valid yet is never remembered as refused (it will be), and
+/// one that has expired is (it stays expired).
 /// </summary>
 public sealed class VerifiedTokenCache
 {
@@ -184,6 +185,12 @@ public sealed class VerifiedTokenCache
             }
 
             _entries[key] = verified.Value;
+        }
+        else if (verified.IsOk && _refusalCapacity > 0)
+        {
+            // Genuine but expired, and it stays expired: remembered like a refusal, so a flood of
+            // it is refused on sight instead of each message taking a queue place to learn it.
+            RememberRefusal(key, new MeshError(ErrorCode.TokenExpired, $"the token expired at {DateTimeOffset.FromUnixTimeSeconds(verified.Value.Expires):O}"));
         }
         else if (!verified.IsOk && verified.Error.Code != ErrorCode.TokenNotYetValid && _refusalCapacity > 0)
         {
