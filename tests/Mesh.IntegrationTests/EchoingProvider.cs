@@ -1,5 +1,4 @@
 using System.IO.Compression;
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
@@ -11,53 +10,15 @@ namespace Mesh.IntegrationTests;
 /// key encoded (base64, base64url, hex, percent), the key as a response header's name and value,
 /// and the echo compressed without being asked. The path picks the way; every answer closes.
 /// </summary>
-public sealed class EchoingProvider : IDisposable
+public sealed class EchoingProvider : LoopbackTcpServer
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
     private int _requests;
-
-    public EchoingProvider()
-    {
-        _listener.Start();
-        _loop = Task.Run(AcceptAsync);
-    }
-
-    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
     /// <summary>Requests received so far.</summary>
     public int Requests => Volatile.Read(ref _requests);
 
-    public void Dispose()
+    protected override async Task ServeAsync(TcpClient client)
     {
-        _stop.Cancel();
-        _listener.Stop();
-        _loop.ContinueWith(_ => { }, TaskScheduler.Default).Wait(TimeSpan.FromSeconds(5));
-        _stop.Dispose();
-    }
-
-    private async Task AcceptAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            TcpClient client;
-            try
-            {
-                client = await _listener.AcceptTcpClientAsync(_stop.Token);
-            }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => ServeAsync(client));
-        }
-    }
-
-    private async Task ServeAsync(TcpClient client)
-    {
-        using var _ = client;
         var stream = client.GetStream();
         var head = new StringBuilder();
         var buffer = new byte[1];

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -11,20 +10,9 @@ namespace Mesh.IntegrationTests;
 /// a parsing server (HttpListener) would already have split or dropped it. Answers each request
 /// head with 200 and closes the connection.
 /// </summary>
-public sealed partial class RawHttpServer : IDisposable
+public sealed partial class RawHttpServer : LoopbackTcpServer
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly CancellationTokenSource _stop = new();
     private readonly StringBuilder _received = new();
-    private readonly Task _loop;
-
-    public RawHttpServer()
-    {
-        _listener.Start();
-        _loop = Task.Run(AcceptAsync);
-    }
-
-    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
     /// <summary>Everything received so far, as Latin-1 text.</summary>
     public string Received
@@ -41,48 +29,14 @@ public sealed partial class RawHttpServer : IDisposable
     /// <summary>Request lines (<c>METHOD target HTTP/1.x</c>) received so far: two for one call is smuggling.</summary>
     public IReadOnlyList<string> RequestLines => [.. RequestLine().Matches(Received).Select(m => m.Value.TrimEnd('\r'))];
 
-    public void Dispose()
+    protected override async Task ServeAsync(TcpClient client)
     {
-        _stop.Cancel();
-        _listener.Stop();
-        try
-        {
-            _loop.Wait(TimeSpan.FromSeconds(5));
-        }
-        catch (AggregateException)
-        {
-        }
-
-        _stop.Dispose();
-    }
-
-    private async Task AcceptAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            TcpClient client;
-            try
-            {
-                client = await _listener.AcceptTcpClientAsync(_stop.Token);
-            }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => ServeAsync(client));
-        }
-    }
-
-    private async Task ServeAsync(TcpClient client)
-    {
-        using var _ = client;
         var stream = client.GetStream();
         var buffer = new byte[8192];
         var head = new StringBuilder();
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Stop.Token);
             timeout.CancelAfter(TimeSpan.FromSeconds(5));
             int read;
             while ((read = await stream.ReadAsync(buffer, timeout.Token)) > 0)

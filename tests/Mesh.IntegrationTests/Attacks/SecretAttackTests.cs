@@ -1,12 +1,7 @@
-using System.Text;
 using Mesh.Contracts.Keys;
 using Mesh.Contracts.Secrets;
 using Mesh.Contracts.Wire;
-using Mesh.Node.Secrets;
-using Microsoft.Extensions.DependencyInjection;
 using NATS.Client.Core;
-using NATS.Client.JetStream;
-using NATS.Client.KeyValueStore;
 
 namespace Mesh.IntegrationTests.Attacks;
 
@@ -21,44 +16,27 @@ public sealed class SecretAttackTests(PermissionedMesh fixture) : IClassFixture<
     public async Task OnlyNodesReachTheService_ACallerWithABindingTokenGetsNothing()
     {
         var value = "sk_live_" + Guid.NewGuid().ToString("N");
-        using var key = SealingKey.Generate();
-        var store = await new NatsKVContext(new NatsJSContext(fixture.Mesh.Client)).CreateOrUpdateStoreAsync(new NatsKVConfig(SecretRelease.Bucket));
-        await store.PutAsync("stripe", SealedBox.Seal(Encoding.ASCII.GetBytes(value), key.PublicKey, SecretRelease.AtRest("stripe")));
-        using var service = SecretsHost.Build(new Dictionary<string, string?>
-        {
-            ["Mesh:Nats:Url"] = fixture.UrlFor("mesh-secrets"),
-            ["Mesh:Nats:InboxPrefix"] = "_INBOX.secrets",
-            ["Mesh:Tokens:TrustedRoots:0"] = fixture.Mesh.Issuer.PublicKeyText,
-            ["Mesh:Secrets:Key"] = key.ExportSeedText(),
-            ["Logging:LogLevel:Default"] = "Warning",
-        });
-        await service.StartAsync();
-        try
-        {
-            await service.Services.GetRequiredService<SecretService>().Ready.WaitAsync(TimeSpan.FromSeconds(20));
-            using var provider = new RawHttpServer();
-            var probe = await HttpProbe.DeployAsync(fixture.Mesh);
-            var token = probe.Grant($"POST http://127.0.0.1:{provider.Port}/v1/ with stripe:Authorization=Bearer {{}}");
+        await using var secrets = new PermissionedSecrets(fixture);
+        await secrets.StartAsync();
+        await secrets.PutAsync("stripe", value);
+        using var provider = new RawHttpServer();
+        var probe = await HttpProbe.DeployAsync(fixture.Mesh);
+        var token = probe.Grant($"POST http://127.0.0.1:{provider.Port}/v1/ with stripe:Authorization=Bearer {{}}");
 
-            // The node, as mesh-node, asks; the service, as mesh-secrets, answers: the header arrives.
-            await Eventually.HoldsAsync(async () => (await probe.SendAsync(token, "POST", $"http://127.0.0.1:{provider.Port}/v1/charges")).IsOk, "the granted request goes out");
-            Assert.Contains($"Authorization: Bearer {value}\r\n", provider.Received);
+        // The node, as mesh-node, asks; the service, as mesh-secrets, answers: the header arrives.
+        await Eventually.HoldsAsync(async () => (await probe.SendAsync(token, "POST", $"http://127.0.0.1:{provider.Port}/v1/charges")).IsOk, "the granted request goes out");
+        Assert.Contains($"Authorization: Bearer {value}\r\n", provider.Received);
 
-            // Alice holds the very token, but may not ask the service: NATS refuses the request.
-            using var oneTime = SealingKey.Generate();
-            var request = SecretRelease.Write(new SecretRelease.Request("stripe", HttpProbe.Function, oneTime.PublicKey, new byte[SecretRelease.NonceLength]));
-            await Assert.ThrowsAnyAsync<NatsException>(async () => await fixture.Alice.RequestAsync<byte[], byte[]>(
-                SecretRelease.Subject, request, new NatsHeaders { [MeshHeaders.Token] = token }, replyOpts: new NatsSubOpts { Timeout = TimeSpan.FromSeconds(1) }));
+        // Alice holds the very token, but may not ask the service: NATS refuses the request.
+        using var oneTime = SealingKey.Generate();
+        var request = SecretRelease.Write(new SecretRelease.Request("stripe", HttpProbe.Function, oneTime.PublicKey, new byte[SecretRelease.NonceLength]));
+        await Assert.ThrowsAnyAsync<NatsException>(async () => await fixture.Alice.RequestAsync<byte[], byte[]>(
+            SecretRelease.Subject, request, new NatsHeaders { [MeshHeaders.Token] = token }, replyOpts: new NatsSubOpts { Timeout = TimeSpan.FromSeconds(1) }));
 
-            // Nor may she stand in for the service to collect what nodes ask it.
-            await using var impostor = await fixture.Alice.SubscribeCoreAsync<byte[]>(SecretRelease.Subject);
-            await fixture.Alice.PingAsync();
-            Assert.True((await probe.SendAsync(probe.Grant($"POST http://127.0.0.1:{provider.Port}/v1/ with stripe:Authorization=Bearer {{}}"), "POST", $"http://127.0.0.1:{provider.Port}/v1/charges")).IsOk);
-            Assert.False(impostor.Msgs.TryRead(out _), "a caller saw a release request");
-        }
-        finally
-        {
-            await service.StopAsync();
-        }
+        // Nor may she stand in for the service to collect what nodes ask it.
+        await using var impostor = await fixture.Alice.SubscribeCoreAsync<byte[]>(SecretRelease.Subject);
+        await fixture.Alice.PingAsync();
+        Assert.True((await probe.SendAsync(probe.Grant($"POST http://127.0.0.1:{provider.Port}/v1/ with stripe:Authorization=Bearer {{}}"), "POST", $"http://127.0.0.1:{provider.Port}/v1/charges")).IsOk);
+        Assert.False(impostor.Msgs.TryRead(out _), "a caller saw a release request");
     }
 }
