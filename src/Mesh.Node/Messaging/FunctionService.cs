@@ -112,8 +112,12 @@ public sealed class FunctionService(
         Log.Draining(logger, _execution.DrainTimeout, _admission.Waiting + stats.InFlight);
         if (_subscription is not null)
         {
-            // Leave the queue group: the server sends new calls to the other nodes.
-            await _subscription.UnsubscribeAsync();
+            // Leave the queue group as NATS clients drain: unsubscribe, then go on taking what the
+            // server routed here before it processed the unsubscribe, until a round trip says
+            // nothing more comes. A plain unsubscribe dropped those calls unanswered. What arrives
+            // meanwhile is served like any call: no other node will get it.
+            using var bounded = new CancellationTokenSource(drain.Left);
+            await _subscription.DrainAsync(bounded.Token);
             await (_receiving ?? Task.CompletedTask);
         }
     }
@@ -185,13 +189,6 @@ public sealed class FunctionService(
             stats.ReplyRefused();
             stats.Refused(ErrorCode.TokenWrongReply);
             Log.RefusedAtOnce(logger, msg.Subject, ErrorCode.TokenWrongReply.ToWire(), $"token {known.TokenId} binds replies to '{known.ReplyPrefix}': not answered");
-            return;
-        }
-
-        if (_draining)
-        {
-            msg.Data.Dispose();
-            await ReplyErrorAsync(msg, new MeshError(ErrorCode.NodeDraining, "this node is shutting down; retry"));
             return;
         }
 

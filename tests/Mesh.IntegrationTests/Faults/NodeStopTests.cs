@@ -78,6 +78,51 @@ public sealed class NodeStopTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task CallsRoutedToANodeAsItStops_AreEachAnswered_NoneLost()
+    {
+        // Issue 27 §2: SIGTERM while calls pour in. What the server routed to the stopping node
+        // before it processed the unsubscribe is served there; the rest go to the other node.
+        using var stopping = await NodeProcess.StartAsync(_mesh.Url, _mesh.Issuer.PublicKeyText, Settings("00:00:15"));
+        using var staying = await NodeProcess.StartAsync(_mesh.Url, _mesh.Issuer.PublicKeyText, Settings("00:00:15"));
+        var token = _mesh.Grant("echo", await _mesh.DeployAsync(MeshCluster.Wat("echo")));
+        var answered = new System.Collections.Concurrent.ConcurrentDictionary<string, string>();
+        await using var answers = await _mesh.Client.SubscribeCoreAsync<byte[]>("_INBOX.drain.>");
+        var reading = Task.Run(async () =>
+        {
+            await foreach (var msg in answers.Msgs.ReadAllAsync())
+            {
+                answered[msg.Subject] = msg.Headers?[MeshHeaders.Status].ToString() ?? "?";
+            }
+        });
+        await _mesh.Client.PingAsync();
+
+        // Calls stream in steadily from before the SIGTERM until the node has left: some are
+        // always on their way to it while it unsubscribes.
+        var headers = new NatsHeaders { [MeshHeaders.Token] = token };
+        var calls = 0;
+        var publishing = Task.Run(async () =>
+        {
+            while (!stopping.HasExited || calls < 2000)
+            {
+                for (var i = 0; i < 100; i++)
+                {
+                    await _mesh.Client.PublishAsync("mesh.fn.echo", "x"u8.ToArray(), headers, $"_INBOX.drain.{calls++}");
+                }
+
+                await Task.Delay(1);
+            }
+        });
+        await Eventually.HoldsAsync(() => Volatile.Read(ref calls) >= 1000, "calls are streaming in");
+        stopping.Terminate();
+        await stopping.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        await publishing;
+        await Eventually.HoldsAsync(() => answered.Count == calls, $"every call is answered", TimeSpan.FromSeconds(30));
+        Assert.All(answered.Values, status => Assert.Contains(status, new[] { "ok", "node.overloaded" }));
+        Assert.Equal(0, stopping.ExitCode);
+        _ = reading;
+    }
+
+    [Fact]
     public async Task ANodeThatNeverReachedNats_StopsAtOnceOnSigterm_WithoutACrash()
     {
         using var node = NodeProcess.Launch($"nats://127.0.0.1:{NatsServerProcess.FreePort()}", _mesh.Issuer.PublicKeyText, new Dictionary<string, string> { ["Logging__LogLevel__NATS"] = "Information" });
