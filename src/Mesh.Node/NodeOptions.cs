@@ -86,6 +86,11 @@ public sealed record NodeOptions
             return $"Mesh:Revocation:CheckInterval must be positive and at most {Node.Revocation.RevocationPromise.MaxStaleness.TotalMilliseconds / 2} ms, and GracePeriod longer than {Node.Revocation.RevocationPromise.MaxStaleness.TotalSeconds} s (revocations hold within {Node.Revocation.RevocationPromise.MaxStaleness.TotalSeconds} s)";
         }
 
+        if (Secrets.ReleaseTimeout <= TimeSpan.Zero || Secrets.AttemptTimeout <= TimeSpan.Zero || Secrets.AttemptTimeout > Secrets.ReleaseTimeout || Secrets.CacheFor < TimeSpan.Zero)
+        {
+            return "Mesh:Secrets:ReleaseTimeout and AttemptTimeout must be positive, AttemptTimeout at most ReleaseTimeout, and CacheFor not negative";
+        }
+
         if (Jobs.Backoff is { } backoff && backoff.Any(wait => wait < TimeSpan.Zero))
         {
             return "Mesh:Jobs:Backoff: every wait must be zero or more";

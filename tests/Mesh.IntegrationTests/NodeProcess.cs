@@ -56,6 +56,17 @@ public sealed class NodeProcess : IDisposable
         }
     }
 
+    /// <summary>
+    /// The secrets service as the node image runs it (<c>dotnet Mesh.Node.dll secrets</c>), with the
+    /// sealing key <paramref name="keySeed"/>; returns once it serves.
+    /// </summary>
+    public static async Task<NodeProcess> StartSecretsAsync(string natsUrl, string trustedRoot, string keySeed)
+    {
+        var service = Launch([NodeAssembly, "secrets"], natsUrl, trustedRoot, new Dictionary<string, string> { ["Mesh__Secrets__Key"] = keySeed });
+        await Eventually.HoldsAsync(() => service.Output.Any(l => l.Contains("secrets service: sealing key", StringComparison.Ordinal)), "the secrets service serves", TimeSpan.FromSeconds(30));
+        return service;
+    }
+
     /// <summary>A node run the way a user runs one: <c>mesh node ARGS</c>, settings from the environment.</summary>
     public static NodeProcess LaunchCli(string[] args, string natsUrl, string trustedRoot, IDictionary<string, string>? settings = null) =>
         Launch([Path.Combine(AppContext.BaseDirectory, "mesh.dll"), "node", .. args], natsUrl, trustedRoot, settings);

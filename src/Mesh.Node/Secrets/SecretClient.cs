@@ -134,22 +134,52 @@ public sealed class SecretClient
         return value;
     }
 
+    // Attempt after attempt within `wait`: a service that died holding a request (or none answering
+    // for a moment) costs one attempt, and the queue group gives the next to another instance.
     private async Task<string> ReleaseAsync(string token, string function, string secret, TimeSpan wait, CancellationToken deadline)
+    {
+        var started = _time.GetTimestamp();
+        var why = "the secrets service did not answer in time";
+        while (true)
+        {
+            var left = wait - _time.GetElapsedTime(started);
+            if (left <= TimeSpan.Zero || deadline.IsCancellationRequested)
+            {
+                throw Unavailable(secret, function, why);
+            }
+
+            try
+            {
+                return await ReleaseOnceAsync(token, function, secret, left < _options.AttemptTimeout ? left : _options.AttemptTimeout, deadline);
+            }
+            catch (NatsNoRespondersException)
+            {
+                why = "no secrets service is running (mesh secrets serve)";
+                await Task.Delay(TimeSpan.FromMilliseconds(50), _time, deadline).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+            catch (Exception e) when (e is NatsNoReplyException or NatsException || (e is OperationCanceledException && !deadline.IsCancellationRequested))
+            {
+                why = "the secrets service did not answer in time";
+            }
+            catch (OperationCanceledException)
+            {
+                throw Unavailable(secret, function, why);
+            }
+        }
+    }
+
+    private async Task<string> ReleaseOnceAsync(string token, string function, string secret, TimeSpan wait, CancellationToken deadline)
     {
         using var oneTime = SealingKey.Generate();
         var nonce = RandomNumberGenerator.GetBytes(SecretRelease.NonceLength);
         var request = SecretRelease.Write(new SecretRelease.Request(secret, function, oneTime.PublicKey, nonce));
-        NatsMsg<byte[]> reply;
-        try
+        var reply = await _nats.RequestAsync<byte[], byte[]>(
+            SecretRelease.Subject, request, new NatsHeaders { [MeshHeaders.Token] = token },
+            replyOpts: new NatsSubOpts { Timeout = wait },
+            cancellationToken: deadline);
+        if (reply.HasNoResponders)
         {
-            reply = await _nats.RequestAsync<byte[], byte[]>(
-                SecretRelease.Subject, request, new NatsHeaders { [MeshHeaders.Token] = token },
-                replyOpts: new NatsSubOpts { Timeout = wait > TimeSpan.Zero ? wait : TimeSpan.FromMilliseconds(1) },
-                cancellationToken: deadline);
-        }
-        catch (Exception e) when (e is NatsNoRespondersException or NatsNoReplyException or OperationCanceledException or NatsException)
-        {
-            throw Unavailable(secret, function, e is NatsNoRespondersException ? "no secrets service is running (mesh secrets serve)" : "the secrets service did not answer in time");
+            throw new NatsNoRespondersException();
         }
 
         var status = reply.Headers?.TryGetValue(MeshHeaders.Status, out var s) == true ? s.ToString() : null;

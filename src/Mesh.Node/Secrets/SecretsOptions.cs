@@ -9,8 +9,14 @@ public sealed record SecretsOptions
     /// <summary>A file holding <see cref="Key"/>, instead of the key itself.</summary>
     public string? KeyFile { get; init; }
 
-    /// <summary>How long a node waits for the service to release one secret.</summary>
+    /// <summary>How long a node waits, over all its attempts, for the service to release one secret.</summary>
     public TimeSpan ReleaseTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long one attempt waits before the node asks again: the queue group gives the next
+    /// attempt to another instance, so a service that died holding the request costs this much.
+    /// </summary>
+    public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>How long a node keeps a released secret for one token (never past the token's expiry).</summary>
     public TimeSpan CacheFor { get; init; } = TimeSpan.FromMinutes(5);
