@@ -56,6 +56,11 @@ if ! command -v docker-compose >/dev/null 2>&1; then
   missing+=(docker-compose)
 fi
 
+# faketime (libfaketime), so the fault tests can run a node whose clock is off.
+if ! command -v faketime >/dev/null 2>&1; then
+  missing+=(faketime)
+fi
+
 # curl, for the README's HTTP tour (the gateway) and its test.
 if ! command -v curl >/dev/null 2>&1; then
   missing+=(curl)

@@ -188,6 +188,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 40, Level = LogLevel.Warning, Message = "secret {Secret} for {Function} unavailable: {Reason}")]
     public static partial void SecretUnavailable(ILogger logger, string secret, string function, string reason);
 
+    [LoggerMessage(EventId = 43, Level = LogLevel.Warning, Message = "this node's clock is {SkewMs} ms off the NATS server's (read over a {RoundTripMs} ms round trip): schedules follow the server's; tokens tolerate 30 s; fix the clock (NTP)")]
+    public static partial void ClockSkewed(ILogger logger, long skewMs, long roundTripMs);
+
+    [LoggerMessage(EventId = 44, Level = LogLevel.Information, Message = "this node's clock is within {SkewMs} ms of the NATS server's again")]
+    public static partial void ClockInSync(ILogger logger, long skewMs);
+
     [LoggerMessage(EventId = 42, Level = LogLevel.Information, Message = "secret {Secret} changed (put or removed): released copies dropped")]
     public static partial void SecretForgotten(ILogger logger, string secret);
 }

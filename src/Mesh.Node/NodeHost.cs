@@ -138,6 +138,8 @@ public static class NodeHost
         services.AddHostedService<ServiceDiscovery>();
         services.AddHostedService<Health.ReadyFile>();
         services.AddHostedService<Jobs.JobService>();
+        services.AddSingleton<Schedules.ServerClock>();
+        services.AddHostedService(sp => sp.GetRequiredService<Schedules.ServerClock>());
         services.AddHostedService<Schedules.ScheduleService>();
         AddTracing(services, configuration);
         return services;

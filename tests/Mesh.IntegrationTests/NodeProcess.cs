@@ -34,9 +34,10 @@ public sealed class NodeProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    public static async Task<NodeProcess> StartAsync(string natsUrl, string trustedRoot, IDictionary<string, string>? settings = null)
+    /// <param name="clockOffset">Runs the node under libfaketime (Debian's <c>faketime</c>) with its clock moved, e.g. <c>+40s</c>.</param>
+    public static async Task<NodeProcess> StartAsync(string natsUrl, string trustedRoot, IDictionary<string, string>? settings = null, string? clockOffset = null)
     {
-        var node = Launch(natsUrl, trustedRoot, settings);
+        var node = Launch([NodeAssembly], natsUrl, trustedRoot, settings, clockOffset);
         await node._serving.Task.WaitAsync(TimeSpan.FromSeconds(30));
         return node;
     }
@@ -71,10 +72,10 @@ public sealed class NodeProcess : IDisposable
     public static NodeProcess LaunchCli(string[] args, string natsUrl, string trustedRoot, IDictionary<string, string>? settings = null) =>
         Launch([Path.Combine(AppContext.BaseDirectory, "mesh.dll"), "node", .. args], natsUrl, trustedRoot, settings);
 
-    private static NodeProcess Launch(string[] command, string natsUrl, string trustedRoot, IDictionary<string, string>? settings)
+    private static NodeProcess Launch(string[] command, string natsUrl, string trustedRoot, IDictionary<string, string>? settings, string? clockOffset = null)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("mesh-node-").FullName;
-        var start = new ProcessStartInfo("dotnet", command)
+        var start = new ProcessStartInfo(clockOffset is null ? "dotnet" : "faketime", clockOffset is null ? command : ["-f", clockOffset, "dotnet", .. command])
         {
             WorkingDirectory = directory,
             RedirectStandardOutput = true,

@@ -134,6 +134,8 @@ public static class DoctorCommand
         var ready = 0;
         var worstSkew = TimeSpan.Zero;
         string? worst = null;
+        long? worstServerSkew = null;
+        string? worstServer = null;
         await foreach (var reply in connection.RequestManyAsync<byte[], byte[]>(
             $"$SRV.STATS.{ServiceDiscovery.ServiceName}", [],
             replyOpts: new NatsSubOpts { Timeout = TimeSpan.FromSeconds(3), IdleTimeout = TimeSpan.FromMilliseconds(500), StartUpTimeout = TimeSpan.FromSeconds(1) },
@@ -155,6 +157,13 @@ public static class DoctorCommand
                         (worstSkew, worst) = (skew, root.GetProperty("id").GetString());
                     }
                 }
+
+                // What the node read of the NATS server's clock (schedules follow that one).
+                if (data.TryGetProperty("clock_skew_ms", out var serverSkew) && serverSkew.ValueKind == JsonValueKind.Number
+                    && Math.Abs(serverSkew.GetInt64()) >= Math.Abs(worstServerSkew ?? 0))
+                {
+                    (worstServerSkew, worstServer) = (serverSkew.GetInt64(), root.GetProperty("id").GetString());
+                }
             }
             catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or IndexOutOfRangeException)
             {
@@ -170,6 +179,13 @@ public static class DoctorCommand
             checks.Add(worstSkew < Skew / 2
                 ? new("clock", Check.Ok, $"nodes' clocks within {Math.Max(0, worstSkew.TotalMilliseconds):0} ms of this one")
                 : new("clock", worstSkew < Skew ? Check.Warn : Check.Fail, $"node {worst} is {worstSkew.TotalSeconds:0.0} s off this clock; tokens allow {Skew.TotalSeconds:0} s: sync clocks (NTP)"));
+            if (worstServerSkew is { } serverSkew)
+            {
+                checks.Add(Math.Abs(serverSkew) <= (long)Mesh.Node.Schedules.ServerClock.Tolerated.TotalMilliseconds
+                    ? new("server clock", Check.Ok, $"nodes' clocks within {Math.Abs(serverSkew)} ms of the NATS server's")
+                    : new("server clock", Math.Abs(serverSkew) < (long)Skew.TotalMilliseconds ? Check.Warn : Check.Fail,
+                        $"node {worstServer} is {serverSkew / 1000.0:0.0} s {(serverSkew > 0 ? "ahead of" : "behind")} the NATS server; schedules follow the server, tokens allow {Skew.TotalSeconds:0} s: sync clocks (NTP)"));
+            }
         }
 
         return checks;

@@ -11,6 +11,12 @@ public static class TriggerBuckets
     public const string Schedules = "mesh-schedules";
     public const string Ticks = "mesh-schedule-ticks";
 
+    /// <summary>
+    /// The key in <see cref="Ticks"/> nodes write to read the server's clock back (JetStream stamps
+    /// each message with its own time). No dot, so no <c>APP.FUNCTION</c> key can be it.
+    /// </summary>
+    public const string ClockKey = "clock";
+
     public static string Key(string app, string function) => $"{app}.{function}";
 
     /// <summary>The latest Unix time a declaration may name (the end of year 9999): anything later is not a time.</summary>

@@ -54,6 +54,14 @@ public sealed class NodeStats
     /// <summary>Counts a message not run because its reply subject is not one the node may answer.</summary>
     public void ReplyRefused() => Interlocked.Increment(ref _replyRefused);
 
+    private long _clockSkewMs = long.MinValue;
+
+    /// <summary>How far this node's clock is ahead of the NATS server's (negative: behind), last read.</summary>
+    public void ClockSkew(TimeSpan skew) => Interlocked.Exchange(ref _clockSkewMs, (long)skew.TotalMilliseconds);
+
+    /// <summary>The last skew read, in milliseconds, or null before the first reading.</summary>
+    public long? ClockSkewMs => Interlocked.Read(ref _clockSkewMs) is var skew && skew != long.MinValue ? skew : null;
+
     public long ReceivedCount => Interlocked.Read(ref _received);
 
     public long ReplyRefusedCount => Interlocked.Read(ref _replyRefused);
@@ -89,6 +97,8 @@ public sealed class NodeStats
             ["in_flight"] = InFlight,
             ["overloaded"] = Interlocked.Read(ref _overloaded),
             ["reply_refused"] = ReplyRefusedCount,
+            // Ahead of the NATS server's clock (negative: behind): schedules correct for it; tokens tolerate 30 s.
+            ["clock_skew_ms"] = ClockSkewMs,
             ["average_invocation_us"] = invocations == 0 ? 0 : Interlocked.Read(ref _invocationMicroseconds) / invocations,
             ["errors"] = errors,
             ["denied"] = new JsonObject([.. _denied.OrderBy(d => d.Key).Select(d => KeyValuePair.Create(d.Key, (JsonNode?)d.Value))]),

@@ -11,4 +11,7 @@ public sealed record ScheduleOptions
 
     /// <summary>How long handing one tick on (read, publish, record) may take before it is tried again.</summary>
     public TimeSpan HandOnTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often the node reads the NATS server's clock (<see cref="ServerClock"/>) to correct its own.</summary>
+    public TimeSpan ClockCheck { get; init; } = TimeSpan.FromSeconds(30);
 }

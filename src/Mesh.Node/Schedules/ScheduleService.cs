@@ -23,9 +23,11 @@ namespace Mesh.Node.Schedules;
 /// handed on is recorded (compare-and-set) in <see cref="TriggerBuckets.Ticks"/>, so a node that
 /// starts, or NATS that comes back, proposes only what is due and not yet handed on: the latest
 /// missed tick runs once, earlier ones are skipped. A node holds no schedule of its own; it reads
-/// them, with their tokens, from the bucket an operator's deploy writes.
+/// them, with their tokens, from the bucket an operator's deploy writes. Ticks fall by the NATS
+/// server's clock (<see cref="ServerClock"/>), so one node's skewed clock neither runs a tick
+/// early nor, by recording a tick ahead of time, holds the others back.
 /// </summary>
-public sealed class ScheduleService(INatsConnection nats, IOptions<NodeOptions> options, TimeProvider time, ILogger<ScheduleService> logger) : BackgroundService
+public sealed class ScheduleService(INatsConnection nats, ServerClock clock, IOptions<NodeOptions> options, TimeProvider time, ILogger<ScheduleService> logger) : BackgroundService
 {
     private readonly ScheduleOptions _options = options.Value.Schedules;
     private readonly ConcurrentDictionary<string, DateTimeOffset> _handedOn = new(StringComparer.Ordinal);
@@ -51,7 +53,13 @@ public sealed class ScheduleService(INatsConnection nats, IOptions<NodeOptions> 
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                var now = time.GetUtcNow();
+                // The server's time, not this node's: a node whose clock is off must move no tick.
+                if (clock.Now is not { } now)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);
+                    continue;
+                }
+
                 DateTimeOffset? wake = null;
                 foreach (var (key, schedule) in feed.Current)
                 {
@@ -73,7 +81,7 @@ public sealed class ScheduleService(INatsConnection nats, IOptions<NodeOptions> 
                     if (clock!.LatestDue(after, now) is { } due)
                     {
                         ticks ??= await OpenTicksAsync(kv, stoppingToken);
-                        if (ticks is not null && await HandOnAsync(js, ticks, key, schedule, due, stoppingToken))
+                        if (ticks is not null && await HandOnAsync(js, ticks, key, schedule, due, now, stoppingToken))
                         {
                             _handedOn[key] = due;
                         }
@@ -87,7 +95,7 @@ public sealed class ScheduleService(INatsConnection nats, IOptions<NodeOptions> 
                     wake = Earliest(wake, clock!.Next(now));
                 }
 
-                var wait = (wake ?? now + _options.Resync) - time.GetUtcNow();
+                var wait = (wake ?? now + _options.Resync) - (clock.Now ?? now);
                 await _changed.WaitAsync(wait < TimeSpan.Zero ? TimeSpan.Zero : wait > _options.Resync ? _options.Resync : wait, stoppingToken);
             }
         }
@@ -117,10 +125,10 @@ public sealed class ScheduleService(INatsConnection nats, IOptions<NodeOptions> 
     }
 
     // Proposes tick `due` unless the record says it (or a later one) was handed on; true once it is.
-    private async Task<bool> HandOnAsync(NatsJSContext js, INatsKVStore ticks, string key, ScheduleDeclaration schedule, DateTimeOffset due, CancellationToken stoppingToken)
+    private async Task<bool> HandOnAsync(NatsJSContext js, INatsKVStore ticks, string key, ScheduleDeclaration schedule, DateTimeOffset due, DateTimeOffset now, CancellationToken stoppingToken)
     {
         var tick = due.ToUnixTimeSeconds();
-        if (schedule.Expires <= time.GetUtcNow().ToUnixTimeSeconds())
+        if (schedule.Expires <= now.ToUnixTimeSeconds())
         {
             if (_expiredSaid.TryAdd(key, 0))
             {
