@@ -7,6 +7,9 @@ using Mesh.Contracts.Tokens;
 using Mesh.Node.Revocation;
 using NATS.Client.JetStream;
 using NATS.Client.KeyValueStore;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
 
 namespace Mesh.Cli.Commands;
 
@@ -28,30 +31,47 @@ public static class RevokeCommand
         var nats = new NatsOption(context);
         var bucket = new Option<string>("--bucket") { Description = "The revocation bucket nodes watch", DefaultValueFactory = _ => RevocationKeys.DefaultBucket };
         var replicas = new Option<int?>("--replicas") { Description = "Only if the bucket does not exist yet: the copies JetStream keeps of it (default 1)" };
-        var command = new Command("revoke", "Revoke a token, a token id or an issuer: when this returns, no node starts a call with it") { token, id, issuer, reason, lift, bucket, replicas };
+        var timeout = new Option<string>("--timeout")
+        {
+            Description = "How long to keep trying to store it while JetStream does not answer (a cluster electing the bucket's leader)",
+            DefaultValueFactory = _ => "30s",
+        };
+        var command = new Command("revoke", "Revoke a token, a token id or an issuer: when this returns, no node starts a call with it") { token, id, issuer, reason, lift, bucket, replicas, timeout };
         nats.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
             var key = Key(result.GetValue(token), result.GetValue(id), result.GetValue(issuer), context);
+            var deadline = Units.Duration(result.GetValue(timeout)!, "--timeout");
             await using var connection = await nats.ConnectAsync(result, cancellationToken);
             StreamReplicas.RequireCluster(connection, result.GetValue(replicas));
-
-            // Opened as it is: the bucket keeps the replicas it was deployed with. Created only if missing.
-            var store = await MeshDeclaration.RevocationBucketAsync(
-                new NatsJSContext(connection), result.GetValue(bucket)!, DeployCommand.Replicas(result.GetValue(replicas)), context.Error, cancellationToken);
-            if (result.GetValue(lift))
-            {
-                await store.DeleteAsync(key, cancellationToken: cancellationToken);
-                await context.Out.WriteLineAsync($"lifted {key}");
-                return 0;
-            }
-
             var note = JsonSerializer.Serialize(new Dictionary<string, object?>
             {
                 ["revokedAt"] = context.Time.GetUtcNow().ToString("O"),
                 ["reason"] = result.GetValue(reason),
             });
-            await store.PutAsync(key, note, cancellationToken: cancellationToken);
+
+            // Stored, or tried until the deadline: a revocation that failed once is one a person
+            // believes made. Writing the same key again is harmless.
+            await UntilStoredAsync(deadline, async ct =>
+            {
+                // Opened as it is: the bucket keeps the replicas it was deployed with. Created only if missing.
+                var store = await MeshDeclaration.RevocationBucketAsync(
+                    new NatsJSContext(connection), result.GetValue(bucket)!, DeployCommand.Replicas(result.GetValue(replicas)), context.Error, ct);
+                if (result.GetValue(lift))
+                {
+                    await store.DeleteAsync(key, cancellationToken: ct);
+                }
+                else
+                {
+                    await store.PutAsync(key, note, cancellationToken: ct);
+                }
+            }, cancellationToken);
+
+            if (result.GetValue(lift))
+            {
+                await context.Out.WriteLineAsync($"lifted {key}");
+                return 0;
+            }
 
             // Every node starts a call only while it knows all revocations up to MaxStaleness ago:
             // once that long has passed since the bucket took this one, none starts a call with it.
@@ -60,6 +80,40 @@ public static class RevokeCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="write"/> until it succeeds, retrying what a JetStream electing a leader
+    /// answers (nothing, no responders, 503) with backoff, until <paramref name="deadline"/>.
+    /// </summary>
+    public static async Task UntilStoredAsync(TimeSpan deadline, Func<CancellationToken, Task> write, CancellationToken cancellationToken)
+    {
+        var pipeline = new ResiliencePipelineBuilder()
+            .AddTimeout(deadline)
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder()
+                    .Handle<NatsJSApiNoResponseException>()
+                    .Handle<NatsJSPublishNoResponseException>()
+                    .Handle<NATS.Client.Core.NatsNoRespondersException>()
+                    .Handle<NATS.Client.Core.NatsNoReplyException>()
+                    .Handle<TimeoutException>()
+                    .Handle<NatsJSApiException>(e => e.Error.Code is 503 or 408),
+                MaxRetryAttempts = int.MaxValue,
+                Delay = TimeSpan.FromMilliseconds(250),
+                BackoffType = DelayBackoffType.Exponential,
+                MaxDelay = TimeSpan.FromSeconds(2),
+                UseJitter = true,
+            })
+            .Build();
+        try
+        {
+            await pipeline.ExecuteAsync(async ct => await write(ct), cancellationToken);
+        }
+        catch (TimeoutRejectedException)
+        {
+            throw new CliException("nats.no_response", $"JetStream did not confirm it within {Units.Describe(deadline)} (a cluster without a leader for the bucket, or no JetStream): it may or may not be stored; run the command again");
+        }
     }
 
     private static string Key(string? token, string? id, string? issuer, CliContext context)

@@ -177,9 +177,12 @@ public static class SecretsCommand
     // once that long has passed since the bucket took the entry, no node uses the old value.
     private static async Task ForgetEverywhereAsync(NATS.Client.Core.INatsConnection connection, string secret, string change, CliContext context, CancellationToken cancellationToken)
     {
-        var revocations = await MeshDeclaration.RevocationBucketAsync(new NatsJSContext(connection), RevocationKeys.DefaultBucket, replicas: null, context.Error, cancellationToken);
         var note = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["change"] = change, ["at"] = context.Time.GetUtcNow().ToString("O") });
-        await revocations.PutAsync(RevocationKeys.Secret(secret), note, cancellationToken: cancellationToken);
+        await RevokeCommand.UntilStoredAsync(TimeSpan.FromSeconds(30), async ct =>
+        {
+            var revocations = await MeshDeclaration.RevocationBucketAsync(new NatsJSContext(connection), RevocationKeys.DefaultBucket, replicas: null, context.Error, ct);
+            await revocations.PutAsync(RevocationKeys.Secret(secret), note, cancellationToken: ct);
+        }, cancellationToken);
         await Task.Delay(RevocationPromise.CommandWait, context.Time, cancellationToken);
     }
 

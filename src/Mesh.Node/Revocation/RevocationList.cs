@@ -188,9 +188,17 @@ public sealed class RevocationList : BackgroundService
     private string StreamName => "KV_" + _options.Bucket;
 
     // Returns when the bucket must be read afresh: reconnected, watch behind or ended, bucket replaced.
+    // Each confirmation asks for the first entry past what the watch applied, by direct get, which
+    // any of the bucket's replicas answers: a stream leader lost (9-15 s of election in a cluster,
+    // during which the leader answers nothing) no longer stops confirmations, and no revocation can
+    // be acknowledged meanwhile anyway. Whether the bucket was replaced is asked of the leader
+    // beside that, without holding the confirmations up.
     private async Task ConfirmAsync(NatsJSContext js, DateTimeOffset created, Reading reading, Task watching, CancellationToken stoppingToken)
     {
         var behind = 0;
+        var failed = 0;
+        Task<bool>? replaced = null;
+        var checks = 0;
         while (true)
         {
             await _wake.WaitAsync(_options.CheckInterval, stoppingToken);
@@ -200,29 +208,87 @@ public sealed class RevocationList : BackgroundService
                 return;
             }
 
+            if (replaced is { IsCompleted: true })
+            {
+                if (replaced.IsCompletedSuccessfully && replaced.Result)
+                {
+                    Log.RevocationReread(_logger, _options.Bucket, "the bucket was replaced by a new one");
+                    return;
+                }
+
+                // A leader that does not answer (electing) says nothing either way: ask again later.
+                _ = replaced.Exception;
+                replaced = null;
+            }
+
+            if (replaced is null && checks++ % ReplacedEvery == 0)
+            {
+                replaced = ReplacedAsync(js, created, stoppingToken);
+            }
+
             // An answer later than the promise's bound could not make the node fresh anyway; one
             // that hangs (a request sent as the connection dropped) must not delay a fresh read.
             var asked = _time.GetTimestamp();
             using var bounded = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             bounded.CancelAfter(RevocationPromise.MaxStaleness);
-            var info = (await js.GetStreamAsync(StreamName, cancellationToken: bounded.Token)).Info;
-            if (info.Created != created)
+            var applied = Interlocked.Read(ref reading.Applied);
+            long? next;
+            try
             {
-                Log.RevocationReread(_logger, _options.Bucket, "the bucket was replaced by a new one");
-                return;
+                next = await NextAfterAsync(applied, bounded.Token);
+                failed = 0;
+            }
+            catch (Exception e) when (e is NatsException or TimeoutException || (e is OperationCanceledException && !stoppingToken.IsCancellationRequested))
+            {
+                // Not confirmed this time: the node's knowledge ages, calls wait once it is stale.
+                // Failing on and on (no replica answers) is worth a fresh read.
+                if (++failed >= FailedLimit)
+                {
+                    throw;
+                }
+
+                continue;
             }
 
-            if (reading.Read && Interlocked.Read(ref reading.Applied) >= (long)info.State.LastSeq)
+            if (reading.Read && next is null)
             {
                 behind = 0;
                 _freshness.Renew(asked);
             }
             else if (reading.Read && ++behind >= BehindLimit)
             {
-                Log.RevocationReread(_logger, _options.Bucket, $"the watch stayed behind revision {info.State.LastSeq}");
+                Log.RevocationReread(_logger, _options.Bucket, $"the watch stayed behind revision {next}");
                 return;
             }
         }
+    }
+
+    // How often (in confirmations) the leader is asked whether the bucket is still the one read.
+    private const int ReplacedEvery = 8;
+
+    // Confirmations in a row that got no answer at all before the bucket is read afresh.
+    private const int FailedLimit = 8;
+
+    private async Task<bool> ReplacedAsync(NatsJSContext js, DateTimeOffset created, CancellationToken stoppingToken)
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        bounded.CancelAfter(TimeSpan.FromSeconds(2));
+        return (await js.GetStreamAsync(StreamName, cancellationToken: bounded.Token)).Info.Created != created;
+    }
+
+    /// <summary>The sequence of the first entry after <paramref name="applied"/>, or null when there is none.</summary>
+    private async Task<long?> NextAfterAsync(long applied, CancellationToken cancellationToken)
+    {
+        var request = System.Text.Encoding.ASCII.GetBytes($"{{\"seq\":{applied + 1},\"next_by_subj\":\"$KV.{_options.Bucket}.>\"}}");
+        var reply = await _nats.RequestAsync<byte[], byte[]>($"$JS.API.DIRECT.GET.{StreamName}", request, cancellationToken: cancellationToken);
+        if (reply.Headers?.Code == 404)
+        {
+            return null;
+        }
+
+        return reply.Headers is { } headers && headers.TryGetValue("Nats-Sequence", out var sequence) && long.TryParse(sequence.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var found)
+            ? found
+            : throw new NatsException($"the direct get of {StreamName} answered {reply.Headers?.Code} {reply.Headers?.MessageText}");
     }
 
     private async Task WatchAsync(INatsKVStore store, Reading reading, long asked, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Mesh.Cli.Local;
 using Mesh.Client;
 using Mesh.Contracts.Wire;
@@ -139,6 +140,75 @@ public sealed class ClusterReplicaTests(ITestOutputHelper output) : IAsyncLifeti
         var consumer = (await js.GetConsumerAsync(JobSubjects.JobStream, JobSubjects.Consumer)).Info;
         output.WriteLine($"{published} jobs ran; left in the stream: {(await js.GetStreamAsync(JobSubjects.JobStream)).Info.State.Messages}; consumer: {consumer.NumPending} pending, {consumer.NumAckPending} unacknowledged");
         Assert.True(published > 0);
+    }
+
+    [Fact]
+    public async Task LosingTheRevocationBucketsLeader_CostsAboutASecondOfService_AndNoCall()
+    {
+        // Issue 27 §1: nodes confirm the bucket by direct get, which any replica answers, so the
+        // leader's election no longer stops them starting calls. Only the bucket's leader goes:
+        // the nodes and the callers are on the two other servers (calls in flight on a server
+        // that dies are another matter: core NATS delivers at most once).
+        var token = _mesh.Grant("echo", Mesh.Contracts.Tokens.Sha256Digest.Of(MeshCluster.Wat("echo")));
+        var js = new NatsJSContext(_mesh.Client);
+        var stream = "KV_" + RevocationKeys.DefaultBucket;
+        string leader = "";
+        await Eventually.HoldsAsync(() => Answered(async () =>
+        {
+            var cluster = (await js.GetStreamAsync(stream)).Info.Cluster;
+            leader = cluster?.Leader ?? "";
+            return leader.Length > 0 && cluster!.Replicas is { Count: 2 } replicas && replicas.All(r => r.Current && !r.Offline);
+        }), "the revocation bucket is led, its replicas current", TimeSpan.FromSeconds(60));
+        var server = _servers[int.Parse(leader[1..], CultureInfo.InvariantCulture) - 1];
+        var staying = _servers.Where(s => s != server).ToList();
+        await _mesh.StartNodeAsync(new Dictionary<string, string?> { ["Mesh:Nats:Url"] = $"{staying[0].Url},{staying[1].Url}" });
+        await _mesh.StartNodeAsync(new Dictionary<string, string?> { ["Mesh:Nats:Url"] = $"{staying[1].Url},{staying[0].Url}" });
+        await using var caller = new NatsConnection(new NatsOpts { Url = staying[0].Url, RequestReplyMode = NatsRequestReplyMode.Direct });
+        await caller.ConnectAsync();
+        var client = new MeshClient(caller);
+        var clock = Stopwatch.StartNew();
+        var served = new System.Collections.Concurrent.ConcurrentQueue<TimeSpan>();
+        var failed = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var stop = new CancellationTokenSource();
+        var calls = Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                // The client's default retries, as an application would call.
+                var reply = await client.CallAsync("echo", token, "through"u8.ToArray(), new CallOptions(), CancellationToken.None);
+                if (reply.IsOk)
+                {
+                    served.Enqueue(clock.Elapsed);
+                }
+                else
+                {
+                    failed.Enqueue(reply.ToString());
+                }
+            }
+        })));
+        await Eventually.HoldsAsync(() => served.Count > 50, "calls flow before the kill");
+
+        var killed = clock.Elapsed;
+        var restart = server.RestartAsync(TimeSpan.FromSeconds(12));
+
+        // Revoking now, while the bucket elects its leader, is stored once it has one, and holds.
+        var revoked = _mesh.Grant("echo", Mesh.Contracts.Tokens.Sha256Digest.Of(MeshCluster.Wat("echo")));
+        var revoke = await Cli.RunAsync("token", "revoke", revoked, "--nats", string.Join(",", staying.Select(s => s.Url)));
+        Assert.True(revoke.Exit == 0, revoke.Error);
+        Assert.Equal(ErrorCode.TokenRevoked, (await client.CallAsync("echo", revoked, "x"u8.ToArray(), new CallOptions())).Code);
+
+        await restart;
+        var back = clock.Elapsed;
+        await Eventually.HoldsAsync(() => served.Count(t => t > back) > 50, "calls flow after the restart");
+        await stop.CancelAsync();
+        await calls;
+
+        // The longest time without a served call, from the kill until the server was back.
+        var times = served.Where(t => t > killed && t < back).Order().Prepend(killed).Append(back).ToList();
+        var gap = times.Zip(times.Skip(1), (a, b) => b - a).Max();
+        output.WriteLine($"killed {leader}, leader of {stream}, for 12 s: {times.Count} calls served meanwhile, longest gap {gap.TotalMilliseconds:0} ms, {failed.Count} failed");
+        Assert.True(failed.IsEmpty, $"{failed.Count} calls failed: {failed.FirstOrDefault()}");
+        Assert.True(gap < TimeSpan.FromSeconds(3), $"no call was served for {gap.TotalMilliseconds:0} ms after the leader was killed");
     }
 
     private int _served;
