@@ -21,6 +21,14 @@ public sealed record CallOptions
     /// <summary>Which granted module to run (<c>sha256:HEX</c>); null for the grant's first.</summary>
     public string? Module { get; init; }
 
+    /// <summary>
+    /// When set: the call must start within this long of reaching a node (<c>Mesh-Start-Within</c>),
+    /// and the node says when it does. An attempt that hears nothing by then (its node died, or
+    /// could not start it) did not run and will not, and is tried again like one no node took;
+    /// one that started and then went silent is a timeout, retried only when <see cref="Idempotent"/>.
+    /// </summary>
+    public TimeSpan? StartWithin { get; init; }
+
     /// <summary>More headers for the call (the gateway's <c>Mesh-Http-Request</c> and trace context).</summary>
     public IReadOnlyList<KeyValuePair<string, string>>? Headers { get; init; }
 }

@@ -56,6 +56,7 @@ public sealed class MeshClient(INatsConnection nats)
                     MaxRetryAttempts = policy.Retries,
                     Delay = policy.Backoff,
                     BackoffType = DelayBackoffType.Exponential,
+                    MaxDelay = TimeSpan.FromSeconds(2),
                     UseJitter = true,
                     ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result is { } reply && ShouldRetry(reply, policy.Idempotent)),
                 })
@@ -83,6 +84,11 @@ public sealed class MeshClient(INatsConnection nats)
             headers[name] = value;
         }
 
+        if (options.StartWithin is { } within)
+        {
+            return await AttemptWithStartAsync(subject, input, headers, within, options, cancellationToken);
+        }
+
         try
         {
             var msg = await nats.RequestAsync<ReadOnlyMemory<byte>, byte[]>(subject, input, headers, replyOpts: new NatsSubOpts { Timeout = options.Timeout }, cancellationToken: cancellationToken);
@@ -97,6 +103,63 @@ public sealed class MeshClient(INatsConnection nats)
             return new MeshReply(ErrorCode.RequestTimeout, ErrorCode.RequestTimeout.ToWire(), $"no answer from {subject} within {options.Timeout.TotalSeconds:0.###} s", default);
         }
     }
+
+    // The node's first reply says the call started; the second is its answer. Nothing by the start
+    // deadline (plus a margin for the way back) means no node started it, and none will. An inbox
+    // of the call's own, since two replies come (a request takes one, and a request for many stops
+    // at the first with an empty body, which both a started notice and an error reply have).
+    private async Task<MeshReply> AttemptWithStartAsync(string subject, ReadOnlyMemory<byte> input, NatsHeaders headers, TimeSpan within, CallOptions options, CancellationToken cancellationToken)
+    {
+        headers[MeshHeaders.StartWithin] = ((long)within.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
+        var inbox = nats.NewInbox();
+        await using var replies = await nats.SubscribeCoreAsync<byte[]>(inbox, cancellationToken: cancellationToken);
+        var begun = System.Diagnostics.Stopwatch.GetTimestamp();
+        await nats.PublishAsync(subject, input, headers, replyTo: inbox, cancellationToken: cancellationToken);
+
+        var first = await NextAsync(replies, within + StartMargin, cancellationToken);
+        if (first is not { } reply)
+        {
+            return new MeshReply(ErrorCode.NodeUnavailable, ErrorCode.NodeUnavailable.ToWire(), $"no node started {subject} within {within.TotalMilliseconds:0} ms (none took it, or the one that did stopped); it did not run", default);
+        }
+
+        if (reply.Headers?.Code == 503)
+        {
+            return NoNode(subject);
+        }
+
+        if (reply.Headers?.TryGetValue(MeshHeaders.Status, out var status) != true || status.ToString() != MeshHeaders.Started)
+        {
+            return Read(reply);
+        }
+
+        var left = options.Timeout - System.Diagnostics.Stopwatch.GetElapsedTime(begun);
+        return await NextAsync(replies, left, cancellationToken) is { } answer
+            ? Read(answer)
+            : new MeshReply(ErrorCode.RequestTimeout, ErrorCode.RequestTimeout.ToWire(), $"{subject} started but did not answer within {options.Timeout.TotalSeconds:0.###} s", default);
+    }
+
+    // The next reply within `wait`, or null when none came.
+    private static async Task<NatsMsg<byte[]>?> NextAsync(INatsSub<byte[]> replies, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        if (wait <= TimeSpan.Zero)
+        {
+            return null;
+        }
+
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(wait);
+        try
+        {
+            return await replies.Msgs.ReadAsync(bounded.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
+    // How long a started notice may take to come back beyond the start deadline itself.
+    private static readonly TimeSpan StartMargin = TimeSpan.FromMilliseconds(500);
 
     private static MeshReply Read(NatsMsg<byte[]> msg)
     {

@@ -69,6 +69,7 @@ public static class GatewayHost
             NatsUrlOf(builder.Configuration), "mesh-gateway", builder.Configuration["Mesh:Nats:InboxPrefix"] ?? "_INBOX", sp.GetRequiredService<ILoggerFactory>())));
         builder.Services.AddSingleton(sp => new MeshClient(sp.GetRequiredService<INatsConnection>()));
         builder.Services.AddSingleton<GatewayLimits>();
+        builder.Services.AddSingleton(new CallWait(options));
         builder.Services.AddSingleton(new ForwardedHeaders(options.EffectiveForwardHeaders));
         builder.Services.AddSingleton<HttpInvocation>();
         builder.Services.AddSingleton<RouteTable>();
@@ -101,7 +102,7 @@ public static class GatewayHost
             nats.ConnectionState == NatsConnectionState.Open ? Results.Text("ok\n") : Results.Text("NATS is not connected\n", statusCode: 503));
         app.MapMethods("/fn/{name}", ["POST"], (HttpContext http, string name, HttpInvocation invocation) =>
             FunctionName.IsValid(name)
-                ? invocation.HandleAsync(http, name, Bearer(http.Request), AnswerPolicy.Call)
+                ? invocation.HandleAsync(http, name, Bearer(http.Request), RoutePolicy.Call)
                 : ProblemResponse.For(ErrorCode.FunctionNotFound, $"'{name}' is not a function name (letters, digits, - and _)").WriteAsync(http.Response, http.RequestAborted));
         app.MapFallback((HttpContext http, RouteTable routes, HttpInvocation invocation) =>
         {
@@ -109,7 +110,7 @@ public static class GatewayHost
             if (routes.Find(http.Request.Method, path) is { } route)
             {
                 // A public route presents its route token; any other takes the caller's.
-                return invocation.HandleAsync(http, route.Function, route.Public ? route.Token : Bearer(http.Request), AnswerPolicy.For(route));
+                return invocation.HandleAsync(http, route.Function, route.Public ? route.Token : Bearer(http.Request), RoutePolicy.For(route));
             }
 
             if (routes.MethodsOf(path) is { Length: > 0 } methods)

@@ -14,6 +14,9 @@ public sealed class GatewayLimits(IOptions<GatewayOptions> options, INatsConnect
 
     public TimeSpan Timeout => options.Value.Timeout;
 
+    /// <summary>How soon a call must start on the node that took it before the gateway tries another.</summary>
+    public TimeSpan StartWithin => options.Value.StartWithin;
+
     public long MaxBodyBytes
     {
         get

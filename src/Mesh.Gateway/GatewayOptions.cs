@@ -15,8 +15,23 @@ public sealed record GatewayOptions
     /// <summary>The longest body taken; 0 means the NATS server's maximum payload less room for headers.</summary>
     public long MaxBodyBytes { get; init; }
 
-    /// <summary>How long one request may take, reading its body included; 90% of it is the call's budget.</summary>
+    /// <summary>
+    /// The longest one request may take, reading its body included. A call waits less when its
+    /// token says it can take less (<see cref="CallWait"/>); 90% of the wait is the call's budget.
+    /// </summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// What a function may take when its token sets no wall time: the nodes' ceiling
+    /// (<c>Mesh__Ceilings__WallTimeMs</c>, 10 s by default). Set it to the nodes' if they differ.
+    /// </summary>
+    public TimeSpan FunctionWallTime { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// A call must start within this long of reaching a node, which says when it does; a call
+    /// not started by then (its node died holding it, or was too busy) is tried on another node.
+    /// </summary>
+    public TimeSpan StartWithin { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// Request headers a function sees through <c>http_info</c>, by name; a name ending in '*' is a
@@ -73,6 +88,11 @@ public sealed record GatewayOptions
         if (MinBodyRateGrace <= TimeSpan.FromSeconds(1) || MinBodyBytesPerSecond <= 0)
         {
             return "Mesh:Gateway:MinBodyRateGrace must be more than 1 second and MinBodyBytesPerSecond more than 0 (Kestrel's bounds)";
+        }
+
+        if (FunctionWallTime <= TimeSpan.Zero || StartWithin < TimeSpan.FromMilliseconds(100) || StartWithin > TimeSpan.FromMinutes(10))
+        {
+            return "Mesh:Gateway:FunctionWallTime must be more than 0 and StartWithin from 100 ms to 10 minutes";
         }
 
         if (MaxConnections < 1 || KeepAliveTimeout <= TimeSpan.Zero || KeepAliveTimeout > TimeSpan.FromMinutes(10))

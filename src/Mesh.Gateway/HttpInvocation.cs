@@ -15,9 +15,9 @@ namespace Mesh.Gateway;
 /// them, else 200 with the output; an error is a problem (RFC 9457) with its Mesh code.
 /// Everything, the body's arrival included, ends within the gateway's timeout.
 /// </summary>
-public sealed class HttpInvocation(MeshClient client, GatewayLimits limits, ForwardedHeaders forwarded, ILogger<HttpInvocation> logger)
+public sealed class HttpInvocation(MeshClient client, GatewayLimits limits, CallWait waits, ForwardedHeaders forwarded, ILogger<HttpInvocation> logger)
 {
-    public async Task HandleAsync(HttpContext http, string function, string? token, AnswerPolicy policy)
+    public async Task HandleAsync(HttpContext http, string function, string? token, RoutePolicy policy)
     {
         var trace = TraceContext.From(http.Request);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
@@ -47,10 +47,22 @@ public sealed class HttpInvocation(MeshClient client, GatewayLimits limits, Forw
                 headers.Add(new(MeshHeaders.TraceState, state));
             }
 
+            // Waited on for what the function may take, not the gateway's whole timeout; tried on
+            // another node when it never started, and after it may have run only on an idempotent route.
+            var wait = waits.For(token, function);
             MeshReply reply;
             try
             {
-                reply = await client.CallAsync(function, token, body.Memory, new CallOptions { Timeout = limits.Timeout, Headers = headers }, deadline.Token);
+                reply = await client.CallAsync(function, token, body.Memory, new CallOptions
+                {
+                    Timeout = wait,
+                    StartWithin = limits.StartWithin,
+                    Idempotent = policy.Idempotent,
+                    // A call that did not start is tried again until the gateway's deadline: busy
+                    // nodes shed what they cannot start in time, and a dead one leaves it unstarted.
+                    Retries = NotStartedRetries,
+                    Headers = headers,
+                }, deadline.Token);
             }
             catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
             {
@@ -79,7 +91,12 @@ public sealed class HttpInvocation(MeshClient client, GatewayLimits limits, Forw
         }
     }
 
-    private async Task AnswerAsync(HttpContext http, MeshReply reply, string function, TraceContext trace, AnswerPolicy policy)
+    // Attempts after the first for calls no node started (with backoff from 100 ms, doubling to a
+    // few seconds); the gateway's timeout ends them sooner. Calls that may have run are tried again
+    // only on an idempotent route.
+    private const int NotStartedRetries = 8;
+
+    private async Task AnswerAsync(HttpContext http, MeshReply reply, string function, TraceContext trace, RoutePolicy policy)
     {
         if (!reply.IsOk)
         {
@@ -116,7 +133,7 @@ public sealed class HttpInvocation(MeshClient client, GatewayLimits limits, Forw
         if (!policy.Active)
         {
             // Added to whatever policy the function set: browsers enforce every one they get.
-            http.Response.Headers.Append("Content-Security-Policy", AnswerPolicy.Sandbox);
+            http.Response.Headers.Append("Content-Security-Policy", RoutePolicy.Sandbox);
         }
 
         http.Response.StatusCode = status;

@@ -105,6 +105,31 @@ public sealed class MeshClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ACallThatMustStartSoon_HearsItStarted_ThenItsAnswer_AndIsNotStartedLate()
+    {
+        await _mesh.StartNodeAsync(new Dictionary<string, string?> { ["Mesh:Execution:Concurrency"] = "1" });
+        var within = new CallOptions { StartWithin = TimeSpan.FromMilliseconds(300), Retries = 0 };
+
+        // Started at once: the answer comes after the notice, as any answer.
+        var reply = await Client.CallAsync("echo", _mesh.Grant("echo", _echo), "soon"u8.ToArray(), within);
+        Assert.True(reply.IsOk && reply.Output.Span.SequenceEqual("soon"u8), reply.ToString());
+
+        // Behind a call that holds the node's one sandbox for 2 s: not started in time, so not run,
+        // and the caller knows it is free to try elsewhere.
+        var loop = Client.CallAsync("loop", _mesh.Grant("loop", _loop, limits: new Limits(WallTimeMs: 2000)), "x"u8.ToArray(), new CallOptions { Retries = 0 });
+        await Eventually.HoldsAsync(() => _mesh.Nodes[0].Services.GetRequiredService<NodeStats>().InFlight == 1, "the loop holds the sandbox");
+        var late = await Client.CallAsync("echo", _mesh.Grant("echo", _echo), "late"u8.ToArray(), within);
+        Assert.Equal(ErrorCode.NodeUnavailable, late.Code);
+        await loop;
+        await Eventually.HoldsAsync(() => _mesh.Nodes[0].Services.GetRequiredService<NodeStats>().ErrorsOf(ErrorCode.NodeOverloaded) == 1, "the node did not start it late");
+
+        // A start deadline that is not a number is refused as such.
+        var headers = new NATS.Client.Core.NatsHeaders { [MeshHeaders.Token] = _mesh.Grant("echo", _echo), [MeshHeaders.StartWithin] = "soon" };
+        var malformed = Reply.From(await _mesh.Client.RequestAsync<byte[], byte[]>("mesh.fn.echo", "x"u8.ToArray(), headers));
+        Assert.Equal(ErrorCode.RequestMalformed, malformed.Code);
+    }
+
+    [Fact]
     public async Task AnOverloadedNode_IsRetried_AndTheCallGetsThrough()
     {
         var node = await _mesh.StartNodeAsync(new Dictionary<string, string?> { ["Mesh:Execution:Concurrency"] = "1", ["Mesh:Execution:QueueLength"] = "0" });

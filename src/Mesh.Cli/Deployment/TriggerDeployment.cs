@@ -39,14 +39,14 @@ public sealed class TriggerDeployment(CliContext context)
                 (string Text, long Expires)? token = route.Public ? Issue(manifest, d, issuer!, now) : null;
                 return new RouteDeclaration
                 {
-                    App = manifest.Name, Function = d.Spec.Name, Method = route.Method, Path = route.Path, Public = route.Public, Cookies = route.Cookies, Active = route.Active,
+                    App = manifest.Name, Function = d.Spec.Name, Method = route.Method, Path = route.Path, Public = route.Public, Cookies = route.Cookies, Active = route.Active, Idempotent = route.Idempotent,
                     Token = token?.Text, Expires = token?.Expires ?? 0L,
                 };
             });
             await ReplaceAsync(routes, manifest.Name, declared, cancellationToken);
             foreach (var route in declared.Values)
             {
-                var lets = (route.Cookies ? "; sets cookies" : "") + (route.Active ? "; its pages run in the gateway's origin" : "");
+                var lets = (route.Cookies ? "; sets cookies" : "") + (route.Active ? "; its pages run in the gateway's origin" : "") + (route.Idempotent ? "; idempotent: retried when unanswered" : "");
                 await context.Error.WriteLineAsync($"mesh: route {route.Method} {route.Path} -> {route.Function} ({(route.Public ? $"public: gateways present its route token until {DateTimeOffset.FromUnixTimeSeconds(route.Expires):u}" : "callers bring their token")}{lets})");
             }
         }

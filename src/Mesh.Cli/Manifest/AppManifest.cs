@@ -89,6 +89,9 @@ public sealed record RouteSpec(string Method, string Path, bool Public)
     /// <summary>The function's pages run in the gateway's origin (no <c>Content-Security-Policy: sandbox</c>).</summary>
     public bool Active { get; init; }
 
+    /// <summary>Running it twice is harmless: a call that may have run is tried again when unanswered.</summary>
+    public bool Idempotent { get; init; }
+
     public static bool TryParse(string text, out RouteSpec? route, out string problem)
     {
         route = null;

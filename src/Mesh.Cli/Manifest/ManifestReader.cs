@@ -18,7 +18,7 @@ namespace Mesh.Cli.Manifest;
 public static class ManifestReader
 {
     private static readonly string[] TopFields = ["name", "functions", "buckets", "tokens"];
-    private static readonly string[] FunctionFields = ["module", "build", "log", "http", "kv", "publish", "request", "limits", "then", "example", "route", "public", "cookies", "active", "schedule"];
+    private static readonly string[] FunctionFields = ["module", "build", "log", "http", "kv", "publish", "request", "limits", "then", "example", "route", "public", "cookies", "active", "idempotent", "schedule"];
     private static readonly string[] LimitFields = ["fuel", "memory", "wallTime", "output", "hostCalls"];
     private static readonly string[] TokenFields = ["ttl", "maxDepth", "triggerTtl"];
     private static readonly string[] ScheduleFields = ["cron", "input"];
@@ -175,10 +175,10 @@ public static class ManifestReader
                 return route is null ? throw Error(file, node.Start, $"{field}.{name}", "needs a route (route: POST /path)") : flag;
             }
 
-            var (isPublic, cookies, active) = (RouteFlag("public"), RouteFlag("cookies"), RouteFlag("active"));
+            var (isPublic, cookies, active, idempotent) = (RouteFlag("public"), RouteFlag("cookies"), RouteFlag("active"), RouteFlag("idempotent"));
             if (route is not null)
             {
-                route = route with { Public = isPublic ?? false, Cookies = cookies ?? false, Active = active ?? false };
+                route = route with { Public = isPublic ?? false, Cookies = cookies ?? false, Active = active ?? false, Idempotent = idempotent ?? false };
             }
 
             var schedule = spec.Children.TryGetValue("schedule", out var scheduleNode) ? Schedule(scheduleNode, field + ".schedule") : null;

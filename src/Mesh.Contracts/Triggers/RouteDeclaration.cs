@@ -39,6 +39,14 @@ public sealed record RouteDeclaration
     [JsonPropertyName("active")]
     public bool Active { get; init; }
 
+    /// <summary>
+    /// Whether running the function twice is harmless (<c>idempotent: true</c>): the gateway then
+    /// tries again, on another node, a call that may have run and went unanswered. Calls that never
+    /// started are tried again either way.
+    /// </summary>
+    [JsonPropertyName("idempotent")]
+    public bool Idempotent { get; init; }
+
     [JsonPropertyName("token")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Token { get; init; }

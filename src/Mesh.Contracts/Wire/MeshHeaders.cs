@@ -49,4 +49,15 @@ public static class MeshHeaders
 
     /// <summary>On replies to such calls, when the function set them: the HTTP status and headers (base64url MessagePack).</summary>
     public const string HttpResponse = "Mesh-Http-Response";
+
+    /// <summary>
+    /// Optional on calls: milliseconds after reaching a node within which the call must start. The
+    /// node then answers <see cref="Started"/> (a first, empty reply) just before the function
+    /// runs, and never starts the call later than that (it answers <c>node.overloaded</c>): a
+    /// caller that heard nothing by then may try another node without the call running twice.
+    /// </summary>
+    public const string StartWithin = "Mesh-Start-Within";
+
+    /// <summary>The <see cref="Status"/> of the first reply to a call that asked for <see cref="StartWithin"/>: it started.</summary>
+    public const string Started = "started";
 }

@@ -46,13 +46,15 @@ public sealed class InvocationPipeline(
     /// <summary>One message whose token was already looked up (<see cref="TokenLook"/>): unknown tokens are verified here.</summary>
     /// <param name="httpRequest">For a call that came over HTTP: what <c>http_info</c> reads, already checked.</param>
     /// <param name="replyTo">Where the answer will go (a call's reply subject), held to the token's reply binding; null for none.</param>
+    /// <param name="start">For a caller that asked to hear when the call starts: told just before the function runs.</param>
     public async ValueTask<InvocationOutcome> RunAsync(
-        string subject, TokenLook token, string? moduleText, ReadOnlyMemory<byte> input, ChainPosition position, CancellationToken cancellationToken, byte[]? httpRequest = null, string? replyTo = null)
+        string subject, TokenLook token, string? moduleText, ReadOnlyMemory<byte> input, ChainPosition position, CancellationToken cancellationToken,
+        byte[]? httpRequest = null, string? replyTo = null, StartNotice? start = null)
     {
         var invocationId = $"{_node}-{Interlocked.Increment(ref _sequence):x}";
         var started = Stopwatch.GetTimestamp();
         stats.Started();
-        var outcome = await RunCoreAsync(invocationId, subject, token, moduleText, input, position, httpRequest, replyTo, cancellationToken);
+        var outcome = await RunCoreAsync(invocationId, subject, token, moduleText, input, position, httpRequest, replyTo, start, cancellationToken);
         var elapsed = Stopwatch.GetElapsedTime(started);
         var microseconds = (long)elapsed.TotalMicroseconds;
         stats.Completed(outcome.Error.Code, microseconds);
@@ -91,7 +93,7 @@ public sealed class InvocationPipeline(
     }
 
     private async ValueTask<InvocationOutcome> RunCoreAsync(
-        string invocationId, string subject, TokenLook token, string? moduleText, ReadOnlyMemory<byte> input, ChainPosition position, byte[]? httpRequest, string? replyTo, CancellationToken cancellationToken)
+        string invocationId, string subject, TokenLook token, string? moduleText, ReadOnlyMemory<byte> input, ChainPosition position, byte[]? httpRequest, string? replyTo, StartNotice? start, CancellationToken cancellationToken)
     {
         var function = Subjects.FunctionOf(subject);
         InvocationOutcome Fail(ErrorCode code, string message, string tokenId = "-") =>
@@ -204,6 +206,17 @@ public sealed class InvocationPipeline(
                 {
                     context.Dispose();
                     return Fail(revokedSince.Code, revokedSince.Message, verified.Value.TokenId);
+                }
+
+                if (start is not null)
+                {
+                    if (start.IsTooLate)
+                    {
+                        context.Dispose();
+                        return Fail(ErrorCode.NodeOverloaded, $"not started within the {start.Within.TotalMilliseconds:0} ms its caller allowed: it may have tried another node; not run here", verified.Value.TokenId);
+                    }
+
+                    await start.TellAsync();
                 }
 
                 error = invoker.Invoke(module.Value, context);

@@ -18,7 +18,8 @@ public sealed class InvocationRunner(InvocationPipeline pipeline, NextSteps next
 {
     /// <param name="arrived">When the message arrived (a <see cref="Stopwatch"/> timestamp): a chain's budget counts the wait.</param>
     /// <param name="replyTo">A call's reply subject (held to the token's reply binding); null for a job.</param>
-    public async ValueTask<Invocation> RunAsync(string subject, NatsHeaders? headers, TokenLook token, ReadOnlyMemory<byte> input, long arrived, string? replyTo)
+    /// <param name="start">For a call whose caller asked to hear when it starts (<c>Mesh-Start-Within</c>).</param>
+    public async ValueTask<Invocation> RunAsync(string subject, NatsHeaders? headers, TokenLook token, ReadOnlyMemory<byte> input, long arrived, string? replyTo, StartNotice? start = null)
     {
         var position = ChainPosition.Read(headers, arrived);
         if (!position.IsOk)
@@ -39,7 +40,7 @@ public sealed class InvocationRunner(InvocationPipeline pipeline, NextSteps next
         var activity = telemetry.StartInvocation(subject, position.Value);
         try
         {
-            var outcome = await pipeline.RunAsync(subject, token, Header(headers, MeshHeaders.Module), input, position.Value, drain.Ended, http, replyTo);
+            var outcome = await pipeline.RunAsync(subject, token, Header(headers, MeshHeaders.Module), input, position.Value, drain.Ended, http, replyTo, start);
             NodeTelemetry.Complete(activity, outcome);
             if (published.Enabled)
             {

@@ -301,9 +301,16 @@ public sealed class FunctionService(
         Invocation? invocation = null;
         try
         {
+            if (!TryStartNotice(msg, arrived, out var start))
+            {
+                msg.Data.Dispose();
+                await ReplyErrorAsync(msg, new MeshError(ErrorCode.RequestMalformed, $"{MeshHeaders.StartWithin} must be milliseconds from 1 to {StartNotice.MaxWithin.TotalMilliseconds:0}"));
+                return;
+            }
+
             using (var data = msg.Data)
             {
-                invocation = await runner.RunAsync(msg.Subject, msg.Headers, token, data.Memory, arrived, msg.ReplyTo);
+                invocation = await runner.RunAsync(msg.Subject, msg.Headers, token, data.Memory, arrived, msg.ReplyTo, start);
             }
 
             if (!invocation.IsOk)
@@ -390,6 +397,39 @@ public sealed class FunctionService(
     }
 
     private static string? Header(NatsMsg<NatsMemoryOwner<byte>> msg, string name) => InvocationRunner.Header(msg.Headers, name);
+
+    // A caller asking to hear when its call starts: the notice tells it on the reply subject. None
+    // asked (the common case) costs a header lookup and nothing else; false when the header is not a number.
+    private bool TryStartNotice(NatsMsg<NatsMemoryOwner<byte>> msg, long arrived, out StartNotice? start)
+    {
+        start = null;
+        if (Header(msg, MeshHeaders.StartWithin) is not { } text)
+        {
+            return true;
+        }
+
+        if (!long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms) || ms < 1 || ms > StartNotice.MaxWithin.TotalMilliseconds)
+        {
+            return false;
+        }
+
+        var replyTo = msg.ReplyTo;
+        start = new StartNotice(arrived, TimeSpan.FromMilliseconds(ms), async () =>
+        {
+            if (replyTo is not null && replies.IsAllowed(replyTo))
+            {
+                try
+                {
+                    await nats.PublishAsync(replyTo, ReadOnlyMemory<byte>.Empty, new NatsHeaders { [MeshHeaders.Status] = MeshHeaders.Started }, cancellationToken: CancellationToken.None);
+                }
+                catch (NatsException)
+                {
+                    // The caller is gone: the call runs all the same, as any call whose caller left.
+                }
+            }
+        });
+        return true;
+    }
 
     private ValueTask ReplyErrorAsync(NatsMsg<NatsMemoryOwner<byte>> msg, MeshError error) =>
         ReplyErrorAsync(msg, new ChainAnswer(error, Subjects.FunctionOf(msg.Subject) ?? msg.Subject, 1));
