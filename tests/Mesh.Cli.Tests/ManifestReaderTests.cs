@@ -90,6 +90,7 @@ public sealed class ManifestReaderTests
                 route: GET /shop
                 cookies: true
                 active: true
+                idempotent: true
               report:
                 module: a.wasm
                 schedule: "*/5 * * * *"
@@ -101,7 +102,7 @@ public sealed class ManifestReaderTests
         Assert.Equal("store", app.Name);
         Assert.Equal(TimeSpan.FromDays(7), app.TriggerTtl);
         Assert.Equal(new RouteSpec("POST", "/orders", true), app.Functions[0].Route);
-        Assert.Equal(new RouteSpec("GET", "/shop", false) { Cookies = true, Active = true }, app.Functions[1].Route);
+        Assert.Equal(new RouteSpec("GET", "/shop", false) { Cookies = true, Active = true, Idempotent = true }, app.Functions[1].Route);
         Assert.Equal(new ScheduleSpec("*/5 * * * *", ""), app.Functions[2].Schedule);
         Assert.Equal(new ScheduleSpec("* * * * * *", "hello"), app.Functions[3].Schedule);
         // Without a name, the manifest's directory names the application, as docker compose does.
@@ -117,6 +118,7 @@ public sealed class ManifestReaderTests
     [InlineData("public: true", "needs a route")]
     [InlineData("cookies: true", "needs a route")]
     [InlineData("active: true", "needs a route")]
+    [InlineData("idempotent: true", "needs a route")]
     [InlineData("route: GET /x\n    active: yes", "is not true or false")]
     [InlineData("schedule: \"* * *\"", "3 fields")]
     [InlineData("schedule: \"61 * * * *\"", "not a cron expression")]
