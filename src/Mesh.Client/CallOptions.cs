@@ -3,7 +3,7 @@ namespace Mesh.Client;
 /// <summary>How to make one call.</summary>
 public sealed record CallOptions
 {
-    /// <summary>How long to wait for each attempt's answer; 90% of it goes to the chain as its budget.</summary>
+    /// <summary>How long to wait for each attempt's answer; 90% of it (a second less at least) goes to the chain as its budget.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>

@@ -71,8 +71,7 @@ public sealed class MeshClient(INatsConnection nats)
         var headers = new NatsHeaders
         {
             [MeshHeaders.Token] = token,
-            // 90% of the wait: a step that runs out of budget can still say so before we stop listening.
-            [MeshHeaders.Budget] = ((long)(options.Timeout.TotalMilliseconds * 0.9)).ToString(CultureInfo.InvariantCulture),
+            [MeshHeaders.Budget] = ((long)Budget(options.Timeout).TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
         };
         if (options.Module is not null)
         {
@@ -160,6 +159,17 @@ public sealed class MeshClient(INatsConnection nats)
 
     // How long a started notice may take to come back beyond the start deadline itself.
     private static readonly TimeSpan StartMargin = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// What a call sends as its chain's budget: 90% of its wait, and a second less at least (but
+    /// never under half of it), so a step that runs out of budget can still say so before the
+    /// caller stops listening, on a busy machine too.
+    /// </summary>
+    public static TimeSpan Budget(TimeSpan wait)
+    {
+        var lessASecond = wait - TimeSpan.FromSeconds(1) > wait / 2 ? wait - TimeSpan.FromSeconds(1) : wait / 2;
+        return wait * 0.9 < lessASecond ? wait * 0.9 : lessASecond;
+    }
 
     private static MeshReply Read(NatsMsg<byte[]> msg)
     {

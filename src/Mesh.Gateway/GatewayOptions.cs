@@ -17,7 +17,7 @@ public sealed record GatewayOptions
 
     /// <summary>
     /// The longest one request may take, reading its body included. A call waits less when its
-    /// token says it can take less (<see cref="CallWait"/>); 90% of the wait is the call's budget.
+    /// token says it can take less (<see cref="CallWait"/>); 90% of the wait (a second less at least) is the call's budget.
     /// </summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
 

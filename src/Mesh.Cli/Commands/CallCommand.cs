@@ -8,7 +8,7 @@ namespace Mesh.Cli.Commands;
 /// <summary>
 /// <c>mesh call NAME --token T</c>: a request to <c>mesh.fn.NAME</c>; the output on stdout (of a
 /// chain: its last step's; of a fan-out: a JSON object of each branch's), or the error code, the
-/// step that failed and the message on stderr with a non-zero exit. 90% of the wait is sent as the
+/// step that failed and the message on stderr with a non-zero exit. 90% of the wait (a second less at least) is sent as the
 /// chain's budget. Calls no node admitted are retried; timeouts only with <c>--idempotent</c>.
 /// </summary>
 public static class CallCommand
