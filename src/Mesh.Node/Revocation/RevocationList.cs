@@ -147,13 +147,15 @@ public sealed class RevocationList : BackgroundService
             var asked = _time.GetTimestamp();
             using var bounded = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             bounded.CancelAfter(OpenTimeout);
-            var created = (await js.GetStreamAsync(StreamName, cancellationToken: bounded.Token)).Info.Created;
+            var info = (await js.GetStreamAsync(StreamName, cancellationToken: bounded.Token)).Info;
+            var created = info.Created;
+            var direct = info.Config.AllowDirect;
             var store = await kv.GetStoreAsync(_options.Bucket, bounded.Token);
             Interlocked.Exchange(ref _missing, 0);
             Interlocked.Exchange(ref _reconnected, 0);
             var reading = new Reading();
             watching = WatchAsync(store, reading, asked, generation.Token);
-            await ConfirmAsync(js, created, reading, watching, stoppingToken);
+            await ConfirmAsync(js, created, direct, reading, watching, stoppingToken);
             return;
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -193,7 +195,7 @@ public sealed class RevocationList : BackgroundService
     // during which the leader answers nothing) no longer stops confirmations, and no revocation can
     // be acknowledged meanwhile anyway. Whether the bucket was replaced is asked of the leader
     // beside that, without holding the confirmations up.
-    private async Task ConfirmAsync(NatsJSContext js, DateTimeOffset created, Reading reading, Task watching, CancellationToken stoppingToken)
+    private async Task ConfirmAsync(NatsJSContext js, DateTimeOffset created, bool direct, Reading reading, Task watching, CancellationToken stoppingToken)
     {
         var behind = 0;
         var failed = 0;
@@ -235,7 +237,7 @@ public sealed class RevocationList : BackgroundService
             long? next;
             try
             {
-                next = await NextAfterAsync(applied, bounded.Token);
+                next = direct ? await NextAfterAsync(applied, bounded.Token) : await LastPastAsync(js, applied, bounded.Token);
                 failed = 0;
             }
             catch (Exception e) when (e is NatsException or TimeoutException || (e is OperationCanceledException && !stoppingToken.IsCancellationRequested))
@@ -289,6 +291,13 @@ public sealed class RevocationList : BackgroundService
         return reply.Headers is { } headers && headers.TryGetValue("Nats-Sequence", out var sequence) && long.TryParse(sequence.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var found)
             ? found
             : throw new NatsException($"the direct get of {StreamName} answered {reply.Headers?.Code} {reply.Headers?.MessageText}");
+    }
+
+    // A bucket made without direct gets (by hand, an older tool): only its leader can answer.
+    private async Task<long?> LastPastAsync(NatsJSContext js, long applied, CancellationToken cancellationToken)
+    {
+        var last = (long)(await js.GetStreamAsync(StreamName, cancellationToken: cancellationToken)).Info.State.LastSeq;
+        return last > applied ? last : null;
     }
 
     private async Task WatchAsync(INatsKVStore store, Reading reading, long asked, CancellationToken cancellationToken)
