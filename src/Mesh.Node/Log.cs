@@ -149,6 +149,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 28, Level = LogLevel.Information, Message = "reading the revocation bucket {Bucket} afresh: {Reason}")]
     public static partial void RevocationReread(ILogger logger, string bucket, string reason);
 
+    [LoggerMessage(EventId = 45, Level = LogLevel.Information, Message = "the watch of the revocation bucket {Bucket} lagged or ended: resumed at revision {Revision} (confirmations kept the node current)")]
+    public static partial void RevocationWatchResumed(ILogger logger, string bucket, long revision);
+
     [LoggerMessage(EventId = 29, Level = LogLevel.Information, Message = "job on {Subject} handed back for another node: this node is stopping")]
     public static partial void JobHandedBack(ILogger logger, string subject);
 

@@ -15,19 +15,20 @@ namespace Mesh.Node.Revocation;
 /// <summary>
 /// What this node knows is revoked, kept current by watching the revocation bucket, and how current
 /// that knowledge is (<see cref="RevocationFreshness"/>). Every <c>CheckInterval</c> the node asks
-/// the bucket for its last revision; once its watch has applied that revision, the node knows every
-/// revocation made before it asked. A call starts only while that is at most
-/// <see cref="RevocationPromise.MaxStaleness"/> old; otherwise it waits for the next confirmation,
-/// and past the grace period it is refused with <c>node.revocation_unknown</c>.
-/// A watch that falls behind, a reconnection, or a bucket replaced by another of the same name
+/// a replica of the bucket, by direct get, for the entries past what it applied, and applies them
+/// itself when its watch has not; once none is left, the node knows every revocation made before it
+/// asked. A call starts only while that is at most <see cref="RevocationPromise.MaxStaleness"/> old;
+/// otherwise it waits for the next confirmation, and past the grace period it is refused with
+/// <c>node.revocation_unknown</c>. A reconnection or a bucket replaced by another of the same name
 /// starts a fresh read of the whole bucket, which is then the truth (a lifted revocation lifts).
 /// A node never creates the bucket: a missing one would be an empty one, lifting every revocation,
 /// so until an operator creates it (<c>mesh deploy</c>, <c>mesh token revoke</c>) the node refuses.
 /// </summary>
 public sealed class RevocationList : BackgroundService
 {
-    // Confirmations in a row that find the watch behind before it is read afresh: entries in flight
-    // arrive within milliseconds, a stalled watch never does.
+    // Confirmations in a row that find the watch behind before it is resumed (without direct gets:
+    // before the bucket is read afresh): entries in flight arrive within milliseconds, a stalled
+    // watch never does.
     private const int BehindLimit = 3;
 
     // How long opening the bucket may take before the node tries again. Short: a request made
@@ -154,8 +155,8 @@ public sealed class RevocationList : BackgroundService
             Interlocked.Exchange(ref _missing, 0);
             Interlocked.Exchange(ref _reconnected, 0);
             var reading = new Reading();
-            watching = WatchAsync(store, reading, asked, generation.Token);
-            await ConfirmAsync(js, created, direct, reading, watching, stoppingToken);
+            watching = WatchAsync(store, reading, asked, 0, generation.Token);
+            await ConfirmAsync(js, store, created, direct, reading, watching, generation.Token, stoppingToken);
             return;
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -189,79 +190,109 @@ public sealed class RevocationList : BackgroundService
 
     private string StreamName => "KV_" + _options.Bucket;
 
-    // Returns when the bucket must be read afresh: reconnected, watch behind or ended, bucket replaced.
-    // Each confirmation asks for the first entry past what the watch applied, by direct get, which
-    // any of the bucket's replicas answers: a stream leader lost (9-15 s of election in a cluster,
-    // during which the leader answers nothing) no longer stops confirmations, and no revocation can
-    // be acknowledged meanwhile anyway. Whether the bucket was replaced is asked of the leader
-    // beside that, without holding the confirmations up.
-    private async Task ConfirmAsync(NatsJSContext js, DateTimeOffset created, bool direct, Reading reading, Task watching, CancellationToken stoppingToken)
+    // Returns when the bucket must be read afresh: reconnected, bucket replaced, or (a bucket
+    // without direct gets) watch behind or ended. Each confirmation asks for the first entry past
+    // what the node applied, by direct get, which any of the bucket's replicas answers, and applies
+    // what it finds itself: neither a stream leader lost (9-15 s of election in a cluster, when the
+    // leader answers nothing) nor a watch whose consumer went with it stops confirmations; the
+    // watch is only the fast path, resumed where the node is when it lags. Whether the bucket was
+    // replaced is asked of the leader beside that, without holding the confirmations up.
+    private async Task ConfirmAsync(NatsJSContext js, INatsKVStore store, DateTimeOffset created, bool direct, Reading reading, Task watching, CancellationToken generation, CancellationToken stoppingToken)
     {
         var behind = 0;
         var failed = 0;
         Task<bool>? replaced = null;
         var checks = 0;
-        while (true)
+        CancellationTokenSource? resumed = null;
+        try
         {
-            await _wake.WaitAsync(_options.CheckInterval, stoppingToken);
-            if (Interlocked.Exchange(ref _reconnected, 0) == 1 || watching.IsCompleted)
+            while (true)
             {
-                Log.RevocationReread(_logger, _options.Bucket, "the connection to NATS was restored or the watch ended");
-                return;
-            }
-
-            if (replaced is { IsCompleted: true })
-            {
-                if (replaced.IsCompletedSuccessfully && replaced.Result)
+                await _wake.WaitAsync(_options.CheckInterval, stoppingToken);
+                if (Interlocked.Exchange(ref _reconnected, 0) == 1)
                 {
-                    Log.RevocationReread(_logger, _options.Bucket, "the bucket was replaced by a new one");
+                    Log.RevocationReread(_logger, _options.Bucket, "the connection to NATS was restored");
                     return;
                 }
 
-                // A leader that does not answer (electing) says nothing either way: ask again later.
-                _ = replaced.Exception;
-                replaced = null;
-            }
-
-            if (replaced is null && checks++ % ReplacedEvery == 0)
-            {
-                replaced = ReplacedAsync(js, created, stoppingToken);
-            }
-
-            // An answer later than the promise's bound could not make the node fresh anyway; one
-            // that hangs (a request sent as the connection dropped) must not delay a fresh read.
-            var asked = _time.GetTimestamp();
-            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            bounded.CancelAfter(RevocationPromise.MaxStaleness);
-            var applied = Interlocked.Read(ref reading.Applied);
-            long? next;
-            try
-            {
-                next = direct ? await NextAfterAsync(applied, bounded.Token) : await LastPastAsync(js, applied, bounded.Token);
-                failed = 0;
-            }
-            catch (Exception e) when (e is NatsException or TimeoutException || (e is OperationCanceledException && !stoppingToken.IsCancellationRequested))
-            {
-                // Not confirmed this time: the node's knowledge ages, calls wait once it is stale.
-                // Failing on and on (no replica answers) is worth a fresh read.
-                if (++failed >= FailedLimit)
+                var catchesUp = direct && reading.Read;
+                if ((watching.IsCompleted || behind >= BehindLimit) && !catchesUp)
                 {
-                    throw;
+                    Log.RevocationReread(_logger, _options.Bucket, "the watch ended or stayed behind");
+                    return;
                 }
 
-                continue;
-            }
+                if (watching.IsCompleted || behind >= BehindLimit)
+                {
+                    // Confirmations keep the node fresh meanwhile: only the watch starts again.
+                    var from = Interlocked.Read(ref reading.Applied) + 1;
+                    Log.RevocationWatchResumed(_logger, _options.Bucket, from);
+                    if (resumed is not null)
+                    {
+                        await resumed.CancelAsync();
+                        resumed.Dispose();
+                    }
 
-            if (reading.Read && next is null)
-            {
-                behind = 0;
-                _freshness.Renew(asked);
+                    resumed = CancellationTokenSource.CreateLinkedTokenSource(generation);
+                    watching = WatchAsync(store, reading, 0, from, resumed.Token);
+                    behind = 0;
+                }
+
+                if (replaced is { IsCompleted: true })
+                {
+                    if (replaced.IsCompletedSuccessfully && replaced.Result)
+                    {
+                        Log.RevocationReread(_logger, _options.Bucket, "the bucket was replaced by a new one");
+                        return;
+                    }
+
+                    // A leader that does not answer (electing) says nothing either way: ask again later.
+                    _ = replaced.Exception;
+                    replaced = null;
+                }
+
+                if (replaced is null && checks++ % ReplacedEvery == 0)
+                {
+                    replaced = ReplacedAsync(js, created, stoppingToken);
+                }
+
+                // An answer later than the promise's bound could not make the node fresh anyway; one
+                // that hangs (a request sent as the connection dropped) must not delay a fresh read.
+                var asked = _time.GetTimestamp();
+                using var bounded = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                bounded.CancelAfter(RevocationPromise.MaxStaleness);
+                bool current;
+                try
+                {
+                    // Until the first pass is done, only the watch can tell what the bucket holds.
+                    current = catchesUp ? await CatchUpAsync(reading, bounded.Token) : !direct && await NothingPastAsync(js, reading, bounded.Token);
+                    failed = 0;
+                }
+                catch (Exception e) when (e is NatsException or TimeoutException || (e is OperationCanceledException && !stoppingToken.IsCancellationRequested))
+                {
+                    // Not confirmed this time: the node's knowledge ages, calls wait once it is stale.
+                    // Failing on and on (no replica answers) is worth a fresh read.
+                    if (++failed >= FailedLimit)
+                    {
+                        throw;
+                    }
+
+                    continue;
+                }
+
+                if (current && reading.Read)
+                {
+                    _freshness.Renew(asked);
+                }
+
+                // The watch lags when this confirmation had to apply what it had not (or, without
+                // direct gets, found what it had not applied).
+                behind = reading.Read && (reading.CaughtUp() || !current) ? behind + 1 : 0;
             }
-            else if (reading.Read && ++behind >= BehindLimit)
-            {
-                Log.RevocationReread(_logger, _options.Bucket, $"the watch stayed behind revision {next}");
-                return;
-            }
+        }
+        finally
+        {
+            resumed?.Dispose();
         }
     }
 
@@ -278,29 +309,47 @@ public sealed class RevocationList : BackgroundService
         return (await js.GetStreamAsync(StreamName, cancellationToken: bounded.Token)).Info.Created != created;
     }
 
-    /// <summary>The sequence of the first entry after <paramref name="applied"/>, or null when there is none.</summary>
-    private async Task<long?> NextAfterAsync(long applied, CancellationToken cancellationToken)
+    // Applies, by direct get, every entry past what the node applied; true once none is left.
+    // Bounded per confirmation: a long backlog is the watch's to deliver, the next check goes on.
+    private async Task<bool> CatchUpAsync(Reading reading, CancellationToken cancellationToken)
     {
-        var request = System.Text.Encoding.ASCII.GetBytes($"{{\"seq\":{applied + 1},\"next_by_subj\":\"$KV.{_options.Bucket}.>\"}}");
-        var reply = await _nats.RequestAsync<byte[], byte[]>($"$JS.API.DIRECT.GET.{StreamName}", request, cancellationToken: cancellationToken);
-        if (reply.Headers?.Code == 404)
+        for (var i = 0; i < CatchUpLimit; i++)
         {
-            return null;
+            var request = System.Text.Encoding.ASCII.GetBytes($"{{\"seq\":{Interlocked.Read(ref reading.Applied) + 1},\"next_by_subj\":\"$KV.{_options.Bucket}.>\"}}");
+            var reply = await _nats.RequestAsync<byte[], byte[]>($"$JS.API.DIRECT.GET.{StreamName}", request, cancellationToken: cancellationToken);
+            if (reply.Headers?.Code == 404)
+            {
+                return true;
+            }
+
+            if (reply.Headers is not { } headers
+                || !headers.TryGetValue("Nats-Sequence", out var sequence)
+                || !long.TryParse(sequence.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var found)
+                || !headers.TryGetValue("Nats-Subject", out var subject)
+                || !subject.ToString().StartsWith(KeyPrefix, StringComparison.Ordinal))
+            {
+                throw new NatsException($"the direct get of {StreamName} answered {reply.Headers?.Code} {reply.Headers?.MessageText}");
+            }
+
+            // A delete or purge marker lifts; anything else is a put.
+            var removed = headers.TryGetValue("KV-Operation", out var operation) && operation.ToString() is "DEL" or "PURGE";
+            ApplyAt(reading, found, subject.ToString()[KeyPrefix.Length..], !removed, byWatch: false);
         }
 
-        return reply.Headers is { } headers && headers.TryGetValue("Nats-Sequence", out var sequence) && long.TryParse(sequence.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var found)
-            ? found
-            : throw new NatsException($"the direct get of {StreamName} answered {reply.Headers?.Code} {reply.Headers?.MessageText}");
+        return false;
     }
 
-    // A bucket made without direct gets (by hand, an older tool): only its leader can answer.
-    private async Task<long?> LastPastAsync(NatsJSContext js, long applied, CancellationToken cancellationToken)
-    {
-        var last = (long)(await js.GetStreamAsync(StreamName, cancellationToken: cancellationToken)).Info.State.LastSeq;
-        return last > applied ? last : null;
-    }
+    private const int CatchUpLimit = 64;
 
-    private async Task WatchAsync(INatsKVStore store, Reading reading, long asked, CancellationToken cancellationToken)
+    private string KeyPrefix => $"$KV.{_options.Bucket}.";
+
+    // A bucket made without direct gets (by hand, an older tool): whether its last revision, which
+    // only its leader can tell, is one the watch applied.
+    private async Task<bool> NothingPastAsync(NatsJSContext js, Reading reading, CancellationToken cancellationToken) =>
+        (long)(await js.GetStreamAsync(StreamName, cancellationToken: cancellationToken)).Info.State.LastSeq <= Interlocked.Read(ref reading.Applied);
+
+    // From the start (the first pass: a whole reading), or resumed from a revision.
+    private async Task WatchAsync(INatsKVStore store, Reading reading, long asked, long resumeAt, CancellationToken cancellationToken)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         void Read()
@@ -314,6 +363,7 @@ public sealed class RevocationList : BackgroundService
 
         var opts = new NatsKVWatchOpts
         {
+            ResumeAtRevision = (ulong)resumeAt,
             OnNoData = _ =>
             {
                 Read();
@@ -329,13 +379,12 @@ public sealed class RevocationList : BackgroundService
                     return;
                 }
 
-                Apply(entry.Key, entry.Operation == NatsKVOperation.Put);
+                ApplyAt(reading, (long)entry.Revision, entry.Key, entry.Operation == NatsKVOperation.Put, byWatch: true);
                 if (!reading.Read)
                 {
                     seen.Add(entry.Key);
                 }
 
-                InterlockedMax(ref reading.Applied, (long)entry.Revision);
                 if (entry.Delta == 0)
                 {
                     Read();
@@ -364,6 +413,26 @@ public sealed class RevocationList : BackgroundService
         _freshness.Renew(asked);
         _synced.TrySetResult();
         Log.RevocationsLoaded(_logger, _tokens.Count, _issuers.Count, _options.Bucket);
+    }
+
+    // Entries apply in the bucket's order, each once, whichever of the watch and the confirmations
+    // brings it first: one brought late (older than what was applied) would undo a newer one.
+    private void ApplyAt(Reading reading, long sequence, string key, bool revoked, bool byWatch)
+    {
+        lock (reading.Gate)
+        {
+            if (sequence <= Interlocked.Read(ref reading.Applied))
+            {
+                return;
+            }
+
+            Apply(key, revoked);
+            Interlocked.Exchange(ref reading.Applied, sequence);
+            if (!byWatch)
+            {
+                reading.MarkCaughtUp();
+            }
+        }
     }
 
     private void Apply(string key, bool revoked)
@@ -433,26 +502,19 @@ public sealed class RevocationList : BackgroundService
         }
     }
 
-    // One reading of the bucket: what its watch has applied, and whether its first pass is done.
-    // Per reading, so a watch being replaced cannot vouch for the one replacing it.
+    // One reading of the bucket: what the node has applied of it, and whether its first pass is
+    // done. Per reading, so a watch being replaced cannot vouch for the one replacing it.
     private sealed class Reading
     {
+        public readonly Lock Gate = new();
         public long Applied;
         public volatile bool Read;
-    }
+        private int _caughtUp;
 
-    private static void InterlockedMax(ref long target, long value)
-    {
-        long current;
-        do
-        {
-            current = Interlocked.Read(ref target);
-            if (value <= current)
-            {
-                return;
-            }
-        }
-        while (Interlocked.CompareExchange(ref target, value, current) != current);
+        public void MarkCaughtUp() => Interlocked.Exchange(ref _caughtUp, 1);
+
+        /// <summary>Whether a confirmation applied an entry the watch had not, since last asked.</summary>
+        public bool CaughtUp() => Interlocked.Exchange(ref _caughtUp, 0) == 1;
     }
 
     public override void Dispose()
