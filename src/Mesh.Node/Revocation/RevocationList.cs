@@ -142,7 +142,7 @@ public sealed class RevocationList : BackgroundService
     private async Task FollowAsync(NatsJSContext js, NatsKVContext kv, CancellationToken stoppingToken)
     {
         using var generation = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        Task watching = Task.CompletedTask;
+        using var watch = new WatchSlot(generation.Token);
         try
         {
             var asked = _time.GetTimestamp();
@@ -155,8 +155,8 @@ public sealed class RevocationList : BackgroundService
             Interlocked.Exchange(ref _missing, 0);
             Interlocked.Exchange(ref _reconnected, 0);
             var reading = new Reading();
-            watching = WatchAsync(store, reading, asked, 0, generation.Token);
-            await ConfirmAsync(js, store, created, direct, reading, watching, generation.Token, stoppingToken);
+            watch.Start(ct => WatchAsync(store, reading, asked, 0, ct));
+            await ConfirmAsync(js, store, created, direct, reading, watch, stoppingToken);
             return;
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -182,7 +182,7 @@ public sealed class RevocationList : BackgroundService
             await generation.CancelAsync();
             // Not awaited: ending a watch whose server-side consumer is gone can take the client
             // seconds, and the fresh read must not wait for it. A cancelled watch applies nothing.
-            _ = watching.ContinueWith(_ => { }, TaskScheduler.Default);
+            _ = watch.Running.ContinueWith(_ => { }, TaskScheduler.Default);
         }
 
         await Task.Delay(_options.CheckInterval, _time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
@@ -197,102 +197,87 @@ public sealed class RevocationList : BackgroundService
     // leader answers nothing) nor a watch whose consumer went with it stops confirmations; the
     // watch is only the fast path, resumed where the node is when it lags. Whether the bucket was
     // replaced is asked of the leader beside that, without holding the confirmations up.
-    private async Task ConfirmAsync(NatsJSContext js, INatsKVStore store, DateTimeOffset created, bool direct, Reading reading, Task watching, CancellationToken generation, CancellationToken stoppingToken)
+    private async Task ConfirmAsync(NatsJSContext js, INatsKVStore store, DateTimeOffset created, bool direct, Reading reading, WatchSlot watch, CancellationToken stoppingToken)
     {
         var behind = 0;
         var failed = 0;
         Task<bool>? replaced = null;
         var checks = 0;
-        CancellationTokenSource? resumed = null;
-        try
+        while (true)
         {
-            while (true)
+            await _wake.WaitAsync(_options.CheckInterval, stoppingToken);
+            if (Interlocked.Exchange(ref _reconnected, 0) == 1)
             {
-                await _wake.WaitAsync(_options.CheckInterval, stoppingToken);
-                if (Interlocked.Exchange(ref _reconnected, 0) == 1)
-                {
-                    Log.RevocationReread(_logger, _options.Bucket, "the connection to NATS was restored");
-                    return;
-                }
-
-                var catchesUp = direct && reading.Read;
-                if ((watching.IsCompleted || behind >= BehindLimit) && !catchesUp)
-                {
-                    Log.RevocationReread(_logger, _options.Bucket, "the watch ended or stayed behind");
-                    return;
-                }
-
-                if (watching.IsCompleted || behind >= BehindLimit)
-                {
-                    // Confirmations keep the node fresh meanwhile: only the watch starts again.
-                    var from = Interlocked.Read(ref reading.Applied) + 1;
-                    Log.RevocationWatchResumed(_logger, _options.Bucket, from);
-                    if (resumed is not null)
-                    {
-                        await resumed.CancelAsync();
-                        resumed.Dispose();
-                    }
-
-                    resumed = CancellationTokenSource.CreateLinkedTokenSource(generation);
-                    watching = WatchAsync(store, reading, 0, from, resumed.Token);
-                    behind = 0;
-                }
-
-                if (replaced is { IsCompleted: true })
-                {
-                    if (replaced.IsCompletedSuccessfully && replaced.Result)
-                    {
-                        Log.RevocationReread(_logger, _options.Bucket, "the bucket was replaced by a new one");
-                        return;
-                    }
-
-                    // A leader that does not answer (electing) says nothing either way: ask again later.
-                    _ = replaced.Exception;
-                    replaced = null;
-                }
-
-                if (replaced is null && checks++ % ReplacedEvery == 0)
-                {
-                    replaced = ReplacedAsync(js, created, stoppingToken);
-                }
-
-                // An answer later than the promise's bound could not make the node fresh anyway; one
-                // that hangs (a request sent as the connection dropped) must not delay a fresh read.
-                var asked = _time.GetTimestamp();
-                using var bounded = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                bounded.CancelAfter(RevocationPromise.MaxStaleness);
-                bool current;
-                try
-                {
-                    // Until the first pass is done, only the watch can tell what the bucket holds.
-                    current = catchesUp ? await CatchUpAsync(reading, bounded.Token) : !direct && await NothingPastAsync(js, reading, bounded.Token);
-                    failed = 0;
-                }
-                catch (Exception e) when (e is NatsException or TimeoutException || (e is OperationCanceledException && !stoppingToken.IsCancellationRequested))
-                {
-                    // Not confirmed this time: the node's knowledge ages, calls wait once it is stale.
-                    // Failing on and on (no replica answers) is worth a fresh read.
-                    if (++failed >= FailedLimit)
-                    {
-                        throw;
-                    }
-
-                    continue;
-                }
-
-                if (current && reading.Read)
-                {
-                    _freshness.Renew(asked);
-                }
-
-                // The watch lags when this confirmation had to apply what it had not (or, without
-                // direct gets, found what it had not applied).
-                behind = reading.Read && (reading.CaughtUp() || !current) ? behind + 1 : 0;
+                Log.RevocationReread(_logger, _options.Bucket, "the connection to NATS was restored");
+                return;
             }
-        }
-        finally
-        {
-            resumed?.Dispose();
+
+            var catchesUp = direct && reading.Read;
+            if ((watch.Running.IsCompleted || behind >= BehindLimit) && !catchesUp)
+            {
+                Log.RevocationReread(_logger, _options.Bucket, "the watch ended or stayed behind");
+                return;
+            }
+
+            if (watch.Running.IsCompleted || behind >= BehindLimit)
+            {
+                // Confirmations keep the node fresh meanwhile: only the watch starts again.
+                var from = Interlocked.Read(ref reading.Applied) + 1;
+                Log.RevocationWatchResumed(_logger, _options.Bucket, from);
+                watch.Start(ct => WatchAsync(store, reading, 0, from, ct));
+                behind = 0;
+            }
+
+            if (replaced is { IsCompleted: true })
+            {
+                if (replaced.IsCompletedSuccessfully && replaced.Result)
+                {
+                    Log.RevocationReread(_logger, _options.Bucket, "the bucket was replaced by a new one");
+                    return;
+                }
+
+                // A leader that does not answer (electing) says nothing either way: ask again later.
+                _ = replaced.Exception;
+                replaced = null;
+            }
+
+            if (replaced is null && checks++ % ReplacedEvery == 0)
+            {
+                replaced = ReplacedAsync(js, created, stoppingToken);
+            }
+
+            // An answer later than the promise's bound could not make the node fresh anyway; one
+            // that hangs (a request sent as the connection dropped) must not delay a fresh read.
+            var asked = _time.GetTimestamp();
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            bounded.CancelAfter(RevocationPromise.MaxStaleness);
+            bool current;
+            try
+            {
+                // Until the first pass is done, only the watch can tell what the bucket holds.
+                current = catchesUp ? await CatchUpAsync(reading, bounded.Token) : !direct && await NothingPastAsync(js, reading, bounded.Token);
+                failed = 0;
+            }
+            catch (Exception e) when (e is NatsException or TimeoutException || (e is OperationCanceledException && !stoppingToken.IsCancellationRequested))
+            {
+                // Not confirmed this time: the node's knowledge ages, calls wait once it is stale.
+                // Failing on and on (no replica answers) is worth a fresh read.
+                if (++failed >= FailedLimit)
+                {
+                    throw;
+                }
+
+                continue;
+            }
+
+            if (current && reading.Read)
+            {
+                _freshness.Renew(asked);
+            }
+
+            // The watch lags when this confirmation had to apply what it had not (or, without
+            // direct gets, found what it had not applied).
+            behind = reading.Read && (reading.CaughtUp() || !current) ? behind + 1 : 0;
         }
     }
 
@@ -499,6 +484,32 @@ public sealed class RevocationList : BackgroundService
         catch (SemaphoreFullException)
         {
             // Already woken.
+        }
+    }
+
+    // The watch of a reading now running: replacing it (it lagged or ended) stops the one before,
+    // whose late entries would otherwise still arrive; all stop with the reading's generation.
+    private sealed class WatchSlot(CancellationToken generation) : IDisposable
+    {
+        private CancellationTokenSource? _current;
+
+        public Task Running { get; private set; } = Task.CompletedTask;
+
+        public void Start(Func<CancellationToken, Task> watch)
+        {
+            Stop();
+            _current = CancellationTokenSource.CreateLinkedTokenSource(generation);
+            Running = watch(_current.Token);
+        }
+
+        public void Dispose() => Stop();
+
+        private void Stop()
+        {
+            _ = Running.ContinueWith(_ => { }, TaskScheduler.Default);
+            _current?.Cancel();
+            _current?.Dispose();
+            _current = null;
         }
     }
 
