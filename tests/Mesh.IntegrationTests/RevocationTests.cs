@@ -133,6 +133,28 @@ public sealed class RevocationTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ABucketDeletedAndMadeAgainAtOnce_IsReadAfresh_BeforeTheCommandReturns()
+    {
+        // Nodes that applied entries up to 3 of the old bucket must not take "nothing past 3" from
+        // the new one, whose first entry (the new revocation) is 1.
+        foreach (var id in new[] { 'a', 'b', 'c' })
+        {
+            Assert.Equal(0, (await CliAsync("token", "revoke", "--id", new string(id, 32))).Exit);
+        }
+
+        var lifted = _mesh.Grant("echo", _echo);
+        Assert.Equal(0, (await CliAsync("token", "revoke", lifted)).Exit);
+        await WaitUntilAsync(async () => (await _mesh.CallAsync("echo", lifted, "x")).Code == ErrorCode.TokenRevoked);
+
+        var revoked = _mesh.Grant("echo", _echo);
+        await new NatsKVContext(new NatsJSContext(_mesh.Client)).DeleteStoreAsync(RevocationKeys.DefaultBucket);
+        Assert.Equal(0, (await CliAsync("token", "revoke", revoked)).Exit);
+
+        Assert.Equal(ErrorCode.TokenRevoked, (await _mesh.CallAsync("echo", revoked, "x")).Code);
+        await WaitUntilAsync(async () => (await _mesh.CallAsync("echo", lifted, "x")).IsOk);
+    }
+
+    [Fact]
     public async Task ABucketMadeWithoutDirectGets_StillKeepsNodesFresh_AndRevokes()
     {
         var token = _mesh.Grant("echo", _echo);

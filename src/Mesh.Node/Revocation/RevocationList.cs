@@ -206,20 +206,19 @@ public sealed class RevocationList : BackgroundService
         while (true)
         {
             await _wake.WaitAsync(_options.CheckInterval, stoppingToken);
-            if (Interlocked.Exchange(ref _reconnected, 0) == 1)
-            {
-                Log.RevocationReread(_logger, _options.Bucket, "the connection to NATS was restored");
-                return;
-            }
 
+            // A watch can take seconds to notice its connection came back, and its consumer may
+            // have lived on a server that is gone. Without direct gets the bucket is read afresh
+            // (which needs its leader); with them, the node catches up from where it is.
+            var lapsed = Interlocked.Exchange(ref _reconnected, 0) == 1 || watch.Running.IsCompleted || behind >= BehindLimit;
             var catchesUp = direct && reading.Read;
-            if ((watch.Running.IsCompleted || behind >= BehindLimit) && !catchesUp)
+            if (lapsed && !catchesUp)
             {
-                Log.RevocationReread(_logger, _options.Bucket, "the watch ended or stayed behind");
+                Log.RevocationReread(_logger, _options.Bucket, "the connection to NATS was restored, or the watch ended or stayed behind");
                 return;
             }
 
-            if (watch.Running.IsCompleted || behind >= BehindLimit)
+            if (lapsed)
             {
                 // Confirmations keep the node fresh meanwhile: only the watch starts again.
                 var from = Interlocked.Read(ref reading.Applied) + 1;
@@ -257,6 +256,11 @@ public sealed class RevocationList : BackgroundService
                 // Until the first pass is done, only the watch can tell what the bucket holds.
                 current = catchesUp ? await CatchUpAsync(reading, bounded.Token) : !direct && await NothingPastAsync(js, reading, bounded.Token);
                 failed = 0;
+            }
+            catch (BucketChangedException e)
+            {
+                Log.RevocationReread(_logger, _options.Bucket, e.Message);
+                return;
             }
             catch (Exception e) when (e is NatsException or TimeoutException || (e is OperationCanceledException && !stoppingToken.IsCancellationRequested))
             {
@@ -296,33 +300,69 @@ public sealed class RevocationList : BackgroundService
 
     // Applies, by direct get, every entry past what the node applied; true once none is left.
     // Bounded per confirmation: a long backlog is the watch's to deliver, the next check goes on.
+    // First, the entry applied last must still be there as applied (or have given way to a newer
+    // one of its key): otherwise the bucket was replaced or purged, and catching up past a
+    // sequence of another bucket could miss what the new one holds below it.
     private async Task<bool> CatchUpAsync(Reading reading, CancellationToken cancellationToken)
     {
+        var (applied, key, at) = reading.Last;
+        if (applied > 0)
+        {
+            var last = await DirectGetAsync($"{{\"seq\":{applied}}}", cancellationToken);
+            if (last is null)
+            {
+                // Gone: fine only when a newer entry of the same key took its place.
+                if (await DirectGetAsync($"{{\"seq\":{applied + 1},\"next_by_subj\":\"{KeyPrefix}{key}\"}}", cancellationToken) is null)
+                {
+                    throw new BucketChangedException($"the entry it applied last ({applied}) is gone: the bucket was replaced or purged");
+                }
+            }
+            else if (last.Value.Key != key || (at is { } known && last.Value.At is { } stamped && (known - stamped).Duration() > TimeSpan.FromMilliseconds(1)))
+            {
+                throw new BucketChangedException($"its entry {applied} is not the one it applied: the bucket was replaced");
+            }
+        }
+
         for (var i = 0; i < CatchUpLimit; i++)
         {
-            var request = System.Text.Encoding.ASCII.GetBytes($"{{\"seq\":{Interlocked.Read(ref reading.Applied) + 1},\"next_by_subj\":\"$KV.{_options.Bucket}.>\"}}");
-            var reply = await _nats.RequestAsync<byte[], byte[]>($"$JS.API.DIRECT.GET.{StreamName}", request, cancellationToken: cancellationToken);
-            if (reply.Headers?.Code == 404)
+            if (await DirectGetAsync($"{{\"seq\":{Interlocked.Read(ref reading.Applied) + 1},\"next_by_subj\":\"{KeyPrefix}>\"}}", cancellationToken) is not { } entry)
             {
                 return true;
             }
 
-            if (reply.Headers is not { } headers
-                || !headers.TryGetValue("Nats-Sequence", out var sequence)
-                || !long.TryParse(sequence.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var found)
-                || !headers.TryGetValue("Nats-Subject", out var subject)
-                || !subject.ToString().StartsWith(KeyPrefix, StringComparison.Ordinal))
-            {
-                throw new NatsException($"the direct get of {StreamName} answered {reply.Headers?.Code} {reply.Headers?.MessageText}");
-            }
-
-            // A delete or purge marker lifts; anything else is a put.
-            var removed = headers.TryGetValue("KV-Operation", out var operation) && operation.ToString() is "DEL" or "PURGE";
-            ApplyAt(reading, found, subject.ToString()[KeyPrefix.Length..], !removed, byWatch: false);
+            ApplyAt(reading, entry.Sequence, entry.Key, !entry.Removed, entry.At, byWatch: false);
         }
 
         return false;
     }
+
+    // One entry of the bucket by direct get, or null when there is none.
+    private async Task<BucketEntry?> DirectGetAsync(string request, CancellationToken cancellationToken)
+    {
+        var reply = await _nats.RequestAsync<byte[], byte[]>($"$JS.API.DIRECT.GET.{StreamName}", System.Text.Encoding.ASCII.GetBytes(request), cancellationToken: cancellationToken);
+        if (reply.Headers?.Code == 404)
+        {
+            return null;
+        }
+
+        if (reply.Headers is not { } headers
+            || !headers.TryGetValue("Nats-Sequence", out var sequence)
+            || !long.TryParse(sequence.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var found)
+            || !headers.TryGetValue("Nats-Subject", out var subject)
+            || !subject.ToString().StartsWith(KeyPrefix, StringComparison.Ordinal))
+        {
+            throw new NatsException($"the direct get of {StreamName} answered {reply.Headers?.Code} {reply.Headers?.MessageText}");
+        }
+
+        // A delete or purge marker lifts; anything else is a put.
+        var removed = headers.TryGetValue("KV-Operation", out var operation) && operation.ToString() is "DEL" or "PURGE";
+        var at = headers.TryGetValue("Nats-Time-Stamp", out var stamp) ? StoredTime.TryParse(stamp.ToString()) : null;
+        return new BucketEntry(found, subject.ToString()[KeyPrefix.Length..], removed, at);
+    }
+
+    private readonly record struct BucketEntry(long Sequence, string Key, bool Removed, DateTimeOffset? At);
+
+    private sealed class BucketChangedException(string message) : Exception(message);
 
     private const int CatchUpLimit = 64;
 
@@ -364,7 +404,7 @@ public sealed class RevocationList : BackgroundService
                     return;
                 }
 
-                ApplyAt(reading, (long)entry.Revision, entry.Key, entry.Operation == NatsKVOperation.Put, byWatch: true);
+                ApplyAt(reading, (long)entry.Revision, entry.Key, entry.Operation == NatsKVOperation.Put, entry.Created, byWatch: true);
                 if (!reading.Read)
                 {
                     seen.Add(entry.Key);
@@ -402,7 +442,7 @@ public sealed class RevocationList : BackgroundService
 
     // Entries apply in the bucket's order, each once, whichever of the watch and the confirmations
     // brings it first: one brought late (older than what was applied) would undo a newer one.
-    private void ApplyAt(Reading reading, long sequence, string key, bool revoked, bool byWatch)
+    private void ApplyAt(Reading reading, long sequence, string key, bool revoked, DateTimeOffset? at, bool byWatch)
     {
         lock (reading.Gate)
         {
@@ -412,6 +452,8 @@ public sealed class RevocationList : BackgroundService
             }
 
             Apply(key, revoked);
+            reading.AppliedKey = key;
+            reading.AppliedAt = at;
             Interlocked.Exchange(ref reading.Applied, sequence);
             if (!byWatch)
             {
@@ -519,7 +561,21 @@ public sealed class RevocationList : BackgroundService
     {
         public readonly Lock Gate = new();
         public long Applied;
+        public string AppliedKey = "";
+        public DateTimeOffset? AppliedAt;
         public volatile bool Read;
+
+        /// <summary>The entry applied last: its sequence, key and the time the bucket stored it.</summary>
+        public (long Sequence, string Key, DateTimeOffset? At) Last
+        {
+            get
+            {
+                lock (Gate)
+                {
+                    return (Applied, AppliedKey, AppliedAt);
+                }
+            }
+        }
         private int _caughtUp;
 
         public void MarkCaughtUp() => Interlocked.Exchange(ref _caughtUp, 1);
