@@ -17,6 +17,9 @@ public sealed class CallWait(GatewayOptions options)
     private const int MaxKept = 1024;
     private const int MaxSteps = 16;
 
+    // Tokens longer than this are not kept: 1024 of the largest headers would hold tens of MiB.
+    private const int MaxKeptLength = 4096;
+
     /// <summary>Added per step: queueing at a node, transit, and the reply's way back.</summary>
     public static readonly TimeSpan StepMargin = TimeSpan.FromSeconds(1);
 
@@ -30,6 +33,11 @@ public sealed class CallWait(GatewayOptions options)
         }
 
         var wait = Compute(token, function);
+        if (token.Length > MaxKeptLength)
+        {
+            return wait;
+        }
+
         if (_kept.Count >= MaxKept)
         {
             _kept.Clear();
@@ -69,18 +77,32 @@ public sealed class CallWait(GatewayOptions options)
             }
         }
 
-        var total = options.StartWithin + Steps(function, wall, then, 0);
+        var total = options.StartWithin + Steps(function, wall, then, 0, []);
         return total < options.Timeout ? total : options.Timeout;
     }
 
-    private TimeSpan Steps(string function, Dictionary<string, long> wall, Dictionary<string, string[]> then, int depth)
+    // The longest path of steps from `function`, each (function, depth) worked out once: the token
+    // is not verified, and its then-lists (up to 16 each) may fan out into each other in a cycle,
+    // which walked as a tree would be 16^16 steps.
+    private TimeSpan Steps(string function, Dictionary<string, long> wall, Dictionary<string, string[]> then, int depth, Dictionary<(string, int), TimeSpan> known)
     {
-        var own = TimeSpan.FromMilliseconds(Math.Min(wall.GetValueOrDefault(function, long.MaxValue), (long)options.FunctionWallTime.TotalMilliseconds)) + StepMargin;
-        if (depth >= MaxSteps || !then.TryGetValue(function, out var next) || next.Length == 0)
+        if (known.TryGetValue((function, depth), out var done))
         {
-            return own;
+            return done;
         }
 
-        return own + next.Select(n => Steps(n, wall, then, depth + 1)).Max();
+        var own = TimeSpan.FromMilliseconds(Math.Min(wall.GetValueOrDefault(function, long.MaxValue), (long)options.FunctionWallTime.TotalMilliseconds)) + StepMargin;
+        var longest = own;
+        if (depth < MaxSteps && then.TryGetValue(function, out var next))
+        {
+            foreach (var step in next)
+            {
+                var path = own + Steps(step, wall, then, depth + 1, known);
+                longest = path > longest ? path : longest;
+            }
+        }
+
+        known[(function, depth)] = longest;
+        return longest;
     }
 }

@@ -7,9 +7,6 @@ using Mesh.Contracts.Tokens;
 using Mesh.Node.Revocation;
 using NATS.Client.JetStream;
 using NATS.Client.KeyValueStore;
-using Polly;
-using Polly.Retry;
-using Polly.Timeout;
 
 namespace Mesh.Cli.Commands;
 
@@ -52,7 +49,7 @@ public static class RevokeCommand
 
             // Stored, or tried until the deadline: a revocation that failed once is one a person
             // believes made. Writing the same key again is harmless.
-            await UntilStoredAsync(deadline, async ct =>
+            await JetStreamWrite.UntilStoredAsync(deadline, async ct =>
             {
                 // Opened as it is: the bucket keeps the replicas it was deployed with. Created only if missing.
                 var store = await MeshDeclaration.RevocationBucketAsync(
@@ -80,40 +77,6 @@ public static class RevokeCommand
             return 0;
         });
         return command;
-    }
-
-    /// <summary>
-    /// Runs <paramref name="write"/> until it succeeds, retrying what a JetStream electing a leader
-    /// answers (nothing, no responders, 503) with backoff, until <paramref name="deadline"/>.
-    /// </summary>
-    public static async Task UntilStoredAsync(TimeSpan deadline, Func<CancellationToken, Task> write, CancellationToken cancellationToken)
-    {
-        var pipeline = new ResiliencePipelineBuilder()
-            .AddTimeout(deadline)
-            .AddRetry(new RetryStrategyOptions
-            {
-                ShouldHandle = new PredicateBuilder()
-                    .Handle<NatsJSApiNoResponseException>()
-                    .Handle<NatsJSPublishNoResponseException>()
-                    .Handle<NATS.Client.Core.NatsNoRespondersException>()
-                    .Handle<NATS.Client.Core.NatsNoReplyException>()
-                    .Handle<TimeoutException>()
-                    .Handle<NatsJSApiException>(e => e.Error.Code is 503 or 408),
-                MaxRetryAttempts = int.MaxValue,
-                Delay = TimeSpan.FromMilliseconds(250),
-                BackoffType = DelayBackoffType.Exponential,
-                MaxDelay = TimeSpan.FromSeconds(2),
-                UseJitter = true,
-            })
-            .Build();
-        try
-        {
-            await pipeline.ExecuteAsync(async ct => await write(ct), cancellationToken);
-        }
-        catch (TimeoutRejectedException)
-        {
-            throw new CliException("nats.no_response", $"JetStream did not confirm it within {Units.Describe(deadline)} (a cluster without a leader for the bucket, or no JetStream): it may or may not be stored; run the command again");
-        }
     }
 
     private static string Key(string? token, string? id, string? issuer, CliContext context)

@@ -178,7 +178,7 @@ public static class SecretsCommand
     private static async Task ForgetEverywhereAsync(NATS.Client.Core.INatsConnection connection, string secret, string change, CliContext context, CancellationToken cancellationToken)
     {
         var note = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["change"] = change, ["at"] = context.Time.GetUtcNow().ToString("O") });
-        await RevokeCommand.UntilStoredAsync(TimeSpan.FromSeconds(30), async ct =>
+        await JetStreamWrite.UntilStoredAsync(TimeSpan.FromSeconds(30), async ct =>
         {
             var revocations = await MeshDeclaration.RevocationBucketAsync(new NatsJSContext(connection), RevocationKeys.DefaultBucket, replicas: null, context.Error, ct);
             await revocations.PutAsync(RevocationKeys.Secret(secret), note, cancellationToken: ct);

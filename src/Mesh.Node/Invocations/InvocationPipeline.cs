@@ -208,15 +208,10 @@ public sealed class InvocationPipeline(
                     return Fail(revokedSince.Code, revokedSince.Message, verified.Value.TokenId);
                 }
 
-                if (start is not null)
+                if (start is not null && !await start.TellAsync())
                 {
-                    if (start.IsTooLate)
-                    {
-                        context.Dispose();
-                        return Fail(ErrorCode.NodeOverloaded, $"not started within the {start.Within.TotalMilliseconds:0} ms its caller allowed: it may have tried another node; not run here", verified.Value.TokenId);
-                    }
-
-                    await start.TellAsync();
+                    context.Dispose();
+                    return Fail(ErrorCode.NodeOverloaded, $"not started within the {start.Within.TotalMilliseconds:0} ms its caller allowed: it may have tried another node; not run here", verified.Value.TokenId);
                 }
 
                 error = invoker.Invoke(module.Value, context);

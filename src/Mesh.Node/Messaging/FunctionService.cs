@@ -116,8 +116,18 @@ public sealed class FunctionService(
             // server routed here before it processed the unsubscribe, until a round trip says
             // nothing more comes. A plain unsubscribe dropped those calls unanswered. What arrives
             // meanwhile is served like any call: no other node will get it.
-            using var bounded = new CancellationTokenSource(drain.Left);
-            await _subscription.DrainAsync(bounded.Token);
+            var left = drain.Left;
+            using var bounded = new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+            try
+            {
+                await _subscription.DrainAsync(bounded.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or NatsException)
+            {
+                // Past the drain timeout, or NATS away: what was not taken by now is not coming.
+                await _subscription.UnsubscribeAsync();
+            }
+
             await (_receiving ?? Task.CompletedTask);
         }
     }
@@ -414,13 +424,13 @@ public sealed class FunctionService(
         }
 
         var replyTo = msg.ReplyTo;
-        start = new StartNotice(arrived, TimeSpan.FromMilliseconds(ms), async () =>
+        start = new StartNotice(arrived, TimeSpan.FromMilliseconds(ms), async cancellationToken =>
         {
             if (replyTo is not null && replies.IsAllowed(replyTo))
             {
                 try
                 {
-                    await nats.PublishAsync(replyTo, ReadOnlyMemory<byte>.Empty, new NatsHeaders { [MeshHeaders.Status] = MeshHeaders.Started }, cancellationToken: CancellationToken.None);
+                    await nats.PublishAsync(replyTo, ReadOnlyMemory<byte>.Empty, new NatsHeaders { [MeshHeaders.Status] = MeshHeaders.Started }, cancellationToken: cancellationToken);
                 }
                 catch (NatsException)
                 {

@@ -157,7 +157,7 @@ public sealed class SecretClient
                 why = "no secrets service is running (mesh secrets serve)";
                 await Task.Delay(TimeSpan.FromMilliseconds(50), _time, deadline).ContinueWith(_ => { }, TaskScheduler.Default);
             }
-            catch (Exception e) when (e is NatsNoReplyException or NatsException || (e is OperationCanceledException && !deadline.IsCancellationRequested))
+            catch (Exception e) when (e is NatsException || (e is OperationCanceledException && !deadline.IsCancellationRequested))
             {
                 why = "the secrets service did not answer in time";
             }
